@@ -1,0 +1,105 @@
+// Package store defines the storage contract every backend satisfies
+// (store/sqlite, and later store/bigquery) and the filters it takes. The
+// conformance suite in store/storetest checks a backend against this
+// contract. Backends live in subpackages; this package imports only kant.
+package store
+
+import (
+	"context"
+	"iter"
+	"time"
+
+	"github.com/kantproject/kant"
+)
+
+// Store is the whole storage contract. Consumers should declare the smaller
+// interface they need instead of depending on Store.
+type Store interface {
+	// WriteRuns appends the observations that are new and returns them, in
+	// input order. An observation is new when no stored observation of the
+	// same run (Job, RunID, Attempt) says the same thing (kant.Run.SameObservation);
+	// repeats, within the batch or against the store, are dropped. The batch
+	// is written atomically: on error nothing is stored. Runs must already be
+	// validated (kant.Run.Validate).
+	WriteRuns(ctx context.Context, runs []kant.Run) ([]kant.Run, error)
+
+	// ImportRuns is WriteRuns for large streams: it consumes runs in one
+	// transaction and returns how many were new. If the sequence yields an
+	// error, or ctx is cancelled, nothing is stored and that error is returned.
+	ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error]) (int, error)
+
+	// LatestRuns returns the newest observation of every run matching f,
+	// ordered by Run.At() then Job, RunID, Attempt.
+	LatestRuns(ctx context.Context, f RunFilter) ([]kant.Run, error)
+
+	// Jobs returns every job that has at least one observation.
+	Jobs(ctx context.Context) ([]JobInfo, error)
+
+	// WriteEvaluation atomically replaces the results and days of one SLO
+	// for the dates [From, To] (restricted to Jobs when it is not empty).
+	WriteEvaluation(ctx context.Context, e Evaluation) error
+
+	// Results returns occurrence results matching f, ordered by date, SLO,
+	// job, expected time.
+	Results(ctx context.Context, f ResultFilter) ([]kant.Result, error)
+
+	// Days returns per-day SLO summaries matching f, ordered by SLO then date.
+	Days(ctx context.Context, f ResultFilter) ([]kant.Day, error)
+
+	// RecordPoll records the outcome of one poll of a source at time at:
+	// success when pollErr is empty, otherwise a failure with that message.
+	RecordPoll(ctx context.Context, source string, at time.Time, pollErr string) error
+
+	// SourceHealth returns the health of every source that has been polled,
+	// ordered by source name.
+	SourceHealth(ctx context.Context) ([]kant.SourceHealth, error)
+
+	// PutAlert inserts or replaces the alert with a.ID.
+	PutAlert(ctx context.Context, a kant.Alert) error
+
+	// Alerts returns stored alerts, oldest first; only open ones when openOnly.
+	Alerts(ctx context.Context, openOnly bool) ([]kant.Alert, error)
+
+	// Close releases the backend's resources.
+	Close() error
+}
+
+// RunFilter selects runs. A run matches when its job matches one of Jobs (all
+// jobs when empty) and it falls in the window: its logical date is within
+// [DateFrom, DateTo], or it has no logical date and Run.At() is within
+// [From, To). Zero bounds are open. Limit caps the result (0: no cap).
+type RunFilter struct {
+	Jobs             []string
+	From, To         time.Time
+	DateFrom, DateTo kant.Date
+	Limit            int
+}
+
+// JobInfo describes a job seen in the store.
+type JobInfo struct {
+	Key kant.JobKey
+	// FirstAt is the earliest Run.At() of any observation of the job.
+	FirstAt time.Time
+	// FirstDate is the earliest logical date of any observation (zero if
+	// none carried one).
+	FirstDate kant.Date
+}
+
+// Evaluation is the outcome of evaluating one SLO over [From, To].
+type Evaluation struct {
+	SLO      string
+	From, To kant.Date
+	// Jobs, when not empty, limits the replacement to these jobs' results;
+	// the days in the range are still replaced (they summarize all jobs).
+	Jobs    []kant.JobKey
+	Results []kant.Result
+	Days    []kant.Day
+}
+
+// ResultFilter selects results or days: one SLO (all when empty) over the
+// dates [From, To] (open when zero), and for results optionally some jobs.
+type ResultFilter struct {
+	SLO      string
+	Jobs     []string
+	From, To kant.Date
+}
