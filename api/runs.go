@@ -1,0 +1,150 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/store"
+)
+
+// runJSON is a run as the read API shows it.
+type runJSON struct {
+	Source       string            `json:"source"`
+	Job          kant.JobKey       `json:"job"`
+	RunID        string            `json:"run_id"`
+	Attempt      int               `json:"attempt"`
+	State        kant.State        `json:"state"`
+	SourceState  string            `json:"source_state"`
+	LogicalDate  kant.Date         `json:"logical_date"`
+	StartedAt    *time.Time        `json:"started_at"`
+	FinishedAt   *time.Time        `json:"finished_at"`
+	DurationS    *float64          `json:"duration_s"`
+	ErrorMessage string            `json:"error_message"`
+	ObservedAt   time.Time         `json:"observed_at"`
+	Attributes   map[string]string `json:"attributes"`
+}
+
+func toRunJSON(r kant.Run) runJSON {
+	out := runJSON{
+		Source: r.Source, Job: r.Job, RunID: r.RunID, Attempt: r.Attempt, State: r.State,
+		SourceState: r.SourceState, LogicalDate: r.LogicalDate, StartedAt: timePtr(r.StartedAt),
+		FinishedAt: timePtr(r.FinishedAt), ErrorMessage: r.ErrorMessage, ObservedAt: r.ObservedAt.UTC(),
+		Attributes: r.Attributes,
+	}
+	if d := r.Duration(); d > 0 {
+		s := d.Seconds()
+		out.DurationS = &s
+	}
+	if out.Attributes == nil {
+		out.Attributes = map[string]string{}
+	}
+	return out
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// maxRunsLimit caps GET /v1/runs.
+const maxRunsLimit = 10000
+
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.RunFilter{Limit: 1000}
+	if v := q.Get("job"); v != "" {
+		f.Jobs = splitList(v)
+	}
+	from, to, err := dateRange(q.Get("from"), q.Get("to"), s.cfg.Now().In(s.cfg.Location), 0)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if q.Get("from") != "" || q.Get("to") != "" {
+		// A run matches by its logical date, or by when it ran (in the
+		// service's zone) when it carries none.
+		f.DateFrom, f.DateTo = from, to
+		f.From, f.To = from.In(s.cfg.Location), to.AddDays(1).In(s.cfg.Location)
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxRunsLimit {
+			s.error(w, r, kant.Errorf(kant.EINVALID, "limit: want a number from 1 to %d", maxRunsLimit))
+			return
+		}
+		f.Limit = n
+	}
+	runs, err := s.cfg.Runs.LatestRuns(r.Context(), f)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	out := make([]runJSON, len(runs))
+	for i, run := range runs {
+		out[i] = toRunJSON(run)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+}
+
+func (s *Server) postRuns(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	runs, err := s.cfg.Push.DecodeBody(body, s.cfg.Now())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	stored, err := s.cfg.Ingester.Ingest(r.Context(), runs)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"received": len(runs), "stored": stored})
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// dateRange parses from/to query values. Missing bounds default to today
+// (to) and `days` days before it (from), or to the other bound.
+func dateRange(fromS, toS string, now time.Time, days int) (from, to kant.Date, err error) {
+	to = kant.DateOf(now)
+	if toS != "" {
+		if to, err = kant.ParseDate(toS); err != nil {
+			return from, to, kant.Errorf(kant.EINVALID, "to: %s", kant.ErrorMessage(err))
+		}
+	}
+	from = to.AddDays(-days)
+	if fromS != "" {
+		if from, err = kant.ParseDate(fromS); err != nil {
+			return from, to, kant.Errorf(kant.EINVALID, "from: %s", kant.ErrorMessage(err))
+		}
+		if toS == "" && days == 0 {
+			to = from
+		}
+	}
+	if from.After(to) {
+		return from, to, kant.Errorf(kant.EINVALID, "from: %s is after to: %s", from, to)
+	}
+	if to.DaysSince(from) > 366 {
+		return from, to, kant.Errorf(kant.EINVALID, "from..to: more than 366 days")
+	}
+	return from, to, nil
+}

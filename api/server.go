@@ -1,0 +1,195 @@
+// Package api is kant's HTTP API: the push endpoint, the read API over runs,
+// verdicts and attainment, and health endpoints, on one http.ServeMux with
+// method patterns, one JSON writer and one error mapping. It imports kant,
+// store (for filter types) and slo (for attainment); it never imports a
+// storage backend: its dependencies are the small interfaces below.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector/push"
+	"github.com/kantproject/kant/slo"
+	"github.com/kantproject/kant/store"
+)
+
+// RunReader reads the newest observation of runs.
+type RunReader interface {
+	LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error)
+}
+
+// ResultReader reads stored verdicts and per-day summaries.
+type ResultReader interface {
+	Results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error)
+	Days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error)
+}
+
+// Ingester stores pushed observations all or nothing and returns how many
+// were new.
+type Ingester interface {
+	Ingest(ctx context.Context, runs []kant.Run) (int, error)
+}
+
+// Config holds the server's dependencies and settings.
+type Config struct {
+	Runs     RunReader    // required
+	Results  ResultReader // required
+	Ingester Ingester     // required
+	Push     push.Decoder // which sources may push
+	SLOs     []slo.Definition
+	Location *time.Location // zone of dates in queries that name no SLO; default UTC
+
+	// WriteTokens, when not empty, are required as bearer tokens on write
+	// endpoints; ReadTokens likewise on read endpoints.
+	WriteTokens []string
+	ReadTokens  []string
+
+	// Ready reports whether the service can answer correctly yet (nil: always).
+	Ready func() error
+
+	MaxBody int64            // largest request body; default 8 MiB
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger     // default discards
+}
+
+// Server serves the HTTP API.
+type Server struct {
+	cfg    Config
+	mux    *http.ServeMux
+	write  [][32]byte
+	read   [][32]byte
+	logger *slog.Logger
+}
+
+// New validates cfg and returns a Server. It starts nothing.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Runs == nil:
+		return nil, errors.New("api: Runs is required")
+	case cfg.Results == nil:
+		return nil, errors.New("api: Results is required")
+	case cfg.Ingester == nil:
+		return nil, errors.New("api: Ingester is required")
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 8 << 20
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func() error { return nil }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.With("component", "api")}
+	for _, t := range cfg.WriteTokens {
+		s.write = append(s.write, sha256.Sum256([]byte(t)))
+	}
+	for _, t := range cfg.ReadTokens {
+		s.read = append(s.read, sha256.Sum256([]byte(t)))
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /v1/runs", s.auth(s.read, s.listRuns))
+	s.mux.Handle("POST /v1/runs", s.auth(s.write, s.postRuns))
+	s.mux.Handle("GET /v1/slo", s.auth(s.read, s.getSLO))
+	s.mux.Handle("GET /v1/sla", s.auth(s.read, s.getSLA))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, kant.Errorf(kant.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// Handle adds a handler to the server's mux, for parts wired in by cmd/kant
+// (the gate, the status page, metrics).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	s.mux.ServeHTTP(w, r)
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully,
+// letting requests in flight finish for up to 10 seconds.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http serve: %w", err)
+	}
+	return nil
+}
+
+// auth requires one of tokens as a bearer token, when any are configured.
+// Tokens are compared by their SHA-256 in constant time, so neither their
+// content nor their length leaks through timing.
+func (s *Server) auth(tokens [][32]byte, h http.HandlerFunc) http.Handler {
+	if len(tokens) == 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(given)))
+		match := 0
+		for _, t := range tokens {
+			match |= subtle.ConstantTimeCompare(sum[:], t[:])
+		}
+		if !ok || match != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kant"`)
+			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "missing or invalid bearer token"})
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Ready(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/slo"
+	"github.com/kantproject/kant/store"
+)
+
+// resultJSON is one occurrence verdict as /v1/slo shows it.
+type resultJSON struct {
+	SLO         string       `json:"slo"`
+	Job         kant.JobKey  `json:"job"`
+	Date        kant.Date    `json:"date"`
+	ExpectedAt  time.Time    `json:"expected_at"`
+	Deadline    time.Time    `json:"deadline"`
+	RecoverBy   time.Time    `json:"recover_by"`
+	Verdict     kant.Verdict `json:"verdict"`
+	Reason      kant.Reason  `json:"reason"`
+	SucceededAt *time.Time   `json:"succeeded_at"`
+	LatenessS   float64      `json:"lateness_s"`
+	Runs        int          `json:"runs"`
+	EvaluatedAt time.Time    `json:"evaluated_at"`
+}
+
+func (s *Server) sloByName(name string) (slo.Definition, error) {
+	names := make([]string, 0, len(s.cfg.SLOs))
+	for _, d := range s.cfg.SLOs {
+		if d.Name == name {
+			return d, nil
+		}
+		names = append(names, d.Name)
+	}
+	return slo.Definition{}, kant.Errorf(kant.EINVALID, "slo: unknown SLO %q (configured: %s)", name, strings.Join(names, ", "))
+}
+
+func (s *Server) getSLO(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.ResultFilter{SLO: q.Get("slo")}
+	loc := s.cfg.Location
+	if f.SLO != "" {
+		def, err := s.sloByName(f.SLO)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		loc = def.Location
+	}
+	if v := q.Get("job"); v != "" {
+		f.Jobs = splitList(v)
+	}
+	date := kant.DateOf(s.cfg.Now().In(loc))
+	if v := q.Get("date"); v != "" {
+		d, err := kant.ParseDate(v)
+		if err != nil {
+			s.error(w, r, kant.Errorf(kant.EINVALID, "date: %s", kant.ErrorMessage(err)))
+			return
+		}
+		date = d
+	}
+	f.From, f.To = date, date
+	results, err := s.cfg.Results.Results(r.Context(), f)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	out := make([]resultJSON, len(results))
+	for i, res := range results {
+		out[i] = resultJSON{
+			SLO: res.SLO, Job: res.Job, Date: res.Date, ExpectedAt: res.ExpectedAt.UTC(),
+			Deadline: res.Deadline.UTC(), RecoverBy: res.RecoverBy.UTC(), Verdict: res.Verdict,
+			Reason: res.Reason, SucceededAt: timePtr(res.SucceededAt), LatenessS: res.Lateness.Seconds(),
+			Runs: res.Runs, EvaluatedAt: res.EvaluatedAt.UTC(),
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"date": date, "results": out})
+}
+
+func (s *Server) getSLA(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	defs := s.cfg.SLOs
+	loc := s.cfg.Location
+	if name := q.Get("slo"); name != "" {
+		def, err := s.sloByName(name)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		defs, loc = []slo.Definition{def}, def.Location
+	}
+	from, to, err := dateRange(q.Get("from"), q.Get("to"), s.cfg.Now().In(loc), 29)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	f := store.ResultFilter{SLO: q.Get("slo"), From: from, To: to}
+	days, err := s.cfg.Results.Days(r.Context(), f)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if days == nil {
+		days = []kant.Day{}
+	}
+	summary := make([]kant.Attainment, 0, len(defs))
+	for _, def := range defs {
+		var own []kant.Day
+		for _, d := range days {
+			if d.SLO == def.Name {
+				own = append(own, d)
+			}
+		}
+		summary = append(summary, slo.Summarize(def, own))
+	}
+	slices.SortFunc(summary, func(a, b kant.Attainment) int { return strings.Compare(a.SLO, b.SLO) })
+	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "days": days, "summary": summary})
+}

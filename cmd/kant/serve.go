@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kantproject/kant/api"
+	"github.com/kantproject/kant/collector"
+	"github.com/kantproject/kant/config"
+)
+
+// cmdServe runs the push API, the evaluator and the HTTP server until ctx is
+// cancelled (SIGINT, SIGTERM), then shuts down gracefully.
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var c common
+	c.register(fs)
+	listen := fs.String("listen", "", "address to listen on (default from config, :8080)")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return exitConfig
+	}
+	cfg, logger, ok := c.setup(getenv, stderr)
+	if !ok {
+		return exitConfig
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "kant: listen %s: %v\n", cfg.Listen, err)
+		return exitFail
+	}
+	if err := serve(ctx, cfg, ln, logger, nil); err != nil {
+		fmt.Fprintf(stderr, "kant: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// serve runs kant on ln; started, when not nil, is called once everything is
+// wired (tests use it to learn the address).
+func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger, started func()) error {
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer db.Close()
+	eval, err := newEvaluator(cfg, db, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	sink := collector.NewSink(db, logger, eval)
+	srv, err := api.New(api.Config{
+		Runs:        db,
+		Results:     db,
+		Ingester:    sink,
+		Push:        pushDecoder(cfg),
+		SLOs:        cfg.SLOs,
+		Location:    cfg.Location,
+		WriteTokens: cfg.Tokens.Write,
+		ReadTokens:  cfg.Tokens.Read,
+		Ready:       eval.Ready,
+		Logger:      logger,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	logger.Info("kant serving", "component", "main", "addr", ln.Addr().String(),
+		"store", cfg.Store.SQLitePath, "slos", len(cfg.SLOs), "sources", len(cfg.Sources))
+	if started != nil {
+		started()
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return eval.Run(gctx) })
+	g.Go(func() error { return srv.Serve(gctx, ln) })
+	err = g.Wait()
+	logger.Info("kant stopped", "component", "main")
+	return err
+}

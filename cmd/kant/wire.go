@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/kantproject/kant/collector/push"
+	"github.com/kantproject/kant/config"
+	"github.com/kantproject/kant/evaluator"
+	"github.com/kantproject/kant/store/sqlite"
+)
+
+// common holds the flags every command that reads the configuration shares.
+type common struct {
+	configPath string
+	logFormat  string
+	logLevel   string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.configPath, "config", "", "configuration file (default ./kant.yaml when it exists)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// logger builds the one logger of the process, writing to stderr.
+func (c *common) logger(stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("-log-level: %q is not debug, info, warn or error", c.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format: %q is not text or json", c.logFormat)
+}
+
+// load reads the configuration: the -config file, else ./kant.yaml when it
+// exists, else the built-in default.
+func (c *common) load(getenv func(string) string) (*config.Config, error) {
+	path := c.configPath
+	if path == "" {
+		if _, err := os.Stat("kant.yaml"); err == nil {
+			path = "kant.yaml"
+		}
+	}
+	if path == "" {
+		return config.Default(getenv)
+	}
+	return config.Load(path, getenv)
+}
+
+// parseFlags parses args, printing usage errors to stderr.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	return fs.Parse(args)
+}
+
+// setup parses the shared flags' results into a logger and a configuration,
+// reporting problems on stderr. ok is false when the command must exit 2.
+func (c *common) setup(getenv func(string) string, stderr io.Writer) (*config.Config, *slog.Logger, bool) {
+	logger, err := c.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "kant: %v\n", err)
+		return nil, nil, false
+	}
+	cfg, err := c.load(getenv)
+	if err != nil {
+		reportConfig(stderr, err)
+		return nil, nil, false
+	}
+	return cfg, logger, true
+}
+
+func reportConfig(stderr io.Writer, err error) {
+	var errs *config.Errors
+	if errors.As(err, &errs) {
+		fmt.Fprintf(stderr, "kant: configuration has %d problem(s):\n", errs.Len())
+		for _, line := range strings.Split(errs.Error(), "\n") {
+			fmt.Fprintf(stderr, "  %s\n", line)
+		}
+		return
+	}
+	fmt.Fprintf(stderr, "kant: %v\n", err)
+}
+
+// openStore opens the configured store.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*sqlite.DB, error) {
+	db, err := sqlite.Open(ctx, cfg.Store.SQLitePath)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", cfg.Store.SQLitePath, err)
+	}
+	logger.Debug("store open", "component", "store", "path", cfg.Store.SQLitePath)
+	return db, nil
+}
+
+// pushDecoder accepts pushes from the configured push sources, or from any
+// source when none is configured.
+func pushDecoder(cfg *config.Config) push.Decoder {
+	var d push.Decoder
+	for _, s := range cfg.Sources {
+		if s.Type == "push" {
+			d.Sources = append(d.Sources, s.Name)
+		}
+	}
+	if len(cfg.Sources) > 0 && len(d.Sources) == 0 {
+		// Sources are configured but none is a push source: refuse pushes
+		// rather than accept any source name.
+		d.Sources = []string{"(none configured)"}
+	}
+	return d
+}
+
+func newEvaluator(cfg *config.Config, db evaluator.Store, logger *slog.Logger) (*evaluator.Evaluator, error) {
+	return evaluator.New(evaluator.Config{
+		SLOs:      cfg.SLOs,
+		Store:     db,
+		Interval:  cfg.Evaluate.Interval,
+		Lookback:  cfg.Evaluate.Lookback,
+		Retention: cfg.Evaluate.Retention,
+		Logger:    logger,
+	})
+}

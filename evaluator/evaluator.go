@@ -1,0 +1,267 @@
+// Package evaluator keeps verdicts current: it loads runs from the store,
+// judges them with package slo, and writes results and daily summaries back.
+// It runs on a ticker inside `kant serve` (deadlines pass without any new
+// run), once for `kant evaluate -once`, and immediately for the occurrences
+// that newly stored runs touch. It imports kant, slo and store (filter types
+// only); the storage backend is behind the Store interface declared here.
+package evaluator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/slo"
+	"github.com/kantproject/kant/store"
+)
+
+// Store is what the evaluator reads and writes.
+type Store interface {
+	LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error)
+	Jobs(ctx context.Context) ([]store.JobInfo, error)
+	WriteEvaluation(ctx context.Context, e store.Evaluation) error
+}
+
+// Config configures an Evaluator.
+type Config struct {
+	SLOs  []slo.Definition
+	Store Store // required
+
+	Interval  time.Duration // between evaluations of the recent window; default 30s
+	Lookback  time.Duration // the recent window; default 7 days
+	Retention time.Duration // the window evaluated at start; default 90 days
+
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger     // default discards
+}
+
+// Evaluator evaluates SLOs against stored runs.
+type Evaluator struct {
+	cfg    Config
+	logger *slog.Logger
+	ready  atomic.Bool
+
+	mu   sync.Mutex        // serializes evaluations and guards last
+	last map[string]string // per SLO: range and fingerprint of the last periodic write
+}
+
+// New validates cfg and returns an Evaluator. It starts nothing.
+func New(cfg Config) (*Evaluator, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("evaluator: Store is required")
+	}
+	for _, d := range cfg.SLOs {
+		if err := d.Validate(); err != nil {
+			return nil, fmt.Errorf("evaluator: slo %q: %w", d.Name, err)
+		}
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 30 * time.Second
+	}
+	if cfg.Lookback <= 0 {
+		cfg.Lookback = 7 * 24 * time.Hour
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 90 * 24 * time.Hour
+	}
+	if cfg.Retention < cfg.Lookback {
+		cfg.Retention = cfg.Lookback
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Evaluator{cfg: cfg, logger: cfg.Logger.With("component", "evaluator"), last: map[string]string{}}, nil
+}
+
+// Ready reports nil once the first full evaluation has been written.
+func (e *Evaluator) Ready() error {
+	if !e.ready.Load() {
+		return errors.New("first evaluation not finished")
+	}
+	return nil
+}
+
+// Run evaluates the retention window once, then the lookback window every
+// Interval, until ctx is cancelled. A failed evaluation is logged and retried
+// at the next tick.
+func (e *Evaluator) Run(ctx context.Context) error {
+	if err := e.Evaluate(ctx, e.cfg.Now(), e.cfg.Retention); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		e.logger.Error("evaluation failed", "err", err)
+	} else {
+		e.ready.Store(true)
+	}
+	t := time.NewTicker(e.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		window := e.cfg.Lookback
+		if !e.ready.Load() {
+			window = e.cfg.Retention
+		}
+		if err := e.Evaluate(ctx, e.cfg.Now(), window); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			e.logger.Error("evaluation failed", "err", err)
+			continue
+		}
+		e.ready.Store(true)
+	}
+}
+
+// Evaluate judges every SLO as of now over the occurrence dates from
+// (today − window) to tomorrow, in each SLO's zone, and writes the outcome.
+func (e *Evaluator) Evaluate(ctx context.Context, now time.Time, window time.Duration) error {
+	jobs, err := e.cfg.Store.Jobs(ctx)
+	if err != nil {
+		return fmt.Errorf("evaluate: list jobs: %w", err)
+	}
+	days := int(window / (24 * time.Hour))
+	var errs []error
+	for _, def := range e.cfg.SLOs {
+		today := kant.DateOf(now.In(def.Location))
+		if err := e.evaluate(ctx, def, jobs, today.AddDays(-days), today.AddDays(1), now, true); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Observe re-evaluates, at once, the occurrences that newly stored runs may
+// change. It implements collector.Observer; errors are logged.
+func (e *Evaluator) Observe(ctx context.Context, runs []kant.Run) {
+	now := e.cfg.Now()
+	var jobs []store.JobInfo
+	for _, def := range e.cfg.SLOs {
+		var from, to kant.Date
+		for _, r := range runs {
+			if !kant.MatchAny(def.Jobs, r.Job) {
+				continue
+			}
+			d, ok := def.OccurrenceDate(r)
+			if !ok {
+				continue
+			}
+			if from.IsZero() || d.Before(from) {
+				from = d
+			}
+			if to.IsZero() || d.After(to) {
+				to = d
+			}
+		}
+		if from.IsZero() {
+			continue
+		}
+		if jobs == nil {
+			var err error
+			if jobs, err = e.cfg.Store.Jobs(ctx); err != nil {
+				e.logger.Error("evaluation after ingest failed", "slo", def.Name, "err", err)
+				return
+			}
+		}
+		if err := e.evaluate(ctx, def, jobs, from, to, now, false); err != nil {
+			e.logger.Error("evaluation after ingest failed", "slo", def.Name, "err", err)
+		}
+	}
+}
+
+// evaluate judges one SLO over [from, to] and writes the outcome. With
+// dedup, the outcome is written only when it differs from what was last
+// written for that range (the periodic windows); evaluations after ingest
+// always write.
+func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []store.JobInfo, from, to kant.Date, now time.Time, dedup bool) error {
+	// Loading, judging and writing happen under one lock, so an evaluation
+	// that read older runs can never overwrite one that read newer runs.
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	start, end := def.RunWindow(from, to)
+	runs, err := e.cfg.Store.LatestRuns(ctx, store.RunFilter{
+		Jobs: def.Jobs, DateFrom: from, DateTo: to, From: start, To: end,
+	})
+	if err != nil {
+		return fmt.Errorf("evaluate %s: load runs: %w", def.Name, err)
+	}
+	jobs := Jobs(def, all, now)
+	results, days := slo.Evaluate(def, jobs, runs, from, to, now)
+
+	sum := fmt.Sprintf("%s|%s|%x", from, to, fingerprint(results, days))
+	if dedup && e.last[def.Name] == sum {
+		return nil
+	}
+	if err := e.cfg.Store.WriteEvaluation(ctx, store.Evaluation{
+		SLO: def.Name, From: from, To: to, Results: results, Days: days,
+	}); err != nil {
+		return fmt.Errorf("evaluate %s: write: %w", def.Name, err)
+	}
+	if dedup {
+		e.last[def.Name] = sum
+	}
+	e.logger.Debug("evaluated", "slo", def.Name, "from", from.String(), "to", to.String(),
+		"occurrences", len(results), "days", len(days))
+	return nil
+}
+
+// Jobs returns the jobs def judges and the first date each can have an
+// occurrence: jobs seen in the store that match its patterns, from the first
+// date they were seen (by logical date or by when they ran); and jobs the SLO
+// names literally but that were never seen, from the date of the earliest
+// observation in the store (or today when it is empty), so that a job whose
+// trigger never fired is judged "not started" rather than ignored.
+func Jobs(def slo.Definition, all []store.JobInfo, now time.Time) []slo.Job {
+	var out []slo.Job
+	seen := map[kant.JobKey]bool{}
+	earliest := kant.DateOf(now.In(def.Location))
+	for _, j := range all {
+		since := kant.DateOf(j.FirstAt.In(def.Location))
+		if !j.FirstDate.IsZero() && j.FirstDate.Before(since) {
+			since = j.FirstDate
+		}
+		if since.Before(earliest) {
+			earliest = since
+		}
+		if kant.MatchAny(def.Jobs, j.Key) {
+			out = append(out, slo.Job{Key: j.Key, Since: since})
+			seen[j.Key] = true
+		}
+	}
+	for _, p := range def.Jobs {
+		k := kant.JobKey(p)
+		if !kant.IsGlob(p) && !seen[k] {
+			out = append(out, slo.Job{Key: k, Since: earliest})
+			seen[k] = true
+		}
+	}
+	return out
+}
+
+// fingerprint hashes what an evaluation says, ignoring when it was made, so
+// that an unchanged evaluation is not rewritten every tick.
+func fingerprint(results []kant.Result, days []kant.Day) uint64 {
+	h := fnv.New64a()
+	for _, r := range results {
+		fmt.Fprintf(h, "%s|%s|%d|%d|%d|%s|%s|%d|%d|%d\n", r.SLO, r.Job, r.ExpectedAt.UnixNano(),
+			r.Deadline.UnixNano(), r.RecoverBy.UnixNano(), r.Verdict, r.Reason,
+			r.SucceededAt.UnixNano(), r.Lateness, r.Runs)
+	}
+	for _, d := range days {
+		fmt.Fprintf(h, "%s|%s|%d|%d|%d|%d|%d|%t|%t|%t\n", d.SLO, d.Date, d.Occurrences, d.Met,
+			d.Late, d.Missed, d.Pending, d.SLOMet, d.SLAMet, d.Final)
+	}
+	return h.Sum64()
+}
