@@ -154,7 +154,7 @@ func (e *Evaluator) Observe(ctx context.Context, runs []kant.Run) {
 			if !kant.MatchAny(def.Jobs, r.Job) {
 				continue
 			}
-			d, ok := def.OccurrenceDate(r)
+			d, _, ok := def.Attribute(r)
 			if !ok {
 				continue
 			}

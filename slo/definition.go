@@ -6,6 +6,9 @@
 package slo
 
 import (
+	"fmt"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/kantproject/kant"
@@ -47,3 +50,50 @@ type Job struct {
 	Key   kant.JobKey
 	Since kant.Date
 }
+
+// Validate reports the first problem with d as an EINVALID error: a name, at
+// least one job pattern, a schedule and a location are required; exactly one
+// of Deadline and Within is set, Within is positive, the clocks are valid
+// times of day, Target is in (0, 1] and Tolerance is not negative.
+func (d Definition) Validate() error {
+	fail := func(format string, args ...any) error {
+		return kant.Errorf(kant.EINVALID, "slo %q: %s", d.Name, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case d.Name == "":
+		return kant.Errorf(kant.EINVALID, "slo: name required")
+	case len(d.Jobs) == 0:
+		return fail("jobs: at least one job or pattern required")
+	case slices.Contains(d.Jobs, ""):
+		return fail("jobs: empty pattern")
+	case d.Schedule.IsZero():
+		return fail("schedule: required")
+	case d.Location == nil:
+		return fail("timezone: required")
+	case d.Deadline == nil && d.Within == 0:
+		return fail("one of deadline or within required")
+	case d.Deadline != nil && d.Within != 0:
+		return fail("deadline and within both set; choose one")
+	case d.Within < 0:
+		return fail("within: must be positive, got %s", d.Within)
+	case d.Target <= 0 || d.Target > 1 || math.IsNaN(d.Target):
+		return fail("target: must be in (0, 1], got %g", d.Target)
+	case d.Tolerance < 0:
+		return fail("tolerance: must not be negative, got %s", d.Tolerance)
+	}
+	if d.Deadline != nil {
+		if err := d.Deadline.Validate(); err != nil {
+			return fail("deadline: %s", kant.ErrorMessage(err))
+		}
+	}
+	if d.RecoverBy != nil {
+		if err := d.RecoverBy.Validate(); err != nil {
+			return fail("recover_by: %s", kant.ErrorMessage(err))
+		}
+	}
+	return nil
+}
+
+// Selects reports whether the SLO judges the job: whether key matches one of
+// its job patterns.
+func (d Definition) Selects(key kant.JobKey) bool { return kant.MatchAny(d.Jobs, key) }

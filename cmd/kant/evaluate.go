@@ -47,7 +47,7 @@ func cmdEvaluate(ctx context.Context, args []string, getenv func(string) string,
 		return exitFail
 	}
 	defer db.Close()
-	eval, err := newEvaluator(cfg, db, logger)
+	eval, err := newEvaluator(cfg, db, logger, time.Now)
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitFail

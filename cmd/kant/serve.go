@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -37,23 +38,23 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "kant: listen %s: %v\n", cfg.Listen, err)
 		return exitFail
 	}
-	if err := serve(ctx, cfg, ln, logger, nil); err != nil {
+	if err := serve(ctx, cfg, ln, logger, time.Now); err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitFail
 	}
 	return exitOK
 }
 
-// serve runs kant on ln; started, when not nil, is called once everything is
-// wired (tests use it to learn the address).
-func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger, started func()) error {
+// serve runs kant on ln until ctx is cancelled, reading the clock through
+// now (tests pass a fixed clock).
+func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger, now func() time.Time) error {
 	db, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer db.Close()
-	eval, err := newEvaluator(cfg, db, logger)
+	eval, err := newEvaluator(cfg, db, logger, now)
 	if err != nil {
 		ln.Close()
 		return err
@@ -69,6 +70,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		WriteTokens: cfg.Tokens.Write,
 		ReadTokens:  cfg.Tokens.Read,
 		Ready:       eval.Ready,
+		Now:         now,
 		Logger:      logger,
 	})
 	if err != nil {
@@ -77,9 +79,6 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	}
 	logger.Info("kant serving", "component", "main", "addr", ln.Addr().String(),
 		"store", cfg.Store.SQLitePath, "slos", len(cfg.SLOs), "sources", len(cfg.Sources))
-	if started != nil {
-		started()
-	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return eval.Run(gctx) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/config"
@@ -96,7 +97,7 @@ func reportConfig(stderr io.Writer, err error) {
 
 // openStore opens the configured store.
 func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*sqlite.DB, error) {
-	db, err := sqlite.Open(ctx, cfg.Store.SQLitePath)
+	db, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.SQLitePath, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.SQLitePath, err)
 	}
@@ -121,13 +122,14 @@ func pushDecoder(cfg *config.Config) push.Decoder {
 	return d
 }
 
-func newEvaluator(cfg *config.Config, db evaluator.Store, logger *slog.Logger) (*evaluator.Evaluator, error) {
+func newEvaluator(cfg *config.Config, db evaluator.Store, logger *slog.Logger, now func() time.Time) (*evaluator.Evaluator, error) {
 	return evaluator.New(evaluator.Config{
 		SLOs:      cfg.SLOs,
 		Store:     db,
 		Interval:  cfg.Evaluate.Interval,
 		Lookback:  cfg.Evaluate.Lookback,
 		Retention: cfg.Evaluate.Retention,
+		Now:       now,
 		Logger:    logger,
 	})
 }

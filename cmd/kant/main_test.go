@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kantproject/kant/config"
+)
+
+// env returns a getenv that knows only vars.
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// kantServer is kant serving in-process on a loopback port.
+type kantServer struct {
+	url  string
+	stop func()
+}
+
+// start runs `kant serve` in-process with cfgYAML (empty: the default
+// configuration) on a temporary store, with the clock fixed at now.
+func start(t *testing.T, cfgYAML string, vars map[string]string, now time.Time) *kantServer {
+	t.Helper()
+	dir := t.TempDir()
+	var cfg *config.Config
+	var err error
+	if cfgYAML == "" {
+		cfg, err = config.Default(env(vars))
+	} else {
+		cfg, err = config.Parse("kant.yaml", strings.NewReader(cfgYAML), env(vars))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store.SQLitePath = filepath.Join(dir, "kant.db")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { done <- serve(ctx, cfg, ln, logger, func() time.Time { return now }) }()
+	s := &kantServer{url: "http://" + ln.Addr().String()}
+	s.stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}
+	t.Cleanup(s.stop)
+	// Wait until the first evaluation is written: readiness, not a timer.
+	for i := 0; ; i++ {
+		resp, err := http.Get(s.url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if i > 500 {
+			t.Fatal("kant did not become ready")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return s
+}
+
+func (s *kantServer) do(t *testing.T, method, path, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("%s %s: Content-Type %q", method, path, ct)
+	}
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("%s %s: body is not JSON: %v", method, path, err)
+	}
+	return resp.StatusCode, out
+}
+
+func TestServeWithNoConfigJudgesAPushedRun(t *testing.T) {
+	now := time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC)
+	s := start(t, "", nil, now)
+
+	body := `[{"source":"onprem","job":"nightly_export","run_id":"r1","attempt":1,"state":"failed",
+	  "started_at":"2026-06-01T01:00:00Z","finished_at":"2026-06-01T01:20:00Z","logical_date":"2026-06-01"},
+	 {"source":"onprem","job":"nightly_export","run_id":"r1","attempt":2,"state":"succeeded",
+	  "started_at":"2026-06-01T02:00:00Z","finished_at":"2026-06-01T02:40:00Z","logical_date":"2026-06-01"}]`
+	code, out := s.do(t, "POST", "/v1/runs", "", body)
+	if code != 200 || out["stored"] != 2.0 {
+		t.Fatalf("POST /v1/runs = %d %v", code, out)
+	}
+	code, out = s.do(t, "POST", "/v1/runs", "", body)
+	if code != 200 || out["stored"] != 0.0 {
+		t.Fatalf("the same observations again = %d %v, want stored 0", code, out)
+	}
+
+	code, out = s.do(t, "GET", "/v1/slo?date=2026-06-01", "", "")
+	if code != 200 {
+		t.Fatalf("GET /v1/slo = %d %v", code, out)
+	}
+	results := out["results"].([]any)
+	if len(results) != 1 {
+		t.Fatalf("results = %v, want one", results)
+	}
+	r := results[0].(map[string]any)
+	want := map[string]any{"slo": "default", "job": "onprem/nightly_export", "verdict": "met",
+		"succeeded_at": "2026-06-01T02:40:00Z", "deadline": "2026-06-02T00:00:00Z", "runs": 2.0}
+	for k, v := range want {
+		if r[k] != v {
+			t.Errorf("result %s = %v, want %v", k, r[k], v)
+		}
+	}
+
+	code, out = s.do(t, "GET", "/v1/runs?job=onprem/*&from=2026-06-01", "", "")
+	if code != 200 || len(out["runs"].([]any)) != 2 {
+		t.Errorf("GET /v1/runs = %d %v, want two runs", code, out)
+	}
+	code, out = s.do(t, "GET", "/v1/sla?from=2026-06-01&to=2026-06-01", "", "")
+	if code != 200 {
+		t.Fatalf("GET /v1/sla = %d", code)
+	}
+	days := out["days"].([]any)
+	if len(days) != 1 || days[0].(map[string]any)["slo_met"] != true || days[0].(map[string]any)["final"] != true {
+		t.Errorf("days = %v, want one final day that met the SLO", days)
+	}
+}
+
+func TestAPostWithAnUnknownStateIsA400NamingTheFieldAndStoresNothing(t *testing.T) {
+	s := start(t, "", nil, time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC))
+	code, out := s.do(t, "POST", "/v1/runs", "", `[{"source":"a","job":"j","run_id":"1","state":"queued"},
+		{"source":"a","job":"j","run_id":"2","state":"done"}]`)
+	if code != 400 || !strings.HasPrefix(fmt.Sprint(out["error"]), `[1].state: unknown state "done"`) {
+		t.Fatalf("POST = %d %v", code, out)
+	}
+	_, out = s.do(t, "GET", "/v1/runs", "", "")
+	if n := len(out["runs"].([]any)); n != 0 {
+		t.Errorf("%d runs stored, want none", n)
+	}
+}
+
+func TestHTTPErrors(t *testing.T) {
+	s := start(t, "", nil, time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC))
+	tests := []struct {
+		name, method, path, body string
+		code                     int
+		err                      string
+	}{
+		{"a bad date is a 400 naming the parameter", "GET", "/v1/slo?date=June", "", 400, "date: bad date"},
+		{"an unknown SLO is a 400 naming it", "GET", "/v1/slo?slo=nope", "", 400, `unknown SLO "nope" (configured: default)`},
+		{"a reversed range is a 400", "GET", "/v1/sla?from=2026-06-02&to=2026-06-01", "", 400, "is after"},
+		{"broken JSON is a 400", "POST", "/v1/runs", `{"source":`, 400, "bad JSON"},
+		{"an unknown path is a JSON 404", "GET", "/v2/nothing", "", 404, "no such endpoint"},
+		{"a body over the limit is a 413", "POST", "/v1/runs", `{"source":"` + strings.Repeat("a", 9<<20) + `"}`, 413, "larger than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out := s.do(t, tt.method, tt.path, "", tt.body)
+			if code != tt.code || !strings.Contains(fmt.Sprint(out["error"]), tt.err) {
+				t.Errorf("= %d %v, want %d and %q", code, out, tt.code, tt.err)
+			}
+		})
+	}
+}
+
+func TestWriteTokensAreRequiredWhenConfigured(t *testing.T) {
+	cfg := "tokens:\n  write: [\"${KANT_WRITE_TOKEN}\"]\n"
+	s := start(t, cfg, map[string]string{"KANT_WRITE_TOKEN": "s3cret"}, time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC))
+	run := `{"source":"a","job":"j","run_id":"1","state":"queued"}`
+	tests := []struct {
+		name, token string
+		code        int
+	}{
+		{"no token is a 401", "", 401},
+		{"a wrong token is a 401", "s3cre", 401},
+		{"the right token is accepted", "s3cret", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, out := s.do(t, "POST", "/v1/runs", tt.token, run); code != tt.code {
+				t.Errorf("= %d %v, want %d", code, out, tt.code)
+			}
+		})
+	}
+	if code, _ := s.do(t, "GET", "/v1/runs", "", ""); code != 200 {
+		t.Errorf("reads need no token when only write tokens are configured: %d", code)
+	}
+}
+
+func TestCheckReportsEveryMistakeWithItsLineAndExits2(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kant.yaml")
+	yaml := `timezone: Asia/Tokio
+slos:
+  - name: hegel-nightly
+    jobs: ["hegel/*"]
+    schedule: "0 25 * * *"
+    deadline: "06:00"
+    targett: 0.95
+`
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"check", "-config", path}, env(nil), nil, &stdout, &stderr)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, stderr.String())
+	}
+	for _, want := range []string{path + ":1:", path + ":5:", path + ":7:"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr does not name %s:\n%s", want, stderr.String())
+		}
+	}
+	if !strings.Contains(stderr.String(), "3 problem") {
+		t.Errorf("stderr does not count three problems:\n%s", stderr.String())
+	}
+}
+
+func TestServeWithABadConfigWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kant.yaml")
+	db := filepath.Join(dir, "kant.db")
+	if err := os.WriteFile(path, []byte("store:\n  sqlite: {path: "+db+"}\nbogus: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "-config", path, "-listen", "127.0.0.1:0"}, env(nil), nil, io.Discard, &stderr); code != 2 {
+		t.Fatalf("exit %d, want 2: %s", code, stderr.String())
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("the store %s was created by a serve with a bad config", db)
+	}
+}
+
+func TestImportIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "kant.db")
+	cfgPath := filepath.Join(dir, "kant.yaml")
+	if err := os.WriteFile(cfgPath, []byte("store:\n  sqlite: {path: "+db+"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := func(id, state string) string {
+		return `{"source":"onprem","job":"load","run_id":"` + id + `","state":"` + state + `","started_at":"2026-06-01T01:00:00Z","finished_at":"2026-06-01T02:00:00Z"}` + "\n"
+	}
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte(line("1", "succeeded")+line("2", "failed")+line("3", "finished")+line("4", "succeeded")), 0o644)
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"import", "-config", cfgPath, bad}, env(nil), nil, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "line 3: state: unknown state \"finished\"") ||
+		!strings.Contains(stderr.String(), "nothing was stored") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+
+	good := filepath.Join(dir, "good.jsonl")
+	os.WriteFile(good, []byte(line("1", "succeeded")+line("2", "failed")+line("2", "failed")), 0o644)
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(context.Background(), []string{"import", "-config", cfgPath, good}, env(nil), nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "3 observations read, 2 new") {
+		t.Errorf("stdout %q: want 3 read, 2 new (the bad file stored nothing, the repeat is stored once)", stdout.String())
+	}
+}

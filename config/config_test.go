@@ -1,0 +1,655 @@
+package config_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kantproject/kant/config"
+	"github.com/kantproject/kant/slo"
+)
+
+// env returns a getenv over a fixed map.
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func parse(t *testing.T, text string, vars map[string]string) (*config.Config, error) {
+	t.Helper()
+	return config.Parse("kant.yaml", strings.NewReader(text), env(vars))
+}
+
+func mustParse(t *testing.T, text string, vars map[string]string) *config.Config {
+	t.Helper()
+	c, err := parse(t, text, vars)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return c
+}
+
+// problems returns the lines of err, which must be a *config.Errors.
+func problems(t *testing.T, err error) []string {
+	t.Helper()
+	var errs *config.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("error %v (%T) is not *config.Errors", err, err)
+	}
+	if errs.Len() != len(errs.Problems) {
+		t.Errorf("Len() = %d, want %d", errs.Len(), len(errs.Problems))
+	}
+	out := make([]string, len(errs.Problems))
+	for i, p := range errs.Problems {
+		out[i] = p.String()
+	}
+	if got := strings.Join(out, "\n"); got != err.Error() {
+		t.Errorf("Error() = %q, want the problems joined by newlines %q", err.Error(), got)
+	}
+	return out
+}
+
+func tokyo(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+func TestLoadFullConfig(t *testing.T) {
+	c, err := config.Load(filepath.Join("testdata", "full.yaml"), env(map[string]string{
+		"KANT_WRITE_TOKEN": "write-token-from-env",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.Path != filepath.Join("testdata", "full.yaml") {
+		t.Errorf("Path = %q", c.Path)
+	}
+	if c.Listen != "127.0.0.1:9090" {
+		t.Errorf("Listen = %q", c.Listen)
+	}
+	if c.Location.String() != "Asia/Tokyo" {
+		t.Errorf("Location = %v", c.Location)
+	}
+	if c.Store.SQLitePath != "/var/lib/kant/kant.db" {
+		t.Errorf("Store = %+v", c.Store)
+	}
+	wantTokens := config.Tokens{
+		Write: []string{"write-token-from-env", "second-write-token"},
+		Read:  []string{"fallback-read-token"},
+	}
+	if !reflect.DeepEqual(c.Tokens, wantTokens) {
+		t.Errorf("Tokens = %#v, want %#v", c.Tokens.Write, wantTokens.Write)
+	}
+	wantSources := []config.Source{{Name: "hegel", Type: "push", Line: 11}, {Name: "onprem", Type: "push", Line: 13}}
+	if !reflect.DeepEqual(c.Sources, wantSources) {
+		t.Errorf("Sources = %+v, want %+v", c.Sources, wantSources)
+	}
+	wantEval := config.Evaluate{Interval: time.Minute, Lookback: 3 * 24 * time.Hour, Retention: 30 * 24 * time.Hour}
+	if c.Evaluate != wantEval {
+		t.Errorf("Evaluate = %+v, want %+v", c.Evaluate, wantEval)
+	}
+	if len(c.SLOs) != 2 || !reflect.DeepEqual(c.SLOLines, []int{20, 32}) {
+		t.Fatalf("got %d SLOs at lines %v, want 2 at [20 32]", len(c.SLOs), c.SLOLines)
+	}
+
+	s := c.SLOs[0]
+	if s.Name != "hegel-nightly" || !reflect.DeepEqual(s.Jobs, []string{"hegel/*"}) {
+		t.Errorf("SLO 0 = %q %v", s.Name, s.Jobs)
+	}
+	if s.Location.String() != "Asia/Tokyo" {
+		t.Errorf("SLO 0 location = %v, want the top-level Asia/Tokyo", s.Location)
+	}
+	if s.Calendar == nil {
+		t.Errorf("SLO 0 has no calendar")
+	}
+	if s.Deadline == nil || *s.Deadline != (slo.Clock{Hour: 6}) || s.Within != 0 {
+		t.Errorf("SLO 0 deadline = %v within %v, want 06:00", s.Deadline, s.Within)
+	}
+	if s.RecoverBy == nil || *s.RecoverBy != (slo.Clock{Hour: 23, Minute: 59}) {
+		t.Errorf("SLO 0 recover_by = %v, want 23:59", s.RecoverBy)
+	}
+	if s.Target != 0.99 || s.Tolerance != 15*time.Minute || s.Owner != "@data-platform" || s.Channel != "#data-alerts" {
+		t.Errorf("SLO 0 target %v tolerance %v owner %q channel %q", s.Target, s.Tolerance, s.Owner, s.Channel)
+	}
+
+	s = c.SLOs[1]
+	if s.Name != "onprem-hourly" || !reflect.DeepEqual(s.Jobs, []string{"onprem/export_*", "*/shared_job"}) {
+		t.Errorf("SLO 1 = %q %v", s.Name, s.Jobs)
+	}
+	if s.Location != time.UTC {
+		t.Errorf("SLO 1 location = %v, want its own UTC", s.Location)
+	}
+	if s.Deadline != nil || s.Within != 45*time.Minute || s.RecoverBy != nil {
+		t.Errorf("SLO 1 deadline %v within %v recover_by %v, want within 45m", s.Deadline, s.Within, s.RecoverBy)
+	}
+	if s.Target != config.DefaultTarget || s.Tolerance != config.DefaultTolerance || s.Calendar == nil {
+		t.Errorf("SLO 1 target %v tolerance %v calendar %v, want the defaults", s.Target, s.Tolerance, s.Calendar)
+	}
+}
+
+func TestDesignExampleParses(t *testing.T) {
+	c, err := config.Load(filepath.Join("testdata", "design.yaml"), nil)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(c.SLOs) != 1 {
+		t.Fatalf("got %d SLOs, want 1", len(c.SLOs))
+	}
+	s := c.SLOs[0]
+	if s.Name != "hegel-nightly" || s.Location.String() != "Asia/Tokyo" || s.Target != 0.95 ||
+		s.Deadline == nil || *s.Deadline != (slo.Clock{Hour: 6}) ||
+		s.RecoverBy == nil || *s.RecoverBy != (slo.Clock{Hour: 23, Minute: 59}) {
+		t.Errorf("SLO = %+v", s)
+	}
+	if len(c.Sources) != 0 {
+		t.Errorf("Sources = %v, want none", c.Sources)
+	}
+}
+
+func TestThreeMistakesAreAllReportedWithLines(t *testing.T) {
+	_, err := config.Load(filepath.Join("testdata", "three-mistakes.yaml"), nil)
+	got := problems(t, err)
+	file := filepath.Join("testdata", "three-mistakes.yaml")
+	want := []string{
+		file + `:2: timezone: unknown time zone "Asia/Tokio"`,
+		file + `:11: slos[0].target: 1.5 is out of range`,
+		file + `:13: slos[1].jobs[0]: "onprem/*" selects no configured source`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d = %q, want it to start with %q", i, got[i], want[i])
+		}
+	}
+}
+
+func TestProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		env  map[string]string
+		// want holds, for each problem in order, a prefix of its text.
+		want []string
+	}{
+		{
+			name: "a misspelled key is reported with the closest known key",
+			yaml: `slos:
+  - name: a
+    jobs: ["x/y"]
+    schedul: "0 1 * * *"
+    deadline: "06:00"
+`,
+			want: []string{`kant.yaml:4: slos[0]: unknown key "schedul" (did you mean "schedule"?)`},
+		},
+		{
+			name: "an unknown key far from any known key lists the known keys",
+			yaml: "listen: \":8080\"\nfrobnicate: true\n",
+			want: []string{`kant.yaml:2: unknown key "frobnicate" (known: listen, timezone, store, tokens, sources, evaluate, slos)`},
+		},
+		{
+			name: "an unknown source type lists the known types",
+			yaml: `sources:
+  - name: hegel
+    type: glue2
+`,
+			want: []string{`kant.yaml:3: sources[0].type: unknown source type "glue2" (known: push)`},
+		},
+		{
+			name: "a source needs a name and a type",
+			yaml: `sources:
+  - {type: push}
+  - name: b
+`,
+			want: []string{
+				`kant.yaml:2: sources[0]: missing required key "name"`,
+				`kant.yaml:3: sources[1]: missing required key "type"`,
+			},
+		},
+		{
+			name: "a push source takes no other keys",
+			yaml: `sources:
+  - name: onprem
+    type: push
+    region: eu-west-1
+`,
+			want: []string{`kant.yaml:4: sources[0]: unknown key "region" (known: name, type)`},
+		},
+		{
+			name: "an unset environment variable is named",
+			yaml: "listen: \"${KANT_LISTEN}\"\n",
+			want: []string{`kant.yaml:1: listen: environment variable KANT_LISTEN is not set`},
+		},
+		{
+			name: "an SLO selecting no configured source is an error",
+			yaml: `sources:
+  - name: hegel
+    type: push
+slos:
+  - name: a
+    jobs: ["hegle/*", "heg*/x", "*/y", "*"]
+    schedule: "@daily"
+    deadline: "06:00"
+`,
+			want: []string{`kant.yaml:6: slos[0].jobs[0]: "hegle/*" selects no configured source (did you mean "hegel"?)`},
+		},
+		{
+			name: "a job pattern must be source/job",
+			yaml: `slos:
+  - name: a
+    jobs:
+      - export_users
+      - hegel/
+    schedule: "@daily"
+    deadline: "06:00"
+`,
+			want: []string{
+				`kant.yaml:4: slos[0].jobs[0]: "export_users" is not source/job`,
+				`kant.yaml:5: slos[0].jobs[1]: "hegel/" is not source/job`,
+			},
+		},
+		{
+			name: "duplicate SLO and source names are errors",
+			yaml: `sources:
+  - {name: hegel, type: push}
+  - {name: hegel, type: push}
+slos:
+  - {name: a, jobs: ["hegel/x"], schedule: "@daily", deadline: "06:00"}
+  - {name: a, jobs: ["hegel/y"], schedule: "@daily", deadline: "07:00"}
+`,
+			want: []string{
+				`kant.yaml:3: sources[1].name: duplicate source name "hegel" (first at line 2)`,
+				`kant.yaml:6: slos[1].name: duplicate SLO name "a" (first at line 5)`,
+			},
+		},
+		{
+			name: "a bad time zone is an error, at the top level and in an SLO",
+			yaml: `timezone: Mars/Olympus
+slos:
+  - name: a
+    jobs: ["x/y"]
+    schedule: "@daily"
+    timezone: Asia/Toky0
+    deadline: "06:00"
+`,
+			want: []string{
+				`kant.yaml:1: timezone: unknown time zone "Mars/Olympus"`,
+				`kant.yaml:6: slos[0].timezone: unknown time zone "Asia/Toky0"`,
+			},
+		},
+		{
+			name: "an SLO sets deadline or within, not both and not neither",
+			yaml: `slos:
+  - name: both
+    jobs: ["x/y"]
+    schedule: "@daily"
+    deadline: "06:00"
+    within: 5h
+  - name: neither
+    jobs: ["x/y"]
+    schedule: "@daily"
+`,
+			want: []string{
+				`kant.yaml:6: slos[0].within: set deadline or within, not both`,
+				`kant.yaml:7: slos[1]: set deadline`,
+			},
+		},
+		{
+			name: "an SLO needs a name, jobs and a schedule",
+			yaml: `slos:
+  - deadline: "06:00"
+    jobs: []
+`,
+			want: []string{
+				`kant.yaml:2: slos[0]: missing required key "name"`,
+				`kant.yaml:2: slos[0]: missing required key "schedule"`,
+				`kant.yaml:3: slos[0].jobs: empty`,
+			},
+		},
+		{
+			name: "bad cron, clock, duration, target and dates are reported where they are",
+			yaml: `slos:
+  - name: a
+    jobs: ["x/y"]
+    schedule: "0 25 * * *"
+    deadline: "6am"
+    recover_by: "23:59"
+    tolerance: 10 minutes
+    target: 0
+    extra_holidays: [2026-02-30]
+`,
+			want: []string{
+				`kant.yaml:4: slos[0].schedule: bad cron "0 25 * * *": hour 25 out of range`,
+				`kant.yaml:5: slos[0].deadline: bad time of day "6am": `,
+				`kant.yaml:7: slos[0].tolerance: bad duration "10 minutes"`,
+				`kant.yaml:8: slos[0].target: 0 is out of range: want a share in (0, 1]`,
+				`kant.yaml:9: slos[0].extra_holidays[0]: bad date "2026-02-30"`,
+			},
+		},
+		{
+			name: "an unknown calendar is an error",
+			yaml: `slos:
+  - name: a
+    jobs: ["x/y"]
+    schedule: "@daily"
+    calendar: martian-business-days
+    deadline: "06:00"
+`,
+			want: []string{`kant.yaml:5: slos[0].calendar: unknown calendar "martian-business-days"`},
+		},
+		{
+			name: "wrong types are reported without their values",
+			yaml: `listen: [":8080"]
+tokens:
+  write: "a-token"
+sources: {name: hegel}
+slos:
+  - name: a
+    jobs: "x/y"
+    schedule: {cron: "@daily"}
+    deadline: "06:00"
+`,
+			want: []string{
+				`kant.yaml:1: listen: want a string, got a list`,
+				`kant.yaml:3: tokens.write: want a list, got a string`,
+				`kant.yaml:4: sources: want a list, got a mapping`,
+				`kant.yaml:7: slos[0].jobs: want a list, got a string`,
+				`kant.yaml:8: slos[0].schedule: want a string, got a mapping`,
+			},
+		},
+		{
+			name: "an empty token is an error",
+			yaml: `tokens:
+  write: ["${KANT_WRITE_TOKEN:-}"]
+  read: [""]
+`,
+			want: []string{
+				`kant.yaml:2: tokens.write[0]: empty (is the environment variable set?)`,
+				`kant.yaml:3: tokens.read[0]: empty (is the environment variable set?)`,
+			},
+		},
+		{
+			name: "bigquery is in the schema but not supported yet",
+			yaml: `store:
+  bigquery: {project: p, dataset: kant, location: asia-northeast1}
+`,
+			want: []string{`kant.yaml:2: store.bigquery: not supported by this build yet (use sqlite)`},
+		},
+		{
+			name: "a store sets one backend",
+			yaml: `store:
+  sqlite: {path: a.db}
+  bigquery: {project: p, dataset: kant}
+`,
+			want: []string{
+				`kant.yaml:3: store: set one of sqlite or bigquery, not both`,
+				`kant.yaml:3: store.bigquery: not supported by this build yet`,
+			},
+		},
+		{
+			name: "evaluate windows are positive and retention covers lookback",
+			yaml: `evaluate:
+  interval: 0s
+  lookback: 30d
+  retention: 7d
+`,
+			want: []string{
+				`kant.yaml:2: evaluate.interval: must be positive`,
+				`kant.yaml:4: evaluate.retention: retention (7d) is shorter than lookback (30d)`,
+			},
+		},
+		{
+			name: "a duplicate key is an error",
+			yaml: "listen: \":1\"\nlisten: \":2\"\n",
+			want: []string{`kant.yaml:2: listen: duplicate key (first at line 1)`},
+		},
+		{
+			name: "a YAML syntax error is reported with its line",
+			yaml: "listen: \":8080\"\nslos:\n\t- name: a\n",
+			want: []string{`kant.yaml:3: YAML syntax: found character that cannot start any token`},
+		},
+		{
+			name: "a YAML structure error is reported at the start of its block",
+			yaml: "listen: \":8080\"\nslos:\n  - name: a\n   jobs: [x]\n",
+			want: []string{`kant.yaml:3: YAML syntax: did not find expected '-' indicator`},
+		},
+		{
+			name: "a file that is not a mapping is an error",
+			yaml: "- listen\n",
+			want: []string{`kant.yaml:1: want a mapping, got a list`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parse(t, tt.yaml, tt.env)
+			if err == nil {
+				t.Fatalf("Parse succeeded (%+v), want %d problems", c, len(tt.want))
+			}
+			if c != nil {
+				t.Errorf("Parse returned a Config with an error")
+			}
+			got := problems(t, err)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d problems, want %d:\n%s", len(got), len(tt.want), strings.Join(got, "\n"))
+			}
+			for i := range tt.want {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("problem %d = %q, want it to start with %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestEnvExpansion(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		env   map[string]string
+		want  string
+	}{
+		{"a variable is replaced by its value", "${A}", map[string]string{"A": "x"}, "x"},
+		{"a default is used when the variable is unset", "${A:-fallback}", nil, "fallback"},
+		{"a default is not used when the variable is set", "${A:-fallback}", map[string]string{"A": "x"}, "x"},
+		{"an empty default is allowed", "pre${A:-}post", nil, "prepost"},
+		{"several variables expand in one value", "${A}:${B}", map[string]string{"A": "x", "B": "y"}, "x:y"},
+		{"a lone dollar is kept", "a$b$", nil, "a$b$"},
+		{"a doubled dollar escapes expansion", "$${A}", map[string]string{"A": "x"}, "${A}"},
+		{"a value with YAML syntax stays one string", "${A}", map[string]string{"A": `x"],slos:[]#`}, `x"],slos:[]#`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustParse(t, "tokens:\n  write: [\""+tt.value+"\"]\nslos: []\nlisten: ${PORT:-:9999}\n", tt.env)
+			if len(c.Tokens.Write) != 1 || c.Tokens.Write[0] != tt.want {
+				t.Errorf("token = %q, want %q", c.Tokens.Write, tt.want)
+			}
+			if c.Listen != ":9999" {
+				t.Errorf("Listen = %q, want the default :9999", c.Listen)
+			}
+		})
+	}
+}
+
+func TestExpandedValuesCannotInjectKeys(t *testing.T) {
+	const value = "x\ntokens: {write: [evil]}\n"
+	c := mustParse(t, "slos:\n  - {name: a, jobs: [x/y], schedule: \"@daily\", deadline: \"06:00\", owner: \"${O}\"}\n",
+		map[string]string{"O": value})
+	if len(c.Tokens.Write) != 0 {
+		t.Errorf("an environment value injected tokens: %d", len(c.Tokens.Write))
+	}
+	if c.SLOs[0].Owner != value {
+		t.Errorf("Owner = %q, want %q", c.SLOs[0].Owner, value)
+	}
+}
+
+func TestSecretsNeverAppearInErrors(t *testing.T) {
+	const secret = "s3cr3t: {value} \"with\" [yaml] #chars"
+	vars := map[string]string{"SECRET": secret, "SECRET2": secret + "\n"}
+	docs := map[string]string{
+		"a token with a trailing newline": "tokens:\n  write: [\"${SECRET2}\"]\n",
+		"a token where a list belongs":    "tokens:\n  write: \"${SECRET}\"\n  read: ${SECRET}\n",
+		"a token in a mapping":            "tokens:\n  write: [{token: \"${SECRET}\"}]\n",
+		"a literal token that is bad":     "tokens:\n  write: [\" " + "literal-secret-value" + "\"]\n",
+		"a token with a bad expansion":    "tokens:\n  write: [\"literal-secret-value${\"]\n",
+		"a token next to other mistakes":  "tokens:\n  write: [\"${SECRET}\", \"${UNSET}\"]\nlisten: [1]\nslos:\n  - name: a\n    jobs: [\"x\"]\n    schedule: \"@daily\"\n    deadline: \"06:00\"\n",
+	}
+	for name, doc := range docs {
+		t.Run(name, func(t *testing.T) {
+			_, err := parse(t, doc, vars)
+			if err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+			for _, s := range []string{secret, "s3cr3t", "literal-secret-value"} {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("error shows a secret:\n%s", err)
+				}
+			}
+		})
+	}
+}
+
+func TestTokensAreNotPrinted(t *testing.T) {
+	c := mustParse(t, "tokens: {write: [abcdef-token], read: [ghijkl-token]}\n", nil)
+	for _, s := range []string{c.Summary(), fmtAll(c), fmtAll(*c)} {
+		if strings.Contains(s, "abcdef") || strings.Contains(s, "ghijkl") {
+			t.Errorf("output shows a token:\n%s", s)
+		}
+	}
+}
+
+// fmtAll prints v every way fmt can.
+func fmtAll(v any) string { return fmt.Sprintf("%v %+v %#v %s", v, v, v, v) }
+
+func TestDurations(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		bad  bool
+	}{
+		{in: "7d", want: 7 * 24 * time.Hour},
+		{in: "1d12h", want: 36 * time.Hour},
+		{in: "30s", want: 30 * time.Second},
+		{in: "1h30m", want: 90 * time.Minute},
+		{in: "0d", want: 0},
+		{in: "1.5d", bad: true},
+		{in: "d", bad: true},
+		{in: "7", bad: true},
+		{in: "7days", bad: true},
+		{in: "1d-1h", bad: true},
+		{in: "", bad: true},
+	}
+	for _, tt := range tests {
+		got, err := config.ParseDuration(tt.in)
+		if tt.bad {
+			if err == nil {
+				t.Errorf("ParseDuration(%q) = %v, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("ParseDuration(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestSevenDayDurationInConfig(t *testing.T) {
+	c := mustParse(t, "evaluate:\n  lookback: 7d\n  retention: 14d\n", nil)
+	if c.Evaluate.Lookback != 7*24*time.Hour || c.Evaluate.Retention != 14*24*time.Hour {
+		t.Errorf("Evaluate = %+v", c.Evaluate)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	check := func(t *testing.T, c *config.Config, loc *time.Location) {
+		t.Helper()
+		if c.Listen != ":8080" || c.Store.SQLitePath != "kant.db" || c.Location.String() != loc.String() {
+			t.Errorf("Listen %q Store %+v Location %v", c.Listen, c.Store, c.Location)
+		}
+		if len(c.Sources) != 0 || len(c.Tokens.Write) != 0 || len(c.Tokens.Read) != 0 {
+			t.Errorf("Sources %v, %d write and %d read tokens, want none", c.Sources, len(c.Tokens.Write), len(c.Tokens.Read))
+		}
+		want := config.Evaluate{Interval: 30 * time.Second, Lookback: 7 * 24 * time.Hour, Retention: 90 * 24 * time.Hour}
+		if c.Evaluate != want {
+			t.Errorf("Evaluate = %+v, want %+v", c.Evaluate, want)
+		}
+		if len(c.SLOs) != 1 {
+			t.Fatalf("got %d SLOs, want the default one", len(c.SLOs))
+		}
+		s := c.SLOs[0]
+		if s.Name != "default" || !reflect.DeepEqual(s.Jobs, []string{"*"}) || s.Location.String() != loc.String() ||
+			s.Deadline == nil || *s.Deadline != (slo.Clock{Hour: 24}) || s.Within != 0 ||
+			s.Target != 0.95 || s.Tolerance != 0 || s.Calendar == nil {
+			t.Errorf("default SLO = %+v", s)
+		}
+		if err := s.Validate(); err != nil {
+			t.Errorf("default SLO does not validate: %v", err)
+		}
+	}
+	t.Run("the built-in defaults", func(t *testing.T) {
+		c, err := config.Default(nil)
+		if err != nil {
+			t.Fatalf("Default: %v", err)
+		}
+		if c.Path != "" {
+			t.Errorf("Path = %q", c.Path)
+		}
+		check(t, c, time.UTC)
+	})
+	t.Run("an empty file is valid and means the defaults", func(t *testing.T) {
+		check(t, mustParse(t, "", nil), time.UTC)
+	})
+	t.Run("a file of comments means the defaults", func(t *testing.T) {
+		check(t, mustParse(t, "# nothing yet\n", nil), time.UTC)
+	})
+	t.Run("the default SLO is in the configured time zone", func(t *testing.T) {
+		check(t, mustParse(t, "timezone: Asia/Tokyo\n", nil), tokyo(t))
+	})
+	t.Run("an empty slos list means no SLO", func(t *testing.T) {
+		if c := mustParse(t, "slos: []\n", nil); len(c.SLOs) != 0 {
+			t.Errorf("got %d SLOs, want none", len(c.SLOs))
+		}
+	})
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := config.Load(filepath.Join(t.TempDir(), "nope.yaml"), nil)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load = %v, want fs.ErrNotExist", err)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	c, err := config.Load(filepath.Join("testdata", "full.yaml"), env(map[string]string{"KANT_WRITE_TOKEN": "w"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Summary()
+	for _, want := range []string{
+		"listen 127.0.0.1:9090, time zone Asia/Tokyo, store sqlite /var/lib/kant/kant.db",
+		"tokens: 2 write tokens, 1 read token",
+		"evaluate every 1m, lookback 3d, retention 30d",
+		"sources (2):", "hegel", "onprem",
+		"SLOs (2):", "hegel-nightly", `"0 1 * * *"`, "deadline 06:00", "calendar jp-business-days",
+		"onprem-hourly", "within 45m", `"@hourly" UTC`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Summary lacks %q:\n%s", want, got)
+		}
+	}
+	d, err := config.Default(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def := d.Summary(); !strings.Contains(def, "sources: none") || !strings.Contains(def, "tokens: none") || !strings.Contains(def, "deadline 24:00") {
+		t.Errorf("default Summary:\n%s", def)
+	}
+}

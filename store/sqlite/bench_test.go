@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/store"
+)
+
+// observations yields n observations of n/2 runs of 2,000 jobs in four
+// sources, two per run (running, then succeeded or failed), in the order a
+// poller would see them: a day's runs start, then finish.
+func observations(n int) iter.Seq2[kant.Run, error] {
+	return func(yield func(kant.Run, error) bool) {
+		base := time.Date(2026, 6, 1, 16, 0, 0, 0, time.UTC)
+		sources := []string{"hegel", "socrates", "kant", "onprem"}
+		const jobs = 2000
+		const batch = 1000 // runs that start before the first of them finishes
+		for start := 0; start < n/2; start += batch {
+			end := min(start+batch, n/2)
+			for phase := range 2 {
+				for i := start; i < end; i++ {
+					job := i % jobs
+					day := i / jobs
+					src := sources[job%len(sources)]
+					started := base.Add(time.Duration(day)*24*time.Hour + time.Duration(job)*time.Second + 123456789)
+					r := kant.Run{
+						Source:      src,
+						Job:         kant.NewJobKey(src, "job_"+strconv.Itoa(job)),
+						RunID:       "jr_" + strconv.Itoa(i),
+						Attempt:     1,
+						State:       kant.StateRunning,
+						SourceState: "RUNNING",
+						LogicalDate: kant.DateOf(base).AddDays(day),
+						StartedAt:   started,
+						ObservedAt:  started.Add(30 * time.Second),
+					}
+					if src == "hegel" {
+						r.Attributes = map[string]string{"--target_date": r.LogicalDate.AddDays(-1).String()}
+					}
+					if phase == 1 {
+						r.FinishedAt = started.Add(15 * time.Minute)
+						r.ObservedAt = r.FinishedAt.Add(time.Minute)
+						r.State, r.SourceState = kant.StateSucceeded, "SUCCEEDED"
+						if i%50 == 0 {
+							r.State, r.SourceState = kant.StateFailed, "FAILED"
+							r.ErrorMessage = "An error occurred while calling o123.pyWriteDynamicFrame: Task failed"
+						}
+					}
+					if !yield(r, nil) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkImport1M imports 1,000,000 observations into a fresh database
+// per iteration and reports observations per second and the peak resident
+// memory of the process. Run it with -benchtime=1x.
+func BenchmarkImport1M(b *testing.B) {
+	const n = 1_000_000
+	ctx := context.Background()
+	var total time.Duration
+	for i := range b.N {
+		b.StopTimer()
+		db, err := Open(ctx, Config{Path: filepath.Join(b.TempDir(), fmt.Sprintf("bench%d.db", i)), Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		got, err := db.ImportRuns(ctx, observations(n))
+		total += time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got != n {
+			b.Fatalf("imported %d, want %d", got, n)
+		}
+		b.StopTimer()
+		latest, err := db.LatestRuns(ctx, store.RunFilter{Jobs: []string{"hegel/job_4"}})
+		if err != nil || len(latest) != n/2/2000 {
+			b.Fatalf("latest runs of one job: %d, %v", len(latest), err)
+		}
+		db.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "obs/s")
+	if rss := peakRSS(); rss > 0 {
+		b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MiB")
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.Sys)/(1<<20), "go-sys-MiB")
+}
+
+// peakRSS returns the peak resident set size of the process in bytes, or 0
+// where /proc is not available.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,286 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/store"
+)
+
+// WriteEvaluation atomically replaces the results and days of e.SLO for the
+// dates [e.From, e.To] (a zero bound is open), the results only for e.Jobs
+// when it is not empty. Every result and day must belong to e.SLO and fall in
+// the range, and every result to e.Jobs when it is given; otherwise nothing
+// is written and the error is EINVALID.
+func (db *DB) WriteEvaluation(ctx context.Context, e store.Evaluation) error {
+	if err := checkEvaluation(e); err != nil {
+		return fmt.Errorf("sqlite write evaluation %s: %w", e.SLO, err)
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		where, args := "slo = ?", []any{e.SLO}
+		if !e.From.IsZero() {
+			where += " AND date >= ?"
+			args = append(args, formatDate(e.From))
+		}
+		if !e.To.IsZero() {
+			where += " AND date <= ?"
+			args = append(args, formatDate(e.To))
+		}
+		resultsWhere, resultsArgs := where, args
+		if len(e.Jobs) > 0 {
+			jobs, err := json.Marshal(e.Jobs)
+			if err != nil {
+				return err
+			}
+			resultsWhere += " AND job IN (SELECT value FROM json_each(?))"
+			resultsArgs = append(slices.Clip(resultsArgs), string(jobs))
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM slo_results WHERE "+resultsWhere, resultsArgs...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sla_daily WHERE "+where, args...); err != nil {
+			return err
+		}
+		if len(e.Results) > 0 {
+			stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO slo_results (
+	slo, job, date, expected_at, deadline, recover_by, verdict, reason,
+	succeeded_at, lateness_s, runs, evaluated_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, r := range e.Results {
+				if _, err := stmt.ExecContext(ctx, r.SLO, string(r.Job), formatDate(r.Date),
+					formatTime(r.ExpectedAt), formatTime(r.Deadline), formatTime(r.RecoverBy),
+					string(r.Verdict), text(string(r.Reason)), formatTime(r.SucceededAt),
+					r.Lateness.Seconds(), int64(r.Runs), formatTime(r.EvaluatedAt)); err != nil {
+					return err
+				}
+			}
+		}
+		if len(e.Days) > 0 {
+			stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO sla_daily (
+	slo, date, occurrences, met, late, missed, pending, slo_met, sla_met, final, evaluated_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, d := range e.Days {
+				if _, err := stmt.ExecContext(ctx, d.SLO, formatDate(d.Date), int64(d.Occurrences),
+					int64(d.Met), int64(d.Late), int64(d.Missed), int64(d.Pending),
+					d.SLOMet, d.SLAMet, d.Final, formatTime(d.EvaluatedAt)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite write evaluation %s: %w", e.SLO, err)
+	}
+	return nil
+}
+
+// checkEvaluation reports the first thing in e that cannot be written as an
+// EINVALID error.
+func checkEvaluation(e store.Evaluation) error {
+	inRange := func(d kant.Date) bool {
+		return (e.From.IsZero() || !d.Before(e.From)) && (e.To.IsZero() || !d.After(e.To))
+	}
+	switch {
+	case e.SLO == "":
+		return kant.Errorf(kant.EINVALID, "slo: required")
+	case !e.From.IsZero() && !e.To.IsZero() && e.From.After(e.To):
+		return kant.Errorf(kant.EINVALID, "from %s is after to %s", e.From, e.To)
+	}
+	if err := checkDate("from", e.From); err != nil {
+		return err
+	}
+	if err := checkDate("to", e.To); err != nil {
+		return err
+	}
+	for i, r := range e.Results {
+		bad := func(format string, args ...any) error {
+			return kant.Errorf(kant.EINVALID, "results[%d]: "+format, append([]any{i}, args...)...)
+		}
+		switch {
+		case r.SLO != e.SLO:
+			return bad("slo %q is not %q", r.SLO, e.SLO)
+		case r.Job == "":
+			return bad("job: required")
+		case r.Date.IsZero():
+			return bad("date: required")
+		case !inRange(r.Date):
+			return bad("date %s outside [%s, %s]", r.Date, e.From, e.To)
+		case r.ExpectedAt.IsZero():
+			return bad("expected_at: required")
+		case r.Verdict == "":
+			return bad("verdict: required")
+		case len(e.Jobs) > 0 && !slices.Contains(e.Jobs, r.Job):
+			return bad("job %s is not among the jobs being replaced", r.Job)
+		}
+		for _, err := range []error{
+			checkDate("date", r.Date), checkTime("expected_at", r.ExpectedAt),
+			checkTime("deadline", r.Deadline), checkTime("recover_by", r.RecoverBy),
+			checkTime("succeeded_at", r.SucceededAt), checkTime("evaluated_at", r.EvaluatedAt),
+		} {
+			if err != nil {
+				return bad("%s", kant.ErrorMessage(err))
+			}
+		}
+	}
+	for i, d := range e.Days {
+		bad := func(format string, args ...any) error {
+			return kant.Errorf(kant.EINVALID, "days[%d]: "+format, append([]any{i}, args...)...)
+		}
+		switch {
+		case d.SLO != e.SLO:
+			return bad("slo %q is not %q", d.SLO, e.SLO)
+		case d.Date.IsZero():
+			return bad("date: required")
+		case !inRange(d.Date):
+			return bad("date %s outside [%s, %s]", d.Date, e.From, e.To)
+		}
+		for _, err := range []error{checkDate("date", d.Date), checkTime("evaluated_at", d.EvaluatedAt)} {
+			if err != nil {
+				return bad("%s", kant.ErrorMessage(err))
+			}
+		}
+	}
+	return nil
+}
+
+// resultFilter returns the WHERE clause (possibly empty) and arguments
+// selecting f's SLO and dates, and for results its jobs, and whether the job
+// condition is exact.
+func resultFilter(f store.ResultFilter, withJobs bool) (string, []any, bool) {
+	var where []string
+	var args []any
+	if f.SLO != "" {
+		where = append(where, "slo = ?")
+		args = append(args, f.SLO)
+	}
+	if !f.From.IsZero() {
+		where = append(where, "date >= ?")
+		args = append(args, formatDate(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "date <= ?")
+		args = append(args, formatDate(f.To))
+	}
+	exact := true
+	if withJobs {
+		var jobs string
+		var jobArgs []any
+		jobs, jobArgs, exact = jobFilter("job", f.Jobs)
+		if jobs != "" {
+			where = append(where, jobs)
+			args = append(args, jobArgs...)
+		}
+	}
+	if len(where) == 0 {
+		return "", nil, exact
+	}
+	return " WHERE " + strings.Join(where, " AND "), args, exact
+}
+
+// Results returns occurrence results matching f (its Jobs are globs),
+// ordered by date, SLO, job, expected time.
+func (db *DB) Results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error) {
+	out, err := db.results(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite results: %w", err)
+	}
+	return out, nil
+}
+
+func (db *DB) results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error) {
+	where, args, _ := resultFilter(f, true)
+	rows, err := db.read.QueryContext(ctx, `SELECT slo, job, date, expected_at, deadline, recover_by,
+	verdict, reason, succeeded_at, lateness_s, runs, evaluated_at
+FROM slo_results`+where+` ORDER BY date, slo, job, expected_at`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []kant.Result
+	for rows.Next() {
+		var (
+			r                                   kant.Result
+			job, verdict                        string
+			date, expected, deadline, recoverBy sql.NullString
+			reason, succeeded, evaluated        sql.NullString
+			lateness                            float64
+		)
+		if err := rows.Scan(&r.SLO, &job, &date, &expected, &deadline, &recoverBy,
+			&verdict, &reason, &succeeded, &lateness, &r.Runs, &evaluated); err != nil {
+			return nil, err
+		}
+		if len(f.Jobs) > 0 && !kant.MatchAny(f.Jobs, kant.JobKey(job)) {
+			continue
+		}
+		var d decoder
+		r.Job = kant.JobKey(job)
+		r.Date = d.date(date)
+		r.ExpectedAt = d.time(expected)
+		r.Deadline = d.time(deadline)
+		r.RecoverBy = d.time(recoverBy)
+		r.Verdict = kant.Verdict(verdict)
+		r.Reason = kant.Reason(reason.String)
+		r.SucceededAt = d.time(succeeded)
+		r.Lateness = duration(lateness)
+		r.EvaluatedAt = d.time(evaluated)
+		if d.err != nil {
+			return nil, fmt.Errorf("result %s %s %s: %w", r.SLO, job, expected.String, d.err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Days returns per-day SLO summaries matching f's SLO and dates (f.Jobs does
+// not apply: a day summarizes all jobs), ordered by SLO then date.
+func (db *DB) Days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error) {
+	out, err := db.days(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite days: %w", err)
+	}
+	return out, nil
+}
+
+func (db *DB) days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error) {
+	where, args, _ := resultFilter(f, false)
+	rows, err := db.read.QueryContext(ctx, `SELECT slo, date, occurrences, met, late, missed, pending,
+	slo_met, sla_met, final, evaluated_at
+FROM sla_daily`+where+` ORDER BY slo, date`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []kant.Day
+	for rows.Next() {
+		var (
+			day             kant.Day
+			date, evaluated sql.NullString
+		)
+		if err := rows.Scan(&day.SLO, &date, &day.Occurrences, &day.Met, &day.Late, &day.Missed,
+			&day.Pending, &day.SLOMet, &day.SLAMet, &day.Final, &evaluated); err != nil {
+			return nil, err
+		}
+		var d decoder
+		day.Date = d.date(date)
+		day.EvaluatedAt = d.time(evaluated)
+		if d.err != nil {
+			return nil, fmt.Errorf("day %s %s: %w", day.SLO, date.String, d.err)
+		}
+		out = append(out, day)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,153 @@
+// Package sqlite is the embedded store backend: it keeps kant's tables (see
+// DESIGN.md, "Tables") in one SQLite file through the pure-Go driver
+// modernc.org/sqlite, and satisfies store.Store.
+//
+// It owns the schema and its embedded, ordered migrations (migrations/*.sql),
+// the connection handling (one writer connection, so writes are serialized
+// and never meet SQLITE_BUSY within the process, beside a pool of read-only
+// connections that WAL lets read while the writer writes), and the mapping
+// between kant's types and rows. It imports only kant, store and the
+// standard library besides the driver; it must not import slo, collector,
+// gate or any other consumer.
+//
+// Times are stored as UTC RFC 3339 text with nine fractional digits, dates as
+// YYYY-MM-DD text, and absent values as NULL; the comments in
+// migrations/0001_init.sql describe every table for those who write SQL
+// views against them.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/kantproject/kant/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+var _ store.Store = (*DB)(nil)
+
+// Config configures Open.
+type Config struct {
+	// Path is the database file, created when missing. ":memory:" opens a
+	// private in-memory database (tests and demos), served by one connection.
+	Path string
+	// Now is the clock, used to stamp applied migrations. Default: time.Now.
+	Now func() time.Time
+	// Logger receives migration progress. Default: discard.
+	Logger *slog.Logger
+	// MaxReadConns caps the read pool. Default: max(4, GOMAXPROCS).
+	MaxReadConns int
+}
+
+// DB is a kant store in one SQLite file. It is safe for concurrent use.
+type DB struct {
+	path   string
+	write  *sql.DB // one connection: every write transaction goes through it
+	read   *sql.DB // query_only connections; the same as write for ":memory:"
+	now    func() time.Time
+	logger *slog.Logger
+}
+
+// Open opens (creating if needed) the database at cfg.Path and brings its
+// schema up to date. It fails with an error wrapping ErrNewerSchema when the
+// file was migrated by a newer kant than this one.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("sqlite open: path is required")
+	}
+	if strings.ContainsRune(cfg.Path, '?') || strings.HasPrefix(cfg.Path, "file:") {
+		return nil, fmt.Errorf("sqlite open %q: path must be a plain file name without '?'", cfg.Path)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.MaxReadConns <= 0 {
+		cfg.MaxReadConns = max(4, runtime.GOMAXPROCS(0))
+	}
+	db := &DB{path: cfg.Path, now: cfg.Now, logger: cfg.Logger}
+	if err := db.open(ctx, cfg); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite open %s: %w", cfg.Path, err)
+	}
+	return db, nil
+}
+
+func (db *DB) open(ctx context.Context, cfg Config) error {
+	memory := cfg.Path == ":memory:"
+	pragmas := url.Values{}
+	pragmas.Add("_pragma", "busy_timeout(5000)")
+	pragmas.Add("_pragma", "foreign_keys(1)")
+	pragmas.Add("_pragma", "temp_store(MEMORY)")
+	// Writes take the write lock when the transaction begins, so that two
+	// processes (kant serve and kant import) wait for each other under
+	// busy_timeout instead of failing on a lock upgrade.
+	w := cloneValues(pragmas)
+	w.Set("_txlock", "immediate")
+	w.Add("_pragma", "cache_size(-65536)") // 64 MiB: imports touch wide indexes
+	if !memory {
+		w.Add("_pragma", "journal_mode(WAL)")
+		w.Add("_pragma", "synchronous(NORMAL)")
+	}
+	var err error
+	if db.write, err = sql.Open("sqlite", cfg.Path+"?"+w.Encode()); err != nil {
+		return err
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	db.write.SetConnMaxLifetime(0)
+	if err := db.write.PingContext(ctx); err != nil {
+		return err
+	}
+	if memory {
+		// Every connection to ":memory:" is a database of its own.
+		db.read = db.write
+	} else {
+		r := cloneValues(pragmas)
+		r.Add("_pragma", "query_only(1)")
+		if db.read, err = sql.Open("sqlite", cfg.Path+"?"+r.Encode()); err != nil {
+			return err
+		}
+		db.read.SetMaxOpenConns(cfg.MaxReadConns)
+		db.read.SetMaxIdleConns(cfg.MaxReadConns)
+	}
+	return db.migrate(ctx)
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := url.Values{}
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
+
+// Close closes the database. It is safe to call more than once.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil && db.read != db.write {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite close: %w", err)
+	}
+	return nil
+}
+
+// Path returns the file the database was opened from.
+func (db *DB) Path() string { return db.path }
