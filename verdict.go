@@ -46,8 +46,8 @@ type Result struct {
 	Verdict     Verdict   `json:"verdict"`
 	Reason      Reason    `json:"reason"`
 	SucceededAt time.Time `json:"succeeded_at,omitzero"`
-	// Lateness is how long after the deadline the success came (late), or
-	// how long the deadline has been passed without one (missed).
+	// Lateness is how long after the deadline the success came (late only;
+	// zero otherwise).
 	Lateness    time.Duration `json:"-"`
 	Runs        int           `json:"runs"`
 	EvaluatedAt time.Time     `json:"evaluated_at"`

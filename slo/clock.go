@@ -67,16 +67,27 @@ func (c Clock) On(d kant.Date, loc *time.Location) time.Time {
 }
 
 // AtOrAfter returns the first time at or after t whose wall clock in loc
-// reads c: c on t's local date if that is not before t, else c on the next
-// date.
+// reads c. 24:00 of a date is midnight of the next, so for 24:00 a t at
+// midnight is its own answer.
 func (c Clock) AtOrAfter(t time.Time, loc *time.Location) time.Time {
+	return c.first(t, loc, true)
+}
+
+// After returns the first time strictly after t whose wall clock in loc
+// reads c.
+func (c Clock) After(t time.Time, loc *time.Location) time.Time {
+	return c.first(t, loc, false)
+}
+
+func (c Clock) first(t time.Time, loc *time.Location, orEqual bool) time.Time {
 	loc = orUTC(loc)
 	y, m, d := t.In(loc).Date()
-	x := wallTime(y, m, d, c.Hour, c.Minute, loc)
-	if x.Before(t) {
-		x = wallTime(y, m, d+1, c.Hour, c.Minute, loc)
+	for off := -1; ; off++ {
+		x := wallTime(y, m, d+off, c.Hour, c.Minute, loc)
+		if x.After(t) || orEqual && x.Equal(t) {
+			return x
+		}
 	}
-	return x
 }
 
 // wallTime returns the instant whose wall clock in loc reads the given date

@@ -60,7 +60,7 @@ func TestClockAtOrAfter(t *testing.T) {
 		{"earlier in the day is the next day", "02:00", jst("2026-06-10 22:00"), tokyo, jst("2026-06-11 02:00")},
 		{"the same time is that time", "01:00", jst("2026-06-10 01:00"), tokyo, jst("2026-06-10 01:00")},
 		{"24:00 is the next midnight", "24:00", jst("2026-06-10 01:00"), tokyo, jst("2026-06-11 00:00")},
-		{"24:00 at midnight is the following midnight", "24:00", jst("2026-06-11 00:00"), tokyo, jst("2026-06-12 00:00")},
+		{"24:00 at midnight is that midnight, the end of the day before", "24:00", jst("2026-06-11 00:00"), tokyo, jst("2026-06-11 00:00")},
 		{"a time in the spring-forward gap moves forward", "02:30", at(newYork, "2026-03-08 01:00"), newYork, utc("2026-03-08T07:30:00Z")},
 		{"a repeated time is its first instance", "01:30", at(newYork, "2026-11-01 00:00"), newYork, utc("2026-11-01T05:30:00Z")},
 		{"the zone of t does not matter", "06:00", utc("2026-06-09T16:00:00Z"), tokyo, jst("2026-06-10 06:00")},
@@ -70,6 +70,26 @@ func TestClockAtOrAfter(t *testing.T) {
 			got := mustClock(tt.clock).AtOrAfter(tt.t, tt.loc)
 			if !got.Equal(tt.want) {
 				t.Errorf("%s at or after %v = %v, want %v", tt.clock, tt.t, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestClockAfter(t *testing.T) {
+	tests := []struct {
+		name  string
+		clock string
+		t     time.Time
+		want  time.Time
+	}{
+		{"a deadline at the tick's own time is the next day's", "06:00", jst("2026-06-10 06:00"), jst("2026-06-11 06:00")},
+		{"a deadline of 24:00 for a midnight tick is the end of that day", "24:00", jst("2026-06-10 00:00"), jst("2026-06-11 00:00")},
+		{"a later time the same day is that time", "06:00", jst("2026-06-10 01:00"), jst("2026-06-10 06:00")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mustClock(tt.clock).After(tt.t, tokyo); !got.Equal(tt.want) {
+				t.Errorf("%s after %v = %v, want %v", tt.clock, tt.t, got, tt.want)
 			}
 		})
 	}

@@ -19,10 +19,15 @@ import (
 //
 //   - the first success (the earliest FinishedAt, else ObservedAt, of an
 //     attributed run that succeeded) at or before the deadline is met, after
-//     it late by the difference;
+//     it late, with Lateness the time past the deadline;
 //   - with no success it is pending before the deadline and missed from it
 //     on, with the reason running (an attributed run is queued or running),
-//     failed (runs were attributed but none is active) or not_started.
+//     failed (runs were attributed but none is active) or not_started, and
+//     a zero Lateness.
+//
+// A day meets the SLO when all its occurrences are met, the SLA when each
+// is met or succeeded by its RecoverBy, and is final when each is met or
+// past its RecoverBy.
 //
 // Results are sorted by date, job and expected time; days by date. All times
 // in them are UTC. Evaluating one job costs in proportion to that job's runs

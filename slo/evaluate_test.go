@@ -354,14 +354,14 @@ func TestEvaluate(t *testing.T) {
 			days: []wantDay{{date: "2026-06-10", met: 1, sloMet: true, slaMet: true, final: true}},
 		},
 		{
-			name: "a deadline of 24:00 is the end of the tick's day",
+			name: "a deadline of 24:00 is the end of the tick's day, and so is the default recover-by",
 			def:  func(d *Definition) { d.Deadline = mustClock("24:00") },
 			runs: []kant.Run{run("r1", kant.StateSucceeded, jst("2026-06-10 01:00"), jst("2026-06-10 23:59"))},
 			from: "2026-06-10", to: "2026-06-10",
 			now: jst("2026-06-11 12:00"),
 			want: []wantResult{{
 				date: "2026-06-10", expected: "2026-06-09T16:00:00Z", deadline: "2026-06-10T15:00:00Z",
-				recoverBy: "2026-06-11T15:00:00Z",
+				recoverBy: "2026-06-10T15:00:00Z",
 				verdict:   kant.VerdictMet, succeeded: "2026-06-10T14:59:00Z", runs: 1,
 			}},
 		},

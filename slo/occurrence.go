@@ -8,17 +8,21 @@ import (
 )
 
 // deadlineAfter returns the deadline of an occurrence expected at tick: the
-// first Deadline wall-clock time at or after the tick, or tick + Within.
-func (d *Definition) deadlineAfter(tick time.Time, loc *time.Location) time.Time {
+// first Deadline wall-clock time after the tick, or tick + Within. A deadline
+// equal to the tick's own time would leave no time at all, so "06:00" for a
+// 06:00 tick is the next day's 06:00, and "24:00" for a 00:00 tick is the end
+// of the tick's date.
+func deadlineAfter(d *Definition, tick time.Time, loc *time.Location) time.Time {
 	if d.Deadline != nil {
-		return d.Deadline.AtOrAfter(tick, loc)
+		return d.Deadline.After(tick, loc)
 	}
 	return tick.Add(d.Within)
 }
 
 // recoverByAfter returns the SLA bound for a deadline: the first RecoverBy
-// wall-clock time at or after it, or the end (24:00) of its local date.
-func (d *Definition) recoverByAfter(deadline time.Time, loc *time.Location) time.Time {
+// wall-clock time at or after it, by default 24:00: the end of the day the
+// deadline falls in (the deadline itself when it is midnight).
+func recoverByAfter(d *Definition, deadline time.Time, loc *time.Location) time.Time {
 	c := Clock{Hour: 24}
 	if d.RecoverBy != nil {
 		c = *d.RecoverBy
@@ -77,12 +81,12 @@ func newPlan(d *Definition, from, to kant.Date) *plan {
 				occ := int32(-1)
 				if work {
 					occ = int32(len(p.occ))
-					deadline := d.deadlineAfter(tick, loc)
+					deadline := deadlineAfter(d, tick, loc)
 					p.occ = append(p.occ, planOcc{
 						day:       int32(len(p.dates)),
 						expected:  tick.UTC(),
 						deadline:  deadline.UTC(),
-						recoverBy: d.recoverByAfter(deadline, loc).UTC(),
+						recoverBy: recoverByAfter(d, deadline, loc).UTC(),
 					})
 				}
 				p.ticks = append(p.ticks, planTick{at: tick, occ: occ})
