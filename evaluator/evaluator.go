@@ -47,8 +47,16 @@ type Evaluator struct {
 	logger *slog.Logger
 	ready  atomic.Bool
 
-	mu   sync.Mutex        // serializes evaluations and guards last
-	last map[string]string // per SLO: range and fingerprint of the last periodic write
+	mu    sync.Mutex           // serializes evaluations and guards last and cache
+	last  map[string]string    // per SLO: range and fingerprint of the last periodic write
+	cache map[string]*verdicts // per SLO: the results of the last periodic evaluation
+}
+
+// verdicts are the results of one SLO over [from, to], by date, kept so that
+// a new run is judged by re-evaluating its job alone.
+type verdicts struct {
+	from, to kant.Date
+	byDate   map[kant.Date][]kant.Result
 }
 
 // New validates cfg and returns an Evaluator. It starts nothing.
@@ -79,7 +87,7 @@ func New(cfg Config) (*Evaluator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Evaluator{cfg: cfg, logger: cfg.Logger.With("component", "evaluator"), last: map[string]string{}}, nil
+	return &Evaluator{cfg: cfg, logger: cfg.Logger.With("component", "evaluator"), last: map[string]string{}, cache: map[string]*verdicts{}}, nil
 }
 
 // Ready reports nil once the first full evaluation has been written.
@@ -144,41 +152,113 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time, window time.Dur
 }
 
 // Observe re-evaluates, at once, the occurrences that newly stored runs may
-// change. It implements collector.Observer; errors are logged.
+// change. A job whose dates lie in the window of the last periodic
+// evaluation is re-evaluated alone, and its days re-summarized from the kept
+// results of the other jobs; anything else (a backfill of older dates)
+// re-evaluates the whole SLO over the dates touched. It implements
+// collector.Observer; errors are logged.
 func (e *Evaluator) Observe(ctx context.Context, runs []kant.Run) {
 	now := e.cfg.Now()
-	var jobs []store.JobInfo
 	for _, def := range e.cfg.SLOs {
-		var from, to kant.Date
+		touched := map[kant.JobKey]dateRange{}
+		var all dateRange
 		for _, r := range runs {
-			if !kant.MatchAny(def.Jobs, r.Job) {
+			if !def.Selects(r.Job) {
 				continue
 			}
 			d, _, ok := def.Attribute(r)
 			if !ok {
 				continue
 			}
-			if from.IsZero() || d.Before(from) {
-				from = d
-			}
-			if to.IsZero() || d.After(to) {
-				to = d
-			}
+			touched[r.Job] = touched[r.Job].add(d)
+			all = all.add(d)
 		}
-		if from.IsZero() {
+		if len(touched) == 0 {
 			continue
 		}
-		if jobs == nil {
-			var err error
-			if jobs, err = e.cfg.Store.Jobs(ctx); err != nil {
-				e.logger.Error("evaluation after ingest failed", "slo", def.Name, "err", err)
-				return
-			}
-		}
-		if err := e.evaluate(ctx, def, jobs, from, to, now, false); err != nil {
+		if err := e.observe(ctx, def, touched, all, now); err != nil {
 			e.logger.Error("evaluation after ingest failed", "slo", def.Name, "err", err)
 		}
 	}
+}
+
+// dateRange is an inclusive range of dates; the zero value is empty.
+type dateRange struct{ from, to kant.Date }
+
+func (r dateRange) add(d kant.Date) dateRange {
+	if r.from.IsZero() || d.Before(r.from) {
+		r.from = d
+	}
+	if r.to.IsZero() || d.After(r.to) {
+		r.to = d
+	}
+	return r
+}
+
+func (e *Evaluator) observe(ctx context.Context, def slo.Definition, touched map[kant.JobKey]dateRange, all dateRange, now time.Time) error {
+	e.mu.Lock()
+	c := e.cache[def.Name]
+	incremental := c != nil && !all.from.Before(c.from) && !all.to.After(c.to)
+	e.mu.Unlock()
+	if !incremental {
+		jobs, err := e.cfg.Store.Jobs(ctx)
+		if err != nil {
+			return fmt.Errorf("list jobs: %w", err)
+		}
+		return e.evaluate(ctx, def, jobs, all.from, all.to, now, false)
+	}
+	for job, r := range touched {
+		if err := e.evaluateJob(ctx, def, job, r, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evaluateJob re-evaluates one job of def over r, which lies in the cached
+// window, and rewrites its results and the summaries of those days.
+func (e *Evaluator) evaluateJob(ctx context.Context, def slo.Definition, job kant.JobKey, r dateRange, now time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.cache[def.Name]
+	if c == nil || r.from.Before(c.from) || r.to.After(c.to) {
+		return nil // the window moved meanwhile; the periodic evaluation covers it
+	}
+	start, end := def.RunWindow(r.from, r.to)
+	loaded, err := e.cfg.Store.LatestRuns(ctx, store.RunFilter{
+		Jobs: []string{string(job)}, DateFrom: r.from, DateTo: r.to, From: start, To: end,
+	})
+	if err != nil {
+		return fmt.Errorf("evaluate %s %s: load runs: %w", def.Name, job, err)
+	}
+	// The job has runs on these dates, so it is judged on all of them.
+	results, _ := slo.Evaluate(def, []slo.Job{{Key: job}}, loaded, r.from, r.to, now)
+	byDate := map[kant.Date][]kant.Result{}
+	for _, res := range results {
+		byDate[res.Date] = append(byDate[res.Date], res)
+	}
+	var days []kant.Day
+	for d := r.from; !d.After(r.to); d = d.AddDays(1) {
+		merged := make([]kant.Result, 0, len(c.byDate[d])+len(byDate[d]))
+		for _, res := range c.byDate[d] {
+			if res.Job != job {
+				merged = append(merged, res)
+			}
+		}
+		merged = append(merged, byDate[d]...)
+		if len(merged) == 0 {
+			continue
+		}
+		days = append(days, slo.DayOf(def.Name, d, merged, now))
+		c.byDate[d] = merged
+	}
+	if err := e.cfg.Store.WriteEvaluation(ctx, store.Evaluation{
+		SLO: def.Name, From: r.from, To: r.to, Jobs: []kant.JobKey{job}, Results: results, Days: days,
+	}); err != nil {
+		delete(e.cache, def.Name) // no longer matches the store
+		return fmt.Errorf("evaluate %s %s: write: %w", def.Name, job, err)
+	}
+	return nil
 }
 
 // evaluate judges one SLO over [from, to] and writes the outcome. With
@@ -211,6 +291,11 @@ func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []stor
 	}
 	if dedup {
 		e.last[def.Name] = sum
+		c := &verdicts{from: from, to: to, byDate: map[kant.Date][]kant.Result{}}
+		for _, r := range results {
+			c.byDate[r.Date] = append(c.byDate[r.Date], r)
+		}
+		e.cache[def.Name] = c
 	}
 	e.logger.Debug("evaluated", "slo", def.Name, "from", from.String(), "to", to.String(),
 		"occurrences", len(results), "days", len(days))

@@ -129,3 +129,113 @@ func TestObserveJudgesNewRunsAtOnce(t *testing.T) {
 		t.Errorf("day = %+v, want 3 occurrences: 1 met, 1 late, 1 missed", day)
 	}
 }
+
+// snapshot reads every stored result and day, without evaluation times.
+func snapshot(t testing.TB, db *sqlite.DB) ([]kant.Result, []kant.Day) {
+	t.Helper()
+	rs, err := db.Results(context.Background(), store.ResultFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := db.Days(context.Background(), store.ResultFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rs {
+		rs[i].EvaluatedAt = time.Time{}
+	}
+	for i := range ds {
+		ds[i].EvaluatedAt = time.Time{}
+	}
+	return rs, ds
+}
+
+func TestJudgingANewRunAloneAgreesWithAFullEvaluation(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	now := at("2026-06-05T12:00:00+09:00")
+	def := nightly(t, "hegel/*")
+	e, err := evaluator.New(evaluator.Config{SLOs: []slo.Definition{def}, Store: db, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var history []kant.Run
+	for _, job := range []string{"hegel/a", "hegel/b", "hegel/c"} {
+		for _, day := range []string{"2026-06-01", "2026-06-02", "2026-06-03"} {
+			history = append(history, run(job, day, 1, kant.StateSucceeded, day+"T01:00:00+09:00", day+"T05:00:00+09:00"))
+		}
+	}
+	if _, err := db.WriteRuns(ctx, history); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Evaluate(ctx, now, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// New: b fails on the 4th then succeeds late; c succeeds on the 4th and 5th.
+	news := []kant.Run{
+		run("hegel/b", "2026-06-04", 1, kant.StateFailed, "2026-06-04T01:00:00+09:00", "2026-06-04T02:00:00+09:00"),
+		run("hegel/b", "2026-06-04", 2, kant.StateSucceeded, "2026-06-04T07:00:00+09:00", "2026-06-04T08:00:00+09:00"),
+		run("hegel/c", "2026-06-04", 1, kant.StateSucceeded, "2026-06-04T01:00:00+09:00", "2026-06-04T03:00:00+09:00"),
+		run("hegel/c", "2026-06-05", 1, kant.StateRunning, "2026-06-05T01:00:00+09:00", ""),
+	}
+	written, err := db.WriteRuns(ctx, news)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(ctx, written)
+	gotR, gotD := snapshot(t, db)
+
+	full, err := evaluator.New(evaluator.Config{SLOs: []slo.Definition{def}, Store: db, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := full.Evaluate(ctx, now, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	wantR, wantD := snapshot(t, db)
+	if len(gotR) != len(wantR) || len(gotD) != len(wantD) {
+		t.Fatalf("incremental: %d results, %d days; full: %d results, %d days", len(gotR), len(gotD), len(wantR), len(wantD))
+	}
+	for i := range wantR {
+		if gotR[i] != wantR[i] {
+			t.Errorf("result %d: incremental %+v\nfull %+v", i, gotR[i], wantR[i])
+		}
+	}
+	for i := range wantD {
+		if gotD[i] != wantD[i] {
+			t.Errorf("day %d: incremental %+v\nfull %+v", i, gotD[i], wantD[i])
+		}
+	}
+	// And the new verdicts are the expected ones.
+	v := verdicts(t, db, "2026-06-04")
+	if v["hegel/a"].Reason != kant.ReasonNotStarted || v["hegel/b"].Verdict != kant.VerdictLate || v["hegel/c"].Verdict != kant.VerdictMet {
+		t.Errorf("2026-06-04: a %s/%s, b %s, c %s", v["hegel/a"].Verdict, v["hegel/a"].Reason, v["hegel/b"].Verdict, v["hegel/c"].Verdict)
+	}
+}
+
+func TestABackfillOutsideTheWindowIsJudged(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	now := at("2026-06-30T12:00:00+09:00")
+	e, err := evaluator.New(evaluator.Config{SLOs: []slo.Definition{nightly(t, "hegel/*")}, Store: db, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Evaluate(ctx, now, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	r := run("hegel/export", "backfill", 1, kant.StateSucceeded, "2026-06-29T10:00:00+09:00", "2026-06-29T11:00:00+09:00")
+	r.LogicalDate = kant.Date{Year: 2026, Month: 6, Day: 1}
+	written, err := db.WriteRuns(ctx, []kant.Run{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(ctx, written)
+	got := verdicts(t, db, "2026-06-01")["hegel/export"]
+	if got.Verdict != kant.VerdictLate || got.Runs != 1 {
+		t.Errorf("backfilled 2026-06-01 = %s with %d runs, want late with 1", got.Verdict, got.Runs)
+	}
+	if len(verdicts(t, db, "2026-06-29")) != 0 {
+		t.Errorf("the backfill run was also judged on the day it ran")
+	}
+}

@@ -143,39 +143,50 @@ func Evaluate(def Definition, jobs []Job, runs []kant.Run, from, to kant.Date, n
 		if len(occs) == 0 {
 			continue
 		}
-		day := kant.Day{
-			SLO:         def.Name,
-			Date:        pd.date,
-			Occurrences: len(occs),
-			SLAMet:      true,
-			Final:       true,
-			EvaluatedAt: now,
-		}
 		for k := range occs {
-			res := &occs[k]
-			judge(res, now)
-			switch res.Verdict {
-			case kant.VerdictMet:
-				day.Met++
-				continue
-			case kant.VerdictLate:
-				day.Late++
-			case kant.VerdictMissed:
-				day.Missed++
-			case kant.VerdictPending:
-				day.Pending++
-			}
-			if !res.Recovered() {
-				day.SLAMet = false
-			}
-			if now.Before(res.RecoverBy) {
-				day.Final = false
-			}
+			judge(&occs[k], now)
 		}
-		day.SLOMet = day.Met == day.Occurrences
-		days = append(days, day)
+		days = append(days, DayOf(def.Name, pd.date, occs, now))
 	}
 	return results, days
+}
+
+// DayOf summarizes the judged results of one SLO on one date as of now: the
+// SLO is met when every occurrence is met, the SLA when every occurrence is
+// met or succeeded by its RecoverBy, and the day is final when every
+// occurrence is met or past its RecoverBy. Results of other dates or SLOs
+// must not be passed.
+func DayOf(sloName string, date kant.Date, results []kant.Result, now time.Time) kant.Day {
+	day := kant.Day{
+		SLO:         sloName,
+		Date:        date,
+		Occurrences: len(results),
+		SLAMet:      true,
+		Final:       true,
+		EvaluatedAt: now.UTC(),
+	}
+	for k := range results {
+		res := &results[k]
+		switch res.Verdict {
+		case kant.VerdictMet:
+			day.Met++
+			continue
+		case kant.VerdictLate:
+			day.Late++
+		case kant.VerdictMissed:
+			day.Missed++
+		case kant.VerdictPending:
+			day.Pending++
+		}
+		if !res.Recovered() {
+			day.SLAMet = false
+		}
+		if now.Before(res.RecoverBy) {
+			day.Final = false
+		}
+	}
+	day.SLOMet = day.Met == day.Occurrences
+	return day
 }
 
 // judge sets the verdict of res from its folded runs. On entry, Reason is

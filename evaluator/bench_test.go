@@ -1,0 +1,94 @@
+package evaluator_test
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"testing"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/evaluator"
+	"github.com/kantproject/kant/slo"
+)
+
+// seed stores one run per job and day (jobs × days) ending on 2026-06-30, a
+// tenth of them failed and retried, and returns an evaluator over them.
+func seed(b *testing.B, jobs, days int) (func() *evaluator.Evaluator, func(*evaluator.Evaluator, kant.Run), time.Time) {
+	ctx := context.Background()
+	db := open(b)
+	now := at("2026-06-30T12:00:00+09:00")
+	last := kant.Date{Year: 2026, Month: 6, Day: 30}
+	seq := func(yield func(kant.Run, error) bool) {
+		for d := 0; d < days; d++ {
+			date := last.AddDays(-d)
+			day := date.String()
+			for j := 0; j < jobs; j++ {
+				job := fmt.Sprintf("hegel/job_%04d", j)
+				attempt := 1
+				if j%10 == d%10 {
+					if !yield(run(job, day, 1, kant.StateFailed, day+"T01:00:00+09:00", day+"T02:00:00+09:00"), nil) {
+						return
+					}
+					attempt = 2
+				}
+				r := run(job, day, attempt, kant.StateSucceeded, day+"T02:30:00+09:00", day+"T05:00:00+09:00")
+				r.LogicalDate = date
+				if !yield(r, nil) {
+					return
+				}
+			}
+		}
+	}
+	if _, err := db.ImportRuns(ctx, iter.Seq2[kant.Run, error](seq)); err != nil {
+		b.Fatal(err)
+	}
+	newEval := func() *evaluator.Evaluator {
+		e, err := evaluator.New(evaluator.Config{SLOs: []slo.Definition{nightly(b, "hegel/*")}, Store: db,
+			Now: func() time.Time { return now }, Lookback: 7 * 24 * time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return e
+	}
+	write := func(e *evaluator.Evaluator, r kant.Run) {
+		w, err := db.WriteRuns(ctx, []kant.Run{r})
+		if err != nil || len(w) != 1 {
+			b.Fatalf("write: %d, %v", len(w), err)
+		}
+		e.Observe(ctx, w)
+	}
+	return newEval, write, now
+}
+
+// BenchmarkEvaluateStored is the full re-evaluation of 1,000 jobs × 90 days
+// (about 65,000 business-day occurrences, 100,000 runs) from the SQLite store,
+// including loading the runs and writing the results.
+func BenchmarkEvaluateStored(b *testing.B) {
+	newEval, _, now := seed(b, 1000, 90)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// A new evaluator has written nothing yet, so it does not skip the
+		// write of an unchanged evaluation.
+		if err := newEval().Evaluate(ctx, now, 90*24*time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkObserveOneRun is what one pushed run costs once stored: its job is
+// re-evaluated alone over the dates it touches and the day re-summarized,
+// with 1,000 jobs × 90 days in the store. The write of the run is included.
+func BenchmarkObserveOneRun(b *testing.B) {
+	newEval, write, now := seed(b, 1000, 90)
+	e := newEval()
+	if err := e.Evaluate(context.Background(), now, 7*24*time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		write(e, run("hegel/job_0042", fmt.Sprintf("rerun_%d", i), 1, kant.StateSucceeded,
+			"2026-06-30T01:00:00+09:00", "2026-06-30T01:00:01+09:00"))
+	}
+}
