@@ -12,10 +12,14 @@ import (
 // A run is identified by (Job, RunID, Attempt): a retry with the same RunID
 // and a higher Attempt is a separate run of the same occurrence.
 type Run struct {
-	Source       string            `json:"source"`
-	Job          JobKey            `json:"job"`
-	RunID        string            `json:"run_id"`
-	Attempt      int               `json:"attempt"`
+	Source  string `json:"source"`
+	Job     JobKey `json:"job"`
+	RunID   string `json:"run_id"`
+	Attempt int    `json:"attempt"`
+	// MaxAttempts is how many attempts the source allows in all (Glue
+	// MaxRetries+1, Airflow max_tries+1); 0 when unknown. A failed attempt
+	// below it is "retry pending", not a final failure.
+	MaxAttempts  int               `json:"max_attempts,omitempty"`
 	State        State             `json:"state"`
 	SourceState  string            `json:"source_state,omitempty"`
 	LogicalDate  Date              `json:"logical_date"`
@@ -67,7 +71,7 @@ func (r Run) At() time.Time {
 // SameObservation reports whether r and o say the same thing about the same
 // run, ignoring when they were observed. Such a repeat is not stored twice.
 func (r Run) SameObservation(o Run) bool {
-	if r.Key() != o.Key() || r.Source != o.Source || r.State != o.State ||
+	if r.Key() != o.Key() || r.Source != o.Source || r.State != o.State || r.MaxAttempts != o.MaxAttempts ||
 		r.SourceState != o.SourceState || r.LogicalDate != o.LogicalDate ||
 		!r.StartedAt.Equal(o.StartedAt) || !r.FinishedAt.Equal(o.FinishedAt) ||
 		r.ErrorMessage != o.ErrorMessage || len(r.Attributes) != len(o.Attributes) {
@@ -107,6 +111,8 @@ func (r *Run) Validate() error {
 		return Errorf(EINVALID, "state: %s", ErrorMessage(err))
 	case r.Attempt < 0:
 		return Errorf(EINVALID, "attempt: must be 0 or more")
+	case r.MaxAttempts < 0:
+		return Errorf(EINVALID, "max_attempts: must be 0 or more")
 	case !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() && r.FinishedAt.Before(r.StartedAt):
 		return Errorf(EINVALID, "finished_at: before started_at")
 	case len(r.Attributes) > MaxAttributes:
@@ -147,4 +153,10 @@ func (r Run) AsOf(t time.Time) (Run, bool) {
 		r.ErrorMessage = ""
 	}
 	return r, true
+}
+
+// RetryPending reports whether r failed but the source will retry it: its
+// attempt is below the number of attempts the source allows.
+func (r Run) RetryPending() bool {
+	return r.State.Failed() && r.State != StateSkipped && r.MaxAttempts > r.Attempt
 }

@@ -64,8 +64,9 @@ func (s State) Terminal() bool {
 // counted as not succeeded: the job did not produce its output.
 func (s State) Failed() bool { return s.Terminal() && s != StateSucceeded }
 
-// Active reports whether a run in state s is queued or running.
-func (s State) Active() bool { return s == StateQueued || s == StateRunning }
+// Active reports whether a run in state s has not finished: queued, running,
+// or unknown (a source state kant does not know is treated as not finished).
+func (s State) Active() bool { return !s.Terminal() }
 
 // UnmarshalJSON rejects unknown state names.
 func (s *State) UnmarshalJSON(b []byte) error {

@@ -1,0 +1,188 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Exit statuses of `kant gate wait`.
+const (
+	ExitOpen    = 0 // every job succeeded
+	ExitFailed  = 1 // upstream failed (409)
+	ExitTimeout = 2 // still not open when the timeout ran out
+	ExitError   = 3 // bad request, bad token, or kant unreachable
+)
+
+// Client waits on a kant gate over HTTP.
+type Client struct {
+	URL    string       // kant's base URL, like http://localhost:8080
+	Token  string       // bearer token for the gate, if kant requires one
+	HTTP   *http.Client // default: a client with no overall timeout (long-polls)
+	Now    func() time.Time
+	Output io.Writer // progress lines; default discards
+
+	// MaxConnErrors is how many consecutive connection errors or 5xx
+	// answers are retried before giving up (default 5).
+	MaxConnErrors int
+	// Backoff is the pause after a connection error (default 2s, doubling
+	// up to 30s).
+	Backoff time.Duration
+}
+
+// Wait long-polls the gate for jobs (or an SLO) and date until it opens,
+// fails, or timeout passes, and returns the exit status and the last answer.
+// An empty date lets kant pick the current occurrence.
+func (c *Client) Wait(ctx context.Context, jobs, sloName, date string, timeout time.Duration) (int, Answer, error) {
+	if (jobs == "") == (sloName == "") {
+		return ExitError, Answer{}, errors.New("give exactly one of -jobs or -slo")
+	}
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Output == nil {
+		c.Output = io.Discard
+	}
+	if c.MaxConnErrors <= 0 {
+		c.MaxConnErrors = 5
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = 2 * time.Second
+	}
+	base, err := url.Parse(strings.TrimRight(c.URL, "/") + "/v1/gate")
+	if err != nil || base.Host == "" {
+		return ExitError, Answer{}, fmt.Errorf("bad -url %q", c.URL)
+	}
+	deadline := c.Now().Add(timeout)
+	backoff := c.Backoff
+	connErrors := 0
+	var last Answer
+	for {
+		left := deadline.Sub(c.Now())
+		if left <= 0 {
+			return ExitTimeout, last, fmt.Errorf("timed out after %s: %s", timeout, pending(last))
+		}
+		q := url.Values{}
+		if jobs != "" {
+			q.Set("jobs", jobs)
+		} else {
+			q.Set("slo", sloName)
+		}
+		if date != "" {
+			q.Set("date", date)
+		}
+		q.Set("wait", min(left, MaxWait).Round(time.Second).String())
+		u := *base
+		u.RawQuery = q.Encode()
+		status, a, msg, err := c.get(ctx, u.String(), min(left, MaxWait)+15*time.Second)
+		if ctx.Err() != nil {
+			return ExitError, last, ctx.Err()
+		}
+		switch {
+		case err != nil || status >= 500:
+			connErrors++
+			if err == nil {
+				err = fmt.Errorf("kant answered %d: %s", status, msg)
+			}
+			if connErrors >= c.MaxConnErrors {
+				return ExitError, last, fmt.Errorf("giving up after %d errors: %w", connErrors, err)
+			}
+			fmt.Fprintf(c.Output, "gate: %v; retrying in %s\n", err, backoff)
+			select {
+			case <-ctx.Done():
+				return ExitError, last, ctx.Err()
+			case <-time.After(min(backoff, max(left, 0))):
+			}
+			backoff = min(backoff*2, 30*time.Second)
+			continue
+		case status == http.StatusOK:
+			return ExitOpen, a, nil
+		case status == http.StatusConflict:
+			return ExitFailed, a, fmt.Errorf("upstream failed: %s", failures(a))
+		case status == http.StatusNotFound:
+			connErrors, backoff, last = 0, c.Backoff, a
+			fmt.Fprintf(c.Output, "gate: %s not open yet: %s\n", a.Date, pending(a))
+		default:
+			return ExitError, last, fmt.Errorf("kant answered %d: %s", status, msg)
+		}
+	}
+}
+
+// get performs one gate request; msg is the error text of a JSON error body.
+func (c *Client) get(ctx context.Context, u string, timeout time.Duration) (status int, a Answer, msg string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, a, "", err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return 0, a, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return 0, a, "", err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusNotFound, http.StatusConflict:
+		if err := json.Unmarshal(body, &a); err != nil {
+			return 0, a, "", fmt.Errorf("bad gate answer (status %d): %w", resp.StatusCode, err)
+		}
+	default:
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			msg = e.Error
+		} else {
+			msg = strings.TrimSpace(string(body))
+		}
+	}
+	return resp.StatusCode, a, msg, nil
+}
+
+// pending lists the jobs that are not done, with their reasons.
+func pending(a Answer) string {
+	var parts []string
+	for _, j := range a.Jobs {
+		if j.Reason != ReasonSucceeded {
+			parts = append(parts, fmt.Sprintf("%s %s", j.Job, j.Reason))
+		}
+	}
+	if len(parts) == 0 {
+		return "no answer yet"
+	}
+	if len(parts) > 5 {
+		parts = append(parts[:5], fmt.Sprintf("and %d more", len(parts)-5))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// failures lists the failed jobs with their error messages.
+func failures(a Answer) string {
+	var parts []string
+	for _, j := range a.Jobs {
+		if j.Reason == ReasonFailed {
+			s := string(j.Job)
+			if j.Error != "" {
+				s += " (" + j.Error + ")"
+			}
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ", ")
+}

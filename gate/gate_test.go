@@ -1,0 +1,317 @@
+package gate_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/gate"
+	"github.com/kantproject/kant/slo"
+	"github.com/kantproject/kant/store/sqlite"
+)
+
+var tokyo = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
+}
+
+// nightly is the SLO of hegel's Glue exports: 01:00 JST on Japanese business
+// days, due by 06:00.
+func nightly(t testing.TB) slo.Definition {
+	t.Helper()
+	sched, err := slo.ParseSchedule("0 1 * * *")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := slo.NewCalendar("jp-business-days", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := slo.Clock{Hour: 6}
+	return slo.Definition{Name: "hegel-nightly", Jobs: []string{"hegel/*", "hegel/never_ran"}, Schedule: sched,
+		Location: tokyo, Calendar: cal, Deadline: &deadline, Target: 0.95}
+}
+
+// run is an observation of hegel's job on business date 2026-06-01 (a Monday).
+func run(job, id string, attempt int, state kant.State, observed string) kant.Run {
+	r := kant.Run{Source: kant.JobKey(job).Source(), Job: kant.JobKey(job), RunID: id, Attempt: attempt, State: state,
+		StartedAt: at("2026-06-01T01:00:00+09:00"), ObservedAt: at(observed), SourceState: string(state)}
+	if state.Terminal() {
+		r.FinishedAt = at(observed)
+	}
+	return r
+}
+
+type fixture struct {
+	ix  *gate.Index
+	srv *httptest.Server
+	now time.Time
+}
+
+func newFixture(t *testing.T, now time.Time, runs ...kant.Run) *fixture {
+	t.Helper()
+	f := &fixture{now: now}
+	f.ix = gate.New(gate.Config{
+		SLOs:     []slo.Definition{nightly(t)},
+		Sources:  []gate.Source{{Name: "hegel"}, {Name: "glue_prod", StaleAfter: 30 * time.Minute}},
+		Location: tokyo,
+		Now:      func() time.Time { return f.now },
+	})
+	f.ix.Observe(context.Background(), runs)
+	f.srv = httptest.NewServer(gate.NewHandler(f.ix, nil))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) get(t *testing.T, query string) (int, gate.Answer, string) {
+	t.Helper()
+	resp, err := http.Get(f.srv.URL + "/v1/gate?" + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var raw map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil {
+		t.Fatalf("body is not JSON: %v", err)
+	}
+	b, _ := json.Marshal(raw)
+	var a gate.Answer
+	json.Unmarshal(b, &a)
+	errMsg, _ := raw["error"].(string)
+	return resp.StatusCode, a, errMsg
+}
+
+func TestGateAnswers(t *testing.T) {
+	morning := at("2026-06-01T07:00:00+09:00")
+	failed := run("hegel/export_users", "jr_1", 1, kant.StateFailed, "2026-06-01T02:00:00+09:00")
+	failed.ErrorMessage = "OutOfMemory"
+	retrying := failed
+	retrying.MaxAttempts = 2
+	tests := []struct {
+		name   string
+		runs   []kant.Run
+		query  string
+		status int
+		reason string // of the first job
+		err    string
+	}{
+		{name: "every job succeeded: open",
+			runs:  []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")},
+			query: "jobs=hegel/export_users&date=2026-06-01", status: 200, reason: "succeeded"},
+		{name: "a running job is not yet",
+			runs:  []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00")},
+			query: "jobs=hegel/export_users&date=2026-06-01", status: 404, reason: "running"},
+		{name: "a queued job is not yet",
+			runs:  []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateQueued, "2026-06-01T01:00:00+09:00")},
+			query: "jobs=hegel/export_users&date=2026-06-01", status: 404, reason: "queued"},
+		{name: "a job with no run for the date is not yet",
+			runs:  []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")},
+			query: "jobs=hegel/export_users&date=2026-06-02", status: 404, reason: "not_started"},
+		{name: "a job named by an SLO that never ran is not yet",
+			query: "jobs=hegel/never_ran&date=2026-06-01", status: 404, reason: "not_started"},
+		{name: "a failure with no retry to come fails fast",
+			runs:  []kant.Run{failed},
+			query: "jobs=hegel/export_users&date=2026-06-01", status: 409, reason: "failed"},
+		{name: "a failed attempt with a retry to come is not yet",
+			runs:  []kant.Run{retrying},
+			query: "jobs=hegel/export_users&date=2026-06-01", status: 404, reason: "retry_pending"},
+		{name: "a failure then a successful retry is open",
+			runs: []kant.Run{retrying,
+				run("hegel/export_users", "jr_2", 2, kant.StateSucceeded, "2026-06-01T04:00:00+09:00")},
+			query: "jobs=hegel/export_users&date=2026-06-01", status: 200, reason: "succeeded"},
+		{name: "the last allowed attempt failing fails fast",
+			runs: []kant.Run{retrying, func() kant.Run {
+				r := run("hegel/export_users", "jr_2", 2, kant.StateFailed, "2026-06-01T04:00:00+09:00")
+				r.MaxAttempts = 2
+				return r
+			}()},
+			query: "jobs=hegel/export_users&date=2026-06-01", status: 409, reason: "failed"},
+		{name: "one failed job among running ones fails fast",
+			runs: []kant.Run{failed,
+				run("hegel/export_items", "jr_3", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00")},
+			query: "jobs=hegel/*&date=2026-06-01", status: 409, reason: "running"},
+		{name: "a glob selects every matching job and opens only when all succeeded",
+			runs: []kant.Run{
+				run("hegel/export_items", "jr_3", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00"),
+				run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00")},
+			query: "jobs=hegel/export_*&date=2026-06-01", status: 404, reason: "succeeded"},
+		{name: "an SLO selects its jobs including the one that never ran",
+			runs: []kant.Run{
+				run("hegel/export_items", "jr_3", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00"),
+				run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")},
+			query: "slo=hegel-nightly&date=2026-06-01", status: 404, reason: "succeeded"},
+		{name: "without a date the SLO's current occurrence is asked",
+			runs:  []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")},
+			query: "jobs=hegel/export_users", status: 200, reason: "succeeded"},
+		{name: "a source past its staleness bound is not yet even after a success",
+			runs:  []kant.Run{run("glue_prod/load", "jr_9", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")},
+			query: "jobs=glue_prod/load&date=2026-06-01", status: 404, reason: "stale"},
+		{name: "an unknown job is a bad request suggesting a close match",
+			runs:  []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")},
+			query: "jobs=hegel/export_user&date=2026-06-01", status: 400, err: `unknown job "hegel/export_user" (did you mean "hegel/export_users"?)`},
+		{name: "a glob matching nothing is a bad request",
+			query: "jobs=socrates/*&date=2026-06-01", status: 400, err: `job "socrates/*" matches no known job`},
+		{name: "an unknown SLO is a bad request suggesting a close match",
+			query: "slo=hegel-nigthly", status: 400, err: `unknown slo "hegel-nigthly" (did you mean "hegel-nightly"?)`},
+		{name: "a bad date is a bad request",
+			runs:  []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")},
+			query: "jobs=hegel/export_users&date=06/01", status: 400, err: "date: bad date"},
+		{name: "neither jobs nor slo is a bad request",
+			query: "date=2026-06-01", status: 400, err: "jobs or slo is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, morning, tt.runs...)
+			status, a, errMsg := f.get(t, tt.query)
+			if status != tt.status {
+				t.Fatalf("status %d, want %d (answer %+v, error %q)", status, tt.status, a, errMsg)
+			}
+			if tt.err != "" {
+				if !strings.Contains(errMsg, tt.err) {
+					t.Errorf("error %q, want %q", errMsg, tt.err)
+				}
+				return
+			}
+			if a.Open != (status == 200) || len(a.Jobs) == 0 || a.Jobs[0].Reason != tt.reason {
+				t.Errorf("answer %+v, want first job reason %q", a, tt.reason)
+			}
+		})
+	}
+}
+
+func TestTheGateNeverOpensOnAHolidayWithoutARun(t *testing.T) {
+	// 2026-11-23 is Labour Thanksgiving Day: no occurrence, and no run.
+	f := newFixture(t, at("2026-11-23T12:00:00+09:00"),
+		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00"))
+	status, a, _ := f.get(t, "jobs=hegel/export_users&date=2026-11-23")
+	if status != 404 || a.Jobs[0].Reason != gate.ReasonNotScheduled {
+		t.Errorf("status %d, answer %+v: want 404 not_scheduled", status, a)
+	}
+}
+
+func TestALongPollIsWokenByAStateChange(t *testing.T) {
+	f := newFixture(t, at("2026-06-01T02:00:00+09:00"),
+		run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+	type result struct {
+		status int
+		a      gate.Answer
+	}
+	done := make(chan result, 1)
+	go func() {
+		status, a, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01&wait=60s")
+		done <- result{status, a}
+	}()
+	// Wait until the request is parked in its long-poll: a condition, not a timer.
+	for f.ix.Waiting() == 0 {
+		runtime.Gosched()
+	}
+	f.ix.Observe(context.Background(), []kant.Run{
+		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")})
+	select {
+	case r := <-done:
+		if r.status != 200 || !r.a.Open {
+			t.Errorf("woken with %d %+v, want 200 open", r.status, r.a)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the long-poll was not woken by the success")
+	}
+}
+
+func TestALongPollIgnoresChangesThatDoNotChangeTheAnswer(t *testing.T) {
+	f := newFixture(t, at("2026-06-01T02:00:00+09:00"),
+		run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+	done := make(chan int, 1)
+	go func() {
+		status, _, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01&wait=60s")
+		done <- status
+	}()
+	for f.ix.Waiting() == 0 {
+		runtime.Gosched()
+	}
+	// Another job's change wakes the poll, which goes back to waiting.
+	f.ix.Observe(context.Background(), []kant.Run{run("hegel/other", "x", 1, kant.StateRunning, "2026-06-01T02:00:00+09:00")})
+	f.ix.Observe(context.Background(), []kant.Run{
+		run("hegel/export_users", "jr_1", 1, kant.StateFailed, "2026-06-01T03:00:00+09:00")})
+	if status := <-done; status != 409 {
+		t.Errorf("status %d, want 409 after the failure", status)
+	}
+}
+
+func TestTheIndexIsRebuiltFromTheStoreAfterARestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kant.db")
+	db, err := sqlite.Open(ctx, sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := []kant.Run{
+		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00"),
+		run("hegel/export_items", "jr_2", 1, kant.StateFailed, "2026-06-01T03:00:00+09:00"),
+	}
+	if _, err := db.WriteRuns(ctx, runs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordPoll(ctx, "glue_prod", at("2026-06-01T06:50:00+09:00"), ""); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = sqlite.Open(ctx, sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := at("2026-06-01T07:00:00+09:00")
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Location: tokyo,
+		Sources: []gate.Source{{Name: "glue_prod", StaleAfter: 30 * time.Minute}},
+		Now:     func() time.Time { return now }})
+	if ix.Ready() == nil {
+		t.Fatal("ready before the rebuild")
+	}
+	if err := ix.Rebuild(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Ready(); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gate.NewHandler(ix, nil))
+	defer srv.Close()
+	f := &fixture{ix: ix, srv: srv, now: now}
+	if status, a, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01"); status != 200 {
+		t.Errorf("export_users after restart: %d %+v, want 200", status, a)
+	}
+	if status, a, _ := f.get(t, "jobs=hegel/*&date=2026-06-01"); status != 409 {
+		t.Errorf("hegel/* after restart: %d %+v, want 409", status, a)
+	}
+	// The last good poll came back from the store too: glue_prod is fresh.
+	if _, err := db.WriteRuns(ctx, []kant.Run{run("glue_prod/load", "r", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")}); err != nil {
+		t.Fatal(err)
+	}
+	ix.Observe(ctx, []kant.Run{run("glue_prod/load", "r", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")})
+	if status, a, _ := f.get(t, "jobs=glue_prod/load&date=2026-06-01"); status != 200 {
+		t.Errorf("glue_prod/load: %d %+v, want 200 (polled 10 minutes ago)", status, a)
+	}
+	// A date older than the index window is answered from the store.
+	f.now = at("2026-07-15T07:00:00+09:00")
+	if status, a, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01"); status != 200 {
+		t.Errorf("an old date: %d %+v, want 200 from the store", status, a)
+	}
+}

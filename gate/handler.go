@@ -1,0 +1,228 @@
+package gate
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/slo"
+)
+
+// MaxWait is the longest long-poll a request may ask for.
+const MaxWait = 60 * time.Second
+
+// Handler serves GET /v1/gate.
+type Handler struct {
+	ix     *Index
+	logger *slog.Logger
+}
+
+// NewHandler returns the HTTP handler answering from ix.
+func NewHandler(ix *Index, logger *slog.Logger) *Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{ix: ix, logger: logger.With("component", "gate")}
+}
+
+// query is a parsed gate request.
+type query struct {
+	keys []kant.JobKey
+	date kant.Date
+	wait time.Duration
+}
+
+// parse reads jobs= or slo=, date= and wait= from the request.
+func (h *Handler) parse(r *http.Request) (query, error) {
+	var q query
+	v := r.URL.Query()
+	jobs, sloName := v.Get("jobs"), v.Get("slo")
+	now := h.ix.cfg.Now()
+	var def *slo.Definition
+	switch {
+	case jobs != "" && sloName != "":
+		return q, kant.Errorf(kant.EINVALID, "give jobs or slo, not both")
+	case jobs != "":
+		var patterns []string
+		for _, p := range strings.Split(jobs, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				patterns = append(patterns, p)
+			}
+		}
+		if len(patterns) == 0 {
+			return q, kant.Errorf(kant.EINVALID, "jobs: empty")
+		}
+		keys, err := h.ix.resolve(patterns)
+		if err != nil {
+			return q, err
+		}
+		q.keys = keys
+		def = h.ix.sharedSLO(keys)
+	case sloName != "":
+		d, keys, err := h.ix.sloJobs(sloName)
+		if err != nil {
+			return q, err
+		}
+		def, q.keys = d, keys
+	default:
+		return q, kant.Errorf(kant.EINVALID, "jobs or slo is required, e.g. ?jobs=hegel/*&date=2026-06-01")
+	}
+	if s := v.Get("date"); s != "" {
+		d, err := kant.ParseDate(s)
+		if err != nil {
+			return q, kant.Errorf(kant.EINVALID, "date: %s", kant.ErrorMessage(err))
+		}
+		q.date = d
+	} else if def != nil {
+		q.date = currentDate(def, now)
+	} else {
+		q.date = kant.DateOf(now.In(h.ix.cfg.Location))
+	}
+	if s := v.Get("wait"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return q, kant.Errorf(kant.EINVALID, "wait: %q is not a duration like 30s", s)
+		}
+		q.wait = min(d, MaxWait)
+	}
+	return q, nil
+}
+
+// sharedSLO returns the SLO of the jobs when they all share one, else nil.
+func (ix *Index) sharedSLO(keys []kant.JobKey) *slo.Definition {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	var def *slo.Definition
+	for _, k := range keys {
+		j := ix.jobs[k]
+		if j == nil || j.def == nil || (def != nil && j.def != def) {
+			return nil
+		}
+		def = j.def
+	}
+	return def
+}
+
+// sloJobs returns the SLO named name and the jobs it judges: the known jobs
+// its patterns match and the jobs it names literally.
+func (ix *Index) sloJobs(name string) (*slo.Definition, []kant.JobKey, error) {
+	var def *slo.Definition
+	names := make([]string, 0, len(ix.cfg.SLOs))
+	for i := range ix.cfg.SLOs {
+		names = append(names, ix.cfg.SLOs[i].Name)
+		if ix.cfg.SLOs[i].Name == name {
+			def = &ix.cfg.SLOs[i]
+		}
+	}
+	if def == nil {
+		return nil, nil, ix.unknown("slo", name, names)
+	}
+	var keys []kant.JobKey
+	for _, p := range def.Jobs {
+		if !kant.IsGlob(p) {
+			keys = append(keys, kant.JobKey(p))
+			continue
+		}
+		k, err := ix.expand(p)
+		if err == nil {
+			keys = append(keys, k...)
+		}
+	}
+	if len(keys) == 0 {
+		// Never open on doubt: an SLO whose jobs were never seen has
+		// nothing that could have finished.
+		return nil, nil, kant.Errorf(kant.EINVALID, "slo %q selects no job seen so far", name)
+	}
+	return def, keys, nil
+}
+
+// ServeHTTP answers with the gate's status code and JSON body; with wait=
+// it holds the request until the answer changes or the wait ends.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q, err := h.parse(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	now := h.ix.cfg.Now()
+	if q.date.Before(h.ix.oldest(now)) && h.ix.store != nil {
+		// Older than the index holds: from the store, and no long-poll
+		// (old dates change only by backfill).
+		a, err := h.ix.AnswerFromStore(r.Context(), h.ix.store, q.keys, q.date, now)
+		if err != nil {
+			h.logger.Error("gate answer from store failed", "err", err)
+			writeError(w, err)
+			return
+		}
+		writeAnswer(w, a)
+		return
+	}
+	changed := h.ix.Changed()
+	a := h.ix.answer(q.keys, q.date, now)
+	if q.wait > 0 && a.Status() == http.StatusNotFound {
+		a = h.wait(r, q, a, changed)
+	}
+	writeAnswer(w, a)
+}
+
+// wait blocks until the answer differs from first, the wait ends, or the
+// client goes away, and returns the latest answer.
+func (h *Handler) wait(r *http.Request, q query, first Answer, changed <-chan struct{}) Answer {
+	h.ix.waiting.Add(1)
+	defer h.ix.waiting.Add(-1)
+	timeout := time.NewTimer(q.wait)
+	defer timeout.Stop()
+	a := first
+	for {
+		// A source turning stale changes the answer without any event.
+		var staleC <-chan time.Time
+		stale := time.NewTimer(time.Hour)
+		stale.Stop()
+		if next := h.ix.nextStaleness(q.keys, h.ix.cfg.Now()); !next.IsZero() {
+			stale.Reset(next.Sub(h.ix.cfg.Now()) + time.Millisecond)
+			staleC = stale.C
+		}
+		select {
+		case <-r.Context().Done():
+			stale.Stop()
+			return a
+		case <-timeout.C:
+			stale.Stop()
+			return h.ix.answer(q.keys, q.date, h.ix.cfg.Now())
+		case <-changed:
+		case <-staleC:
+		}
+		stale.Stop()
+		changed = h.ix.Changed()
+		a = h.ix.answer(q.keys, q.date, h.ix.cfg.Now())
+		if !a.same(first) {
+			return a
+		}
+	}
+}
+
+func writeAnswer(w http.ResponseWriter, a Answer) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(a.Status())
+	w.Write(append(b, '\n'))
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	status := http.StatusBadRequest
+	if kant.ErrorCode(err) != kant.EINVALID {
+		status = http.StatusInternalServerError
+	}
+	b, _ := json.Marshal(map[string]string{"error": kant.ErrorMessage(err)})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}

@@ -1,0 +1,424 @@
+// Package gate answers downstream pipelines "has upstream finished for this
+// date?": an in-memory index of recent runs kept current by ingestion, the
+// GET /v1/gate handler with its long-poll, and the client behind
+// `kant gate wait`. It never opens on doubt: a stale source, an unknown job
+// or a missing run is "not yet" or an error, never "open".
+//
+// It imports kant, slo (to attribute runs to business dates and know the
+// current occurrence of an SLO) and store (filter types for the rebuild); the
+// store itself is behind the Store interface declared here.
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/slo"
+	"github.com/kantproject/kant/store"
+)
+
+// Source is what the gate needs to know of a configured source.
+type Source struct {
+	Name string
+	// StaleAfter, when positive, is how old the source's last good poll (or,
+	// for a push source, its last new observation) may be before every job
+	// of the source answers "stale".
+	StaleAfter time.Duration
+}
+
+// Store is what the index is rebuilt from after a restart.
+type Store interface {
+	LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error)
+	Jobs(ctx context.Context) ([]store.JobInfo, error)
+	SourceHealth(ctx context.Context) ([]kant.SourceHealth, error)
+}
+
+// Config configures an Index.
+type Config struct {
+	SLOs     []slo.Definition
+	Sources  []Source
+	Location *time.Location // zone of dates for jobs no SLO selects; default UTC
+	// Window is how far back runs are kept in memory (default 14 days);
+	// older dates are answered from the store.
+	Window time.Duration
+	Now    func() time.Time // default time.Now
+}
+
+// Index holds the newest observation of every recent run, by job and
+// business date, and wakes long-polls when it changes. It is safe for
+// concurrent use.
+type Index struct {
+	cfg     Config
+	sources map[string]Source
+	ready   atomic.Bool
+	store   Store        // set by Rebuild; answers dates older than the window
+	waiting atomic.Int64 // long-polls in progress
+
+	mu       sync.RWMutex
+	jobs     map[kant.JobKey]*job
+	keys     []kant.JobKey            // sorted, for globs and suggestions
+	globs    map[string][]kant.JobKey // expansions of glob patterns, cleared when keys change
+	lastGood map[string]time.Time     // per source: last good poll or new observation
+	changed  chan struct{}            // closed and replaced on every change
+	pruned   kant.Date                // the date below which runs were last dropped
+}
+
+// job is one job's recent runs, by business date.
+type job struct {
+	key   kant.JobKey
+	def   *slo.Definition // the first SLO selecting the job, or nil
+	dates map[kant.Date][]kant.Run
+}
+
+// New returns an empty Index. It is not ready until Rebuild has run.
+func New(cfg Config) *Index {
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = 14 * 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ix := &Index{
+		cfg:      cfg,
+		sources:  map[string]Source{},
+		jobs:     map[kant.JobKey]*job{},
+		globs:    map[string][]kant.JobKey{},
+		lastGood: map[string]time.Time{},
+		changed:  make(chan struct{}),
+	}
+	for _, s := range cfg.Sources {
+		ix.sources[s.Name] = s
+	}
+	return ix
+}
+
+// Ready reports nil once the index has been rebuilt from the store.
+func (ix *Index) Ready() error {
+	if !ix.ready.Load() {
+		return errors.New("gate index not rebuilt yet")
+	}
+	return nil
+}
+
+// Rebuild loads the jobs, the runs of the window and the source health from
+// the store, then marks the index ready.
+func (ix *Index) Rebuild(ctx context.Context, st Store) error {
+	now := ix.cfg.Now()
+	jobs, err := st.Jobs(ctx)
+	if err != nil {
+		return fmt.Errorf("gate rebuild: jobs: %w", err)
+	}
+	from := now.Add(-ix.cfg.Window - 48*time.Hour)
+	runs, err := st.LatestRuns(ctx, store.RunFilter{From: from, DateFrom: kant.DateOf(from.UTC())})
+	if err != nil {
+		return fmt.Errorf("gate rebuild: runs: %w", err)
+	}
+	health, err := st.SourceHealth(ctx)
+	if err != nil {
+		return fmt.Errorf("gate rebuild: source health: %w", err)
+	}
+	ix.mu.Lock()
+	for _, j := range jobs {
+		ix.jobLocked(j.Key)
+	}
+	for _, h := range health {
+		if h.LastSuccess.After(ix.lastGood[h.Source]) {
+			ix.lastGood[h.Source] = h.LastSuccess
+		}
+	}
+	ix.mu.Unlock()
+	ix.Observe(ctx, runs)
+	ix.store = st
+	ix.ready.Store(true)
+	return nil
+}
+
+// oldest returns the first date the index holds runs for.
+func (ix *Index) oldest(now time.Time) kant.Date {
+	return kant.DateOf(now.Add(-ix.cfg.Window).In(ix.cfg.Location))
+}
+
+// AnswerFromStore computes the answer from a store query instead of the
+// index: how dates older than the window are answered (and what the index
+// saves, in the benchmarks).
+func (ix *Index) AnswerFromStore(ctx context.Context, st Store, keys []kant.JobKey, date kant.Date, now time.Time) (Answer, error) {
+	patterns := make([]string, len(keys))
+	for i, k := range keys {
+		patterns[i] = string(k)
+	}
+	// Runs with a logical date of date, or that ran within two days of it
+	// (attribution to an earlier tick is then done per job, as in Observe).
+	runs, err := st.LatestRuns(ctx, store.RunFilter{
+		Jobs: patterns, DateFrom: date, DateTo: date,
+		From: date.AddDays(-1).In(ix.cfg.Location), To: date.AddDays(2).In(ix.cfg.Location),
+	})
+	if err != nil {
+		return Answer{}, fmt.Errorf("gate: load runs of %s: %w", date, err)
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	byJob := map[kant.JobKey][]kant.Run{}
+	for _, r := range runs {
+		j := ix.jobs[r.Job]
+		if j == nil || j.date(r, ix.cfg.Location) != date {
+			continue
+		}
+		byJob[r.Job] = append(byJob[r.Job], r)
+	}
+	return ix.answerLocked(keys, date, now, func(j *job) []kant.Run { return byJob[j.key] }), nil
+}
+
+// Observe adds newly stored observations. It implements collector.Observer.
+func (ix *Index) Observe(_ context.Context, runs []kant.Run) {
+	if len(runs) == 0 {
+		return
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, r := range runs {
+		j := ix.jobLocked(r.Job)
+		d := j.date(r, ix.cfg.Location)
+		list := j.dates[d]
+		i := slices.IndexFunc(list, func(o kant.Run) bool { return o.Key() == r.Key() })
+		switch {
+		case i < 0:
+			j.dates[d] = append(list, r)
+		case !r.ObservedAt.Before(list[i].ObservedAt):
+			list[i] = r
+		}
+		if src, ok := ix.sources[r.Source]; ok && src.StaleAfter > 0 && r.ObservedAt.After(ix.lastGood[r.Source]) {
+			// A new observation from a source shows it is alive.
+			ix.lastGood[r.Source] = r.ObservedAt
+		}
+	}
+	ix.pruneLocked()
+	ix.notifyLocked()
+}
+
+// ObservePoll records a poll of a source: a success moves its last good poll.
+func (ix *Index) ObservePoll(source string, at time.Time, pollErr error) {
+	if pollErr != nil {
+		return
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if at.After(ix.lastGood[source]) {
+		ix.lastGood[source] = at
+		ix.notifyLocked()
+	}
+}
+
+// Waiting returns the number of long-polls in progress.
+func (ix *Index) Waiting() int { return int(ix.waiting.Load()) }
+
+// Changed returns a channel closed at the next change of the index.
+func (ix *Index) Changed() <-chan struct{} {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.changed
+}
+
+func (ix *Index) notifyLocked() {
+	close(ix.changed)
+	ix.changed = make(chan struct{})
+}
+
+// jobLocked returns the entry of key, creating it.
+func (ix *Index) jobLocked(key kant.JobKey) *job {
+	if j, ok := ix.jobs[key]; ok {
+		return j
+	}
+	j := &job{key: key, dates: map[kant.Date][]kant.Run{}}
+	for i := range ix.cfg.SLOs {
+		if ix.cfg.SLOs[i].Selects(key) {
+			j.def = &ix.cfg.SLOs[i]
+			break
+		}
+	}
+	ix.jobs[key] = j
+	i, _ := slices.BinarySearch(ix.keys, key)
+	ix.keys = slices.Insert(ix.keys, i, key)
+	clear(ix.globs)
+	return j
+}
+
+// pruneLocked drops dates older than the window, at most once a day.
+func (ix *Index) pruneLocked() {
+	oldest := ix.oldest(ix.cfg.Now())
+	if !ix.pruned.Before(oldest) {
+		return
+	}
+	for _, j := range ix.jobs {
+		for d := range j.dates {
+			if d.Before(oldest) {
+				delete(j.dates, d)
+			}
+		}
+	}
+	ix.pruned = oldest
+}
+
+// date returns the business date r counts for: its occurrence under the
+// job's SLO, else its logical date, else the date it ran in loc.
+func (j *job) date(r kant.Run, loc *time.Location) kant.Date {
+	if j.def != nil {
+		if d, _, ok := j.def.Attribute(r); ok {
+			return d
+		}
+	}
+	if !r.LogicalDate.IsZero() {
+		return r.LogicalDate
+	}
+	return kant.DateOf(r.At().In(loc))
+}
+
+// resolve turns job patterns into known job keys. A glob must match at least
+// one job; a literal key must be known (seen, or named by an SLO). Unknown
+// names are an EINVALID error suggesting close matches.
+func (ix *Index) resolve(patterns []string) ([]kant.JobKey, error) {
+	var out []kant.JobKey
+	for _, p := range patterns {
+		keys, err := ix.expand(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, keys...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// maxGlobs bounds the cache of glob expansions (patterns come from clients).
+const maxGlobs = 1024
+
+func (ix *Index) expand(p string) ([]kant.JobKey, error) {
+	if !kant.IsGlob(p) {
+		ix.mu.RLock()
+		ok := ix.known(kant.JobKey(p))
+		ix.mu.RUnlock()
+		if !ok {
+			return nil, ix.unknown("job", p, ix.keyStrings())
+		}
+		return []kant.JobKey{kant.JobKey(p)}, nil
+	}
+	ix.mu.RLock()
+	keys, ok := ix.globs[p]
+	ix.mu.RUnlock()
+	if !ok {
+		ix.mu.Lock()
+		keys = nil
+		for _, k := range ix.keys {
+			if kant.Match(p, k) {
+				keys = append(keys, k)
+			}
+		}
+		if len(ix.globs) < maxGlobs {
+			ix.globs[p] = keys
+		}
+		ix.mu.Unlock()
+	}
+	if len(keys) == 0 {
+		return nil, kant.Errorf(kant.EINVALID, "job %q matches no known job", p)
+	}
+	return keys, nil
+}
+
+// known reports whether key has been seen or is named by an SLO.
+func (ix *Index) known(key kant.JobKey) bool {
+	if _, ok := ix.jobs[key]; ok {
+		return true
+	}
+	for _, d := range ix.cfg.SLOs {
+		if slices.Contains(d.Jobs, string(key)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ix *Index) keyStrings() []string {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	out := make([]string, 0, len(ix.keys))
+	for _, k := range ix.keys {
+		out = append(out, string(k))
+	}
+	for _, d := range ix.cfg.SLOs {
+		for _, p := range d.Jobs {
+			if !kant.IsGlob(p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// unknown returns the error for an unknown name, with up to three close
+// matches among candidates.
+func (ix *Index) unknown(what, name string, candidates []string) error {
+	type scored struct {
+		s    string
+		dist int
+	}
+	var close []scored
+	limit := max(2, len(name)/3)
+	for _, c := range candidates {
+		if d := distance(name, c); d <= limit {
+			close = append(close, scored{c, d})
+		}
+	}
+	sort.SliceStable(close, func(i, j int) bool { return close[i].dist < close[j].dist })
+	var names []string
+	for _, c := range close {
+		if !slices.Contains(names, c.s) {
+			names = append(names, c.s)
+		}
+		if len(names) == 3 {
+			break
+		}
+	}
+	if len(names) == 0 {
+		return kant.Errorf(kant.EINVALID, "unknown %s %q", what, name)
+	}
+	return kant.Errorf(kant.EINVALID, "unknown %s %q (did you mean %s?)", what, name, strings.Join(quoteAll(names), ", "))
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = fmt.Sprintf("%q", v)
+	}
+	return out
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
