@@ -120,8 +120,14 @@ func (s *Server) routes() {
 }
 
 // Handle adds a handler to the server's mux, for parts wired in by cmd/kant
-// (the gate, the status page, metrics).
+// (the status page, metrics).
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// HandleRead adds a handler that needs a read token when read tokens are
+// configured (the gate).
+func (s *Server) HandleRead(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, s.auth(s.read, h.ServeHTTP))
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -96,6 +96,11 @@ type Source struct {
 	Name string
 	Type string // a known source type, like "push"
 	Line int    // where the source is defined in the file
+
+	// StaleAfter, when set, is how long the source may go unheard (no good
+	// poll; for a push source, no new observation) before the gate answers
+	// "stale" for its jobs instead of anything that could open.
+	StaleAfter time.Duration
 }
 
 // Evaluate sets how often and over which window the evaluator runs.

@@ -88,7 +88,7 @@ func TestLoadFullConfig(t *testing.T) {
 	if !reflect.DeepEqual(c.Tokens, wantTokens) {
 		t.Errorf("Tokens = %#v, want %#v", c.Tokens.Write, wantTokens.Write)
 	}
-	wantSources := []config.Source{{Name: "hegel", Type: "push", Line: 11}, {Name: "onprem", Type: "push", Line: 13}}
+	wantSources := []config.Source{{Name: "hegel", Type: "push", Line: 11}, {Name: "onprem", Type: "push", Line: 13, StaleAfter: 26 * time.Hour}}
 	if !reflect.DeepEqual(c.Sources, wantSources) {
 		t.Errorf("Sources = %+v, want %+v", c.Sources, wantSources)
 	}
@@ -96,8 +96,8 @@ func TestLoadFullConfig(t *testing.T) {
 	if c.Evaluate != wantEval {
 		t.Errorf("Evaluate = %+v, want %+v", c.Evaluate, wantEval)
 	}
-	if len(c.SLOs) != 2 || !reflect.DeepEqual(c.SLOLines, []int{20, 32}) {
-		t.Fatalf("got %d SLOs at lines %v, want 2 at [20 32]", len(c.SLOs), c.SLOLines)
+	if len(c.SLOs) != 2 || !reflect.DeepEqual(c.SLOLines, []int{21, 33}) {
+		t.Fatalf("got %d SLOs at lines %v, want 2 at [21 33]", len(c.SLOs), c.SLOLines)
 	}
 
 	s := c.SLOs[0]
@@ -222,7 +222,7 @@ func TestProblems(t *testing.T) {
     type: push
     region: eu-west-1
 `,
-			want: []string{`kant.yaml:4: sources[0]: unknown key "region" (known: name, type)`},
+			want: []string{`kant.yaml:4: sources[0]: unknown key "region" (known: name, type, stale_after)`},
 		},
 		{
 			name: "an unset environment variable is named",

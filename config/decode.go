@@ -187,7 +187,7 @@ var sourceTypes = map[string]sourceType{
 }
 
 // sourceCommonKeys are the keys every source has.
-var sourceCommonKeys = []string{"name", "type"}
+var sourceCommonKeys = []string{"name", "type", "stale_after"}
 
 func knownSourceTypes() string {
 	names := make([]string, 0, len(sourceTypes))
@@ -234,6 +234,14 @@ func (d *decoder) sources(n *yaml.Node, path string, c *Config) {
 			}
 		}
 		m.require("name", "type")
+		if v, kp := m.get("stale_after"); v != nil {
+			if dur, ok := d.duration(v, kp); ok {
+				if dur <= 0 {
+					d.errorf(v, kp, "must be positive")
+				}
+				src.StaleAfter = dur
+			}
+		}
 		if typeOK {
 			m.only(append(slices.Clone(sourceCommonKeys), st.keys...)...)
 			st.decode(d, m, &src)

@@ -34,6 +34,9 @@ Usage:
   kant evaluate -once [-now RFC3339] [-config ...]    verdicts as of a time (default: now)
   kant import   [-config ...] FILE.jsonl              load run observations (- for stdin)
   kant check    [-config kant.yaml]                   validate the configuration and report
+  kant gate wait -jobs a,b | -slo NAME [-date D] [-timeout 2h] [-url URL]
+                                                      wait until upstream finished: exit 0 open,
+                                                      1 upstream failed, 2 timed out, 3 error
 
 Without -config, ./kant.yaml is used when it exists; otherwise kant runs on
 ./kant.db with the push API and a default SLO (every job succeeds by the end
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdImport(ctx, rest, getenv, stdin, stdout, stderr)
 	case "check":
 		return cmdCheck(ctx, rest, getenv, stdout, stderr)
+	case "gate":
+		return cmdGate(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/kantproject/kant/api"
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/config"
+	"github.com/kantproject/kant/gate"
 )
 
 // cmdServe runs the push API, the evaluator and the HTTP server until ctx is
@@ -59,7 +61,14 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		ln.Close()
 		return err
 	}
-	sink := collector.NewSink(db, logger, eval)
+	index := gate.New(gate.Config{
+		SLOs:     cfg.SLOs,
+		Sources:  gateSources(cfg),
+		Location: cfg.Location,
+		Window:   cfg.Evaluate.Lookback + 7*24*time.Hour,
+		Now:      now,
+	})
+	sink := collector.NewSink(db, logger, eval, index)
 	srv, err := api.New(api.Config{
 		Runs:        db,
 		Results:     db,
@@ -69,7 +78,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		Location:    cfg.Location,
 		WriteTokens: cfg.Tokens.Write,
 		ReadTokens:  cfg.Tokens.Read,
-		Ready:       eval.Ready,
+		Ready:       func() error { return errors.Join(index.Ready(), eval.Ready()) },
 		Now:         now,
 		Logger:      logger,
 	})
@@ -77,12 +86,30 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		ln.Close()
 		return err
 	}
+	srv.HandleRead("GET /v1/gate", gate.NewHandler(index, logger))
 	logger.Info("kant serving", "component", "main", "addr", ln.Addr().String(),
 		"store", cfg.Store.SQLitePath, "slos", len(cfg.SLOs), "sources", len(cfg.Sources))
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		// The gate answers only once it knows what the store knows.
+		if err := index.Rebuild(gctx, db); err != nil {
+			return err
+		}
+		logger.Debug("gate index rebuilt", "component", "gate")
+		return nil
+	})
 	g.Go(func() error { return eval.Run(gctx) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	err = g.Wait()
 	logger.Info("kant stopped", "component", "main")
 	return err
+}
+
+// gateSources tells the gate each source's staleness bound.
+func gateSources(cfg *config.Config) []gate.Source {
+	out := make([]gate.Source, len(cfg.Sources))
+	for i, s := range cfg.Sources {
+		out[i] = gate.Source{Name: s.Name, StaleAfter: s.StaleAfter}
+	}
+	return out
 }

@@ -29,6 +29,7 @@ type Wire struct {
 	FinishedAt   string            `json:"finished_at"`
 	LogicalDate  string            `json:"logical_date"`
 	Attempt      *int              `json:"attempt"`
+	MaxAttempts  int               `json:"max_attempts"`
 	ErrorMessage string            `json:"error_message"`
 	Attributes   map[string]string `json:"attributes"`
 }
@@ -51,6 +52,7 @@ func (d Decoder) Run(w Wire, now time.Time) (kant.Run, error) {
 		ErrorMessage: w.ErrorMessage,
 		ObservedAt:   now,
 		Attributes:   w.Attributes,
+		MaxAttempts:  w.MaxAttempts,
 	}
 	if w.Source != "" && len(d.Sources) > 0 && !contains(d.Sources, w.Source) {
 		return kant.Run{}, kant.Errorf(kant.EINVALID, "source: %q is not a push source (push sources: %s)",
