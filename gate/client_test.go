@@ -1,0 +1,99 @@
+package gate_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/gate"
+)
+
+// steppingClock returns a clock that starts at t0 and moves by step at every
+// reading, so that a client's timeout passes without waiting for it.
+func steppingClock(t0 time.Time, step time.Duration) func() time.Time {
+	now := t0
+	return func() time.Time {
+		t := now
+		now = now.Add(step)
+		return t
+	}
+}
+
+func TestWaitExitStatuses(t *testing.T) {
+	ok := run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")
+	failed := run("hegel/export_users", "jr_1", 1, kant.StateFailed, "2026-06-01T03:00:00+09:00")
+	failed.ErrorMessage = "OutOfMemory"
+	running := run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00")
+	tests := []struct {
+		name    string
+		runs    []kant.Run
+		jobs    string
+		sloName string
+		code    int
+		out     string // in the progress or error output
+	}{
+		{name: "an open gate exits 0", runs: []kant.Run{ok}, jobs: "hegel/export_users", code: gate.ExitOpen},
+		{name: "a glob whose jobs all succeeded exits 0", runs: []kant.Run{ok}, jobs: "hegel/export_*", code: gate.ExitOpen},
+		{name: "an upstream failure exits 1 naming the job and its error", runs: []kant.Run{failed}, jobs: "hegel/export_users",
+			code: gate.ExitFailed, out: "hegel/export_users (OutOfMemory)"},
+		{name: "a gate still closed at the timeout exits 2", runs: []kant.Run{running}, jobs: "hegel/export_users",
+			code: gate.ExitTimeout, out: "hegel/export_users running"},
+		{name: "an unknown job exits 3", runs: []kant.Run{ok}, jobs: "hegel/export_user", code: gate.ExitError,
+			out: `unknown job "hegel/export_user"`},
+		{name: "both jobs and slo is a usage error", jobs: "hegel/x", sloName: "hegel-nightly", code: gate.ExitError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, at("2026-06-01T07:00:00+09:00"), tt.runs...)
+			var out bytes.Buffer
+			c := &gate.Client{URL: f.srv.URL, Output: &out, Now: steppingClock(time.Now(), 100*time.Millisecond)}
+			code, _, err := c.Wait(context.Background(), tt.jobs, tt.sloName, "2026-06-01", 150*time.Millisecond)
+			if err != nil {
+				out.WriteString(err.Error())
+			}
+			if code != tt.code || !strings.Contains(out.String(), tt.out) {
+				t.Errorf("exit %d, output %q; want exit %d and %q", code, out.String(), tt.code, tt.out)
+			}
+		})
+	}
+}
+
+func TestWaitFollowsTheGateUntilItOpens(t *testing.T) {
+	f := newFixture(t, at("2026-06-01T02:00:00+09:00"),
+		run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+	done := make(chan int, 1)
+	var out bytes.Buffer
+	go func() {
+		c := &gate.Client{URL: f.srv.URL, Output: &out}
+		code, _, _ := c.Wait(context.Background(), "hegel/export_users", "", "2026-06-01", time.Hour)
+		done <- code
+	}()
+	for f.ix.Waiting() == 0 {
+		runtime.Gosched()
+	}
+	f.ix.Observe(context.Background(), []kant.Run{
+		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")})
+	if code := <-done; code != gate.ExitOpen {
+		t.Errorf("exit %d, want 0; output %q", code, out.String())
+	}
+}
+
+func TestWaitGivesUpWhenKantIsUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	var out bytes.Buffer
+	c := &gate.Client{URL: "http://" + addr, Output: &out, MaxConnErrors: 2, Backoff: time.Millisecond}
+	code, _, err := c.Wait(context.Background(), "hegel/x", "", "2026-06-01", time.Hour)
+	if code != gate.ExitError || err == nil || !strings.Contains(err.Error(), "giving up after 2 errors") {
+		t.Errorf("exit %d, err %v; want 3 after two connection errors", code, err)
+	}
+}
