@@ -286,3 +286,51 @@ func TestImportIsAllOrNothing(t *testing.T) {
 		t.Errorf("stdout %q: want 3 read, 2 new (the bad file stored nothing, the repeat is stored once)", stdout.String())
 	}
 }
+
+func TestTheGateFollowsPushedRunsAndKantGateWaitExits0WhenOpen(t *testing.T) {
+	cfg := `timezone: Asia/Tokyo
+tokens:
+  read: ["${KANT_READ}"]
+sources:
+  - {name: hegel, type: push}
+slos:
+  - name: hegel-nightly
+    jobs: ["hegel/*"]
+    schedule: "0 1 * * *"
+    calendar: jp-business-days
+    deadline: "06:00"
+`
+	vars := map[string]string{"KANT_READ": "r34d"}
+	s := start(t, cfg, vars, time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)) // 12:00 JST
+	push := func(state string) {
+		t.Helper()
+		code, out := s.do(t, "POST", "/v1/runs", "", `{"source":"hegel","job":"export_users","run_id":"jr_1","state":"`+state+`",
+			"started_at":"2026-06-01T01:00:00+09:00","finished_at":"2026-06-01T02:00:00+09:00"}`)
+		if code != 200 {
+			t.Fatalf("push: %d %v", code, out)
+		}
+	}
+	push("failed")
+	if code, _ := s.do(t, "GET", "/v1/gate?jobs=hegel/*&date=2026-06-01", "", ""); code != 401 {
+		t.Errorf("the gate without the read token: %d, want 401", code)
+	}
+	if code, out := s.do(t, "GET", "/v1/gate?jobs=hegel/*&date=2026-06-01", "r34d", ""); code != 409 {
+		t.Errorf("after a failure: %d %v, want 409", code, out)
+	}
+	push("succeeded") // the same run, now reported succeeded (e.g. a corrected state)
+	code, out := s.do(t, "GET", "/v1/gate?slo=hegel-nightly", "r34d", "")
+	if code != 200 || out["date"] != "2026-06-01" {
+		t.Errorf("after the success, the current occurrence: %d %v, want 200 for 2026-06-01", code, out)
+	}
+	var stdout, stderr bytes.Buffer
+	vars["KANT_TOKEN"] = "r34d"
+	exit := run(context.Background(), []string{"gate", "wait", "-jobs", "hegel/export_users", "-date", "2026-06-01", "-url", s.url},
+		env(vars), nil, &stdout, &stderr)
+	if exit != 0 || !strings.Contains(stdout.String(), "open: 1 job(s) succeeded for 2026-06-01") {
+		t.Errorf("kant gate wait: exit %d, stdout %q, stderr %q", exit, stdout.String(), stderr.String())
+	}
+	exit = run(context.Background(), []string{"gate", "wait", "-jobs", "hegel/nope", "-url", s.url}, env(vars), nil, &stdout, &stderr)
+	if exit != 3 || !strings.Contains(stderr.String(), `unknown job "hegel/nope"`) {
+		t.Errorf("kant gate wait on an unknown job: exit %d, stderr %q", exit, stderr.String())
+	}
+}
