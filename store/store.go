@@ -20,54 +20,75 @@ type Store interface {
 	// same run (Job, RunID, Attempt) says the same thing (kant.Run.SameObservation);
 	// repeats, within the batch or against the store, are dropped. The batch
 	// is written atomically: on error nothing is stored. Runs must already be
-	// validated (kant.Run.Validate).
+	// validated (kant.Run.Validate); a backend checks them again, and an
+	// invalid run fails the batch with an EINVALID error naming its index.
 	WriteRuns(ctx context.Context, runs []kant.Run) ([]kant.Run, error)
 
 	// ImportRuns is WriteRuns for large streams: it consumes runs in one
 	// transaction and returns how many were new. If the sequence yields an
-	// error, or ctx is cancelled, nothing is stored and that error is returned.
+	// error, or ctx is cancelled, nothing is stored and that error is returned
+	// (errors.Is finds it); an invalid run fails the import with an EINVALID
+	// error naming its index.
 	ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error]) (int, error)
 
 	// LatestRuns returns the newest observation of every run matching f,
-	// ordered by Run.At() then Job, RunID, Attempt.
+	// ordered by Run.At() then Job, RunID, Attempt. The newest observation
+	// is the one observed last; of two observed at the same time, the one
+	// written last. The filter applies to that newest observation.
 	LatestRuns(ctx context.Context, f RunFilter) ([]kant.Run, error)
 
-	// Jobs returns every job that has at least one observation.
+	// Jobs returns every job that has at least one observation, ordered by
+	// key.
 	Jobs(ctx context.Context) ([]JobInfo, error)
 
 	// WriteEvaluation atomically replaces the results and days of one SLO
-	// for the dates [From, To] (restricted to Jobs when it is not empty).
+	// for the dates [From, To] (restricted to Jobs when it is not empty): what
+	// was stored there and is not in e is removed. A zero bound is open.
+	// Every result and day must belong to e.SLO and fall within the dates,
+	// and every result to Jobs when it is given; otherwise, or when a result
+	// lacks its job, date, expected time or verdict, nothing is written and
+	// the error is EINVALID.
 	WriteEvaluation(ctx context.Context, e Evaluation) error
 
 	// Results returns occurrence results matching f, ordered by date, SLO,
 	// job, expected time.
 	Results(ctx context.Context, f ResultFilter) ([]kant.Result, error)
 
-	// Days returns per-day SLO summaries matching f, ordered by SLO then date.
+	// Days returns per-day SLO summaries matching f's SLO and dates (f.Jobs
+	// does not apply: a day summarizes all its jobs), ordered by SLO then
+	// date.
 	Days(ctx context.Context, f ResultFilter) ([]kant.Day, error)
 
 	// RecordPoll records the outcome of one poll of a source at time at:
-	// success when pollErr is empty, otherwise a failure with that message.
+	// success when pollErr is empty (the last success and attempt become at,
+	// the error is cleared and the failure count reset), otherwise a failure
+	// with that message (the last attempt becomes at and the failure count
+	// grows by one). Polls of a source are recorded in the order they
+	// happened. An empty source or a zero time is an EINVALID error.
 	RecordPoll(ctx context.Context, source string, at time.Time, pollErr string) error
 
 	// SourceHealth returns the health of every source that has been polled,
 	// ordered by source name.
 	SourceHealth(ctx context.Context) ([]kant.SourceHealth, error)
 
-	// PutAlert inserts or replaces the alert with a.ID.
+	// PutAlert inserts or replaces the alert with a.ID, which is required
+	// (EINVALID).
 	PutAlert(ctx context.Context, a kant.Alert) error
 
-	// Alerts returns stored alerts, oldest first; only open ones when openOnly.
+	// Alerts returns stored alerts, oldest first (by CreatedAt, then ID);
+	// only those with Status "open" when openOnly.
 	Alerts(ctx context.Context, openOnly bool) ([]kant.Alert, error)
 
 	// Close releases the backend's resources.
 	Close() error
 }
 
-// RunFilter selects runs. A run matches when its job matches one of Jobs (all
-// jobs when empty) and it falls in the window: its logical date is within
-// [DateFrom, DateTo], or it has no logical date and Run.At() is within
-// [From, To). Zero bounds are open. Limit caps the result (0: no cap).
+// RunFilter selects runs. A run matches when its job matches one of Jobs
+// (globs, see kant.Match; all jobs when empty) and it falls in the window:
+// its logical date is within [DateFrom, DateTo], or it has no logical date
+// and Run.At() is within [From, To). Zero bounds are open, so a filter with
+// only dates still matches every run without a logical date, and one with
+// only times every run with a date. Limit caps the result (0: no cap).
 type RunFilter struct {
 	Jobs             []string
 	From, To         time.Time
@@ -97,7 +118,8 @@ type Evaluation struct {
 }
 
 // ResultFilter selects results or days: one SLO (all when empty) over the
-// dates [From, To] (open when zero), and for results optionally some jobs.
+// dates [From, To] (open when zero), and for results optionally some jobs
+// (globs, see kant.Match).
 type ResultFilter struct {
 	SLO      string
 	Jobs     []string

@@ -1,7 +1,9 @@
 // Command genruns writes synthetic run observations as JSON Lines, in the
 // push format, for load tests of `kant import` and the evaluator: N jobs of
 // one source over D days, one daily run per job, about one in ten failing
-// first and retried, each run observed running then finished.
+// first and retried, each run observed running then finished. With
+// -retry-one-in 0 -running=false it writes exactly one succeeded observation
+// per job and day (bench/gate.sh).
 package main
 
 import (
@@ -18,6 +20,8 @@ func main() {
 	days := flag.Int("days", 90, "number of days")
 	obs := flag.Int("n", 0, "stop after this many observations (0: all)")
 	end := flag.String("end", "2026-06-30", "last business date")
+	oneIn := flag.Int("retry-one-in", 10, "one run in this many fails first and is retried (0: none)")
+	running := flag.Bool("running", true, "observe each attempt running before it finishes")
 	flag.Parse()
 	last, err := time.Parse(time.DateOnly, *end)
 	if err != nil {
@@ -46,8 +50,8 @@ func main() {
 			start := day.Add(time.Duration(60+rng.IntN(120)) * time.Minute)
 			finish := start.Add(time.Duration(5+rng.IntN(240)) * time.Minute)
 			attempt := 1
-			if rng.IntN(10) == 0 {
-				if !emit(job, date, 1, "running", start.Format(time.RFC3339), "") ||
+			if *oneIn > 0 && rng.IntN(*oneIn) == 0 {
+				if (*running && !emit(job, date, 1, "running", start.Format(time.RFC3339), "")) ||
 					!emit(job, date, 1, "failed", start.Format(time.RFC3339), finish.Format(time.RFC3339)) {
 					return
 				}
@@ -55,7 +59,7 @@ func main() {
 				start = finish.Add(10 * time.Minute)
 				finish = start.Add(time.Duration(5+rng.IntN(60)) * time.Minute)
 			}
-			if !emit(job, date, attempt, "running", start.Format(time.RFC3339), "") ||
+			if (*running && !emit(job, date, attempt, "running", start.Format(time.RFC3339), "")) ||
 				!emit(job, date, attempt, "succeeded", start.Format(time.RFC3339), finish.Format(time.RFC3339)) {
 				return
 			}

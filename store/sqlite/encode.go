@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"encoding/json"
@@ -14,8 +15,8 @@ import (
 )
 
 // Column encodings. Times are UTC RFC 3339 with exactly nine fractional
-// digits, so that comparing the text compares the instants; years outside
-// 0001–9999 cannot be written that way and are rejected. Zero times, zero
+// digits, so that comparing the text compares the instants, except in the
+// internal run_current where they are Unix nanoseconds. Zero times, zero
 // dates and empty optional strings are NULL.
 
 // appendTime appends t in UTC as 2006-01-02T15:04:05.000000000Z.
@@ -84,13 +85,20 @@ func text(s string) any {
 	return s
 }
 
+// The times that can be stored: those with a Unix time in nanoseconds, from
+// 1677-09-21 to 2262-04-11, which run_current keeps as integers.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
 // checkTime reports an EINVALID error when t cannot be stored.
 func checkTime(field string, t time.Time) error {
 	if t.IsZero() {
 		return nil
 	}
-	if y := t.UTC().Year(); y < 1 || y > 9999 {
-		return kant.Errorf(kant.EINVALID, "%s: year %d outside 0001-9999", field, y)
+	if t.Before(minTime) || t.After(maxTime) {
+		return kant.Errorf(kant.EINVALID, "%s: %s outside %d-%d", field, t.UTC().Format(time.RFC3339), minTime.Year()+1, maxTime.Year()-1)
 	}
 	return nil
 }
@@ -127,7 +135,7 @@ func (d *decoder) date(s sql.NullString) kant.Date {
 	}
 	v, err := kant.ParseDate(s.String)
 	if err != nil && d.err == nil {
-		d.err = fmt.Errorf("bad date %q: %w", s.String, err)
+		d.err = fmt.Errorf("bad date %q: %v", s.String, err) // not the caller's EINVALID
 	}
 	return v
 }
@@ -203,16 +211,18 @@ func sortedKeys(buf []string, m map[string]string) []string {
 	return buf
 }
 
-// observationHash returns the dedup key of r: a 64-bit FNV-1a hash of a
-// canonical encoding of every field kant.Run.SameObservation compares
-// (everything but ObservedAt), attributes in key order. Stored rows carry
-// it, so the encoding must never change: a different hash for the same
-// observation would store it twice.
+// observationHash returns the dedup key of r: the first 8 bytes of the
+// SHA-256 of a canonical encoding of every field kant.Run.SameObservation
+// compares (everything but ObservedAt), attributes in key order. Stored rows
+// carry it, so the encoding must never change: a different hash for the same
+// observation would store it twice. Two different observations of one job
+// with the same hash would be stored once; with 64 bits of SHA-256 that is
+// as unlikely as anything gets (about n²/2⁶⁵ for n observations of a job).
 //
 // Each string is written as its uvarint length and its bytes, each integer
 // as a varint, each time as a presence byte followed by the varints of its
-// Unix seconds and nanoseconds, and the date as its YYYY-MM-DD string.
-func observationHash(buf []byte, r *kant.Run, keys []string) (uint64, []byte) {
+// Unix seconds and nanoseconds, and the date as YYYY-MM-DD (empty when zero).
+func observationHash(buf []byte, r *kant.Run, keys []string) (int64, []byte) {
 	b := buf[:0]
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
@@ -231,6 +241,7 @@ func observationHash(buf []byte, r *kant.Run, keys []string) (uint64, []byte) {
 	str(string(r.Job))
 	str(r.RunID)
 	b = binary.AppendVarint(b, int64(r.Attempt))
+	b = binary.AppendVarint(b, int64(r.MaxAttempts))
 	str(string(r.State))
 	str(r.SourceState)
 	if r.LogicalDate.IsZero() {
@@ -247,11 +258,102 @@ func observationHash(buf []byte, r *kant.Run, keys []string) (uint64, []byte) {
 		str(k)
 		str(r.Attributes[k])
 	}
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= prime
+	return hash64(b), b
+}
+
+// runKey returns the key of a run within its job in run_current: the first
+// 8 bytes of the SHA-256 of its run ID (uvarint length and bytes) and
+// attempt (varint). Like observationHash, it must never change.
+func runKey(buf []byte, runID string, attempt int) (int64, []byte) {
+	b := binary.AppendUvarint(buf[:0], uint64(len(runID)))
+	b = append(b, runID...)
+	b = binary.AppendVarint(b, int64(attempt))
+	return hash64(b), b
+}
+
+// hash64 returns the first 8 bytes of the SHA-256 of b, big-endian.
+func hash64(b []byte) int64 {
+	sum := sha256.Sum256(b)
+	return int64(binary.BigEndian.Uint64(sum[:8]))
+}
+
+// runArgs is the number of job_runs columns an encoded run fills.
+const runArgs = 15
+
+// encodedRun is a validated observation ready for its INSERT: the values of
+// the job_runs columns source, job, run_id, attempt, max_attempts, state, source_state,
+// logical_date, started_at, finished_at, duration_s, error_message,
+// observed_at, attributes and obs_hash, and what run_current and jobs need.
+type encodedRun struct {
+	index int // in its batch
+	args  [runArgs]any
+
+	ref              runRef // the run, as run_current keys it
+	runID            string
+	attempt, hash    int64
+	observedNs, atNs int64
+	at               string // At(), as text
+	logicalDate      any    // string or nil
+}
+
+// runRef identifies a run as run_current does: its job and run key.
+type runRef struct {
+	job string
+	key int64
+}
+
+// runEncoder encodes runs, reusing its buffers from one run to the next.
+type runEncoder struct {
+	keys []string
+	buf  []byte
+}
+
+// encode validates a copy of r (kant.Run.Validate is idempotent on a valid
+// run) and encodes it as the index-th run of its batch.
+func (e *runEncoder) encode(index int, r kant.Run) (encodedRun, error) {
+	if err := r.Validate(); err != nil {
+		return encodedRun{}, err
 	}
-	return h, b
+	for _, err := range [...]error{
+		checkTime("started_at", r.StartedAt), checkTime("finished_at", r.FinishedAt),
+		checkTime("observed_at", r.ObservedAt), checkDate("logical_date", r.LogicalDate),
+	} {
+		if err != nil {
+			return encodedRun{}, err
+		}
+	}
+	e.keys = sortedKeys(e.keys, r.Attributes)
+	x := encodedRun{
+		index:       index,
+		runID:       r.RunID,
+		attempt:     int64(r.Attempt),
+		observedNs:  r.ObservedAt.UnixNano(),
+		atNs:        r.At().UnixNano(),
+		logicalDate: formatDate(r.LogicalDate),
+	}
+	x.ref.job = string(r.Job)
+	x.hash, e.buf = observationHash(e.buf, &r, e.keys)
+	x.ref.key, e.buf = runKey(e.buf, r.RunID, r.Attempt)
+	var dur any
+	if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() {
+		dur = r.Duration().Seconds()
+	}
+	started, finished, observed := formatTime(r.StartedAt), formatTime(r.FinishedAt), formatTime(r.ObservedAt)
+	switch {
+	case started != nil:
+		x.at = started.(string)
+	case finished != nil:
+		x.at = finished.(string)
+	default:
+		x.at = observed.(string)
+	}
+	var maxAttempts any
+	if r.MaxAttempts > 0 {
+		maxAttempts = int64(r.MaxAttempts)
+	}
+	x.args = [runArgs]any{
+		r.Source, x.ref.job, x.runID, x.attempt, maxAttempts, string(r.State), text(r.SourceState), x.logicalDate,
+		started, finished, dur, text(r.ErrorMessage), observed, encodeAttributes(e.keys, r.Attributes), x.hash,
+	}
+	return x, nil
 }

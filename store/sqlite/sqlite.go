@@ -2,13 +2,29 @@
 // DESIGN.md, "Tables") in one SQLite file through the pure-Go driver
 // modernc.org/sqlite, and satisfies store.Store.
 //
-// It owns the schema and its embedded, ordered migrations (migrations/*.sql),
-// the connection handling (one writer connection, so writes are serialized
-// and never meet SQLITE_BUSY within the process, beside a pool of read-only
-// connections that WAL lets read while the writer writes), and the mapping
-// between kant's types and rows. It imports only kant, store and the
-// standard library besides the driver; it must not import slo, collector,
-// gate or any other consumer.
+// It owns the schema and its embedded, ordered migrations (migrations/*.sql,
+// each applied once, in its own transaction, and recorded in
+// schema_migrations), the connection handling, and the mapping between
+// kant's types and rows. It imports kant, store, the standard library and the
+// driver, and nothing else of kant: never slo, collector, gate or any other
+// consumer.
+//
+// Connections: one writer connection, so that the process's writes are
+// serialized by database/sql and never meet SQLITE_BUSY among themselves,
+// and a pool of query_only connections that WAL lets read while the writer
+// writes. Write transactions take the write lock when they begin, so that
+// another process (kant import beside kant serve) waits for it, up to
+// Config.BusyTimeout.
+//
+// Observations: job_runs is append-only and an observation is stored once,
+// deduplicated by a hash of what kant.Run.SameObservation compares. The
+// internal table run_current points at the newest observation of every run
+// and jobs holds each job's first At and date; both are updated in the
+// transaction that inserts the observations, from what the writer collected,
+// in key order, rather than row by row. ImportRuns validates and encodes on
+// the calling goroutine while another inserts, and sends several rows per
+// statement; on two cores it stores over 100,000 observations per second
+// (see BenchmarkImport1M).
 //
 // Times are stored as UTC RFC 3339 text with nine fractional digits, dates as
 // YYYY-MM-DD text, and absent values as NULL; the comments in
@@ -46,6 +62,10 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxReadConns caps the read pool. Default: max(4, GOMAXPROCS).
 	MaxReadConns int
+	// BusyTimeout is how long a write waits for another process's write
+	// transaction (kant import beside kant serve) before it fails with
+	// SQLITE_BUSY. Default: 5s.
+	BusyTimeout time.Duration
 }
 
 // DB is a kant store in one SQLite file. It is safe for concurrent use.
@@ -76,6 +96,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.MaxReadConns <= 0 {
 		cfg.MaxReadConns = max(4, runtime.GOMAXPROCS(0))
 	}
+	if cfg.BusyTimeout <= 0 {
+		cfg.BusyTimeout = 5 * time.Second
+	}
 	db := &DB{path: cfg.Path, now: cfg.Now, logger: cfg.Logger}
 	if err := db.open(ctx, cfg); err != nil {
 		db.Close()
@@ -87,7 +110,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 func (db *DB) open(ctx context.Context, cfg Config) error {
 	memory := cfg.Path == ":memory:"
 	pragmas := url.Values{}
-	pragmas.Add("_pragma", "busy_timeout(5000)")
+	pragmas.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()))
 	pragmas.Add("_pragma", "foreign_keys(1)")
 	pragmas.Add("_pragma", "temp_store(MEMORY)")
 	// Writes take the write lock when the transaction begins, so that two
@@ -95,10 +118,15 @@ func (db *DB) open(ctx context.Context, cfg Config) error {
 	// busy_timeout instead of failing on a lock upgrade.
 	w := cloneValues(pragmas)
 	w.Set("_txlock", "immediate")
-	w.Add("_pragma", "cache_size(-65536)") // 64 MiB: imports touch wide indexes
+	w.Add("_pragma", "cache_size(-65536)") // KiB
 	if !memory {
-		w.Add("_pragma", "journal_mode(WAL)")
-		w.Add("_pragma", "synchronous(NORMAL)")
+		// 8 KiB pages make bulk imports faster than the default 4 KiB. The
+		// page size of a new file must be set before WAL mode, which the
+		// driver applies after the _pragma list.
+		w.Add("_pragma", "page_size(8192)")
+		w.Set("_journal_mode", "WAL")
+		w.Add("_pragma", "synchronous(NORMAL)")          // durable with WAL but for the last commits on power loss
+		w.Add("_pragma", "journal_size_limit(67108864)") // truncate the WAL to 64 MiB after a large import
 	}
 	var err error
 	if db.write, err = sql.Open("sqlite", cfg.Path+"?"+w.Encode()); err != nil {
@@ -116,6 +144,7 @@ func (db *DB) open(ctx context.Context, cfg Config) error {
 		db.read = db.write
 	} else {
 		r := cloneValues(pragmas)
+		r.Add("_pragma", "cache_size(-16384)") // KiB
 		r.Add("_pragma", "query_only(1)")
 		if db.read, err = sql.Open("sqlite", cfg.Path+"?"+r.Encode()); err != nil {
 			return err
@@ -132,6 +161,19 @@ func cloneValues(v url.Values) url.Values {
 		c[k] = append([]string(nil), vs...)
 	}
 	return c
+}
+
+// inTx runs fn in a write transaction, committing when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // Close closes the database. It is safe to call more than once.

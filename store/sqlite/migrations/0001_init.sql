@@ -10,15 +10,19 @@
 --   * Booleans are INTEGER 0 or 1.
 
 -- job_runs holds every run observation, append-only. An observation is
--- stored once: obs_hash is a 64-bit FNV-1a hash of everything that
--- kant.Run.SameObservation compares (all fields but observed_at), and the
--- unique index below makes a repeat a no-op (INSERT OR IGNORE).
+-- stored once: obs_hash is the first 64 bits of a SHA-256 of everything that
+-- kant.Run.SameObservation compares (all fields but observed_at, the run's
+-- identity included), and the unique index below makes a repeat a no-op
+-- (INSERT OR IGNORE). The index is on (job, obs_hash) rather than on the run's
+-- whole identity: the hash covers run_id and attempt already, and the smaller
+-- index makes bulk imports markedly faster.
 CREATE TABLE job_runs (
     id            INTEGER PRIMARY KEY,   -- insert order
     source        TEXT    NOT NULL,
     job           TEXT    NOT NULL,      -- '<source>/<job>'
     run_id        TEXT    NOT NULL,
     attempt       INTEGER NOT NULL,
+    max_attempts  INTEGER,               -- attempts the source allows in all; NULL when unknown
     state         TEXT    NOT NULL,      -- normalized kant.State
     source_state  TEXT,
     logical_date  TEXT,                  -- 'YYYY-MM-DD'
@@ -31,29 +35,31 @@ CREATE TABLE job_runs (
     obs_hash      INTEGER NOT NULL       -- internal: dedup key
 );
 
-CREATE UNIQUE INDEX job_runs_observation ON job_runs (job, run_id, attempt, obs_hash);
-CREATE INDEX job_runs_observed_at ON job_runs (observed_at);
+CREATE UNIQUE INDEX job_runs_observation ON job_runs (job, obs_hash);
 
 -- run_current points at the newest observation of every run (greatest
--- observed_at, ties going to the later insert). It is internal, maintained by
--- the trigger below, and serves LatestRuns and the job_runs_latest view.
--- at is coalesce(started_at, finished_at, observed_at): kant.Run.At().
+-- observed_at, ties going to the later insert). It is internal, maintained in
+-- the transaction that inserts the observations, and serves LatestRuns and
+-- the job_runs_latest view. A run is keyed by its job and run_key, the first
+-- 64 bits of a SHA-256 of its run_id and attempt; its times are Unix
+-- nanoseconds: both are smaller and quicker to index than text. at_ns is the
+-- time of coalesce(started_at, finished_at, observed_at): kant.Run.At().
 CREATE TABLE run_current (
     job          TEXT    NOT NULL,
-    run_id       TEXT    NOT NULL,
-    attempt      INTEGER NOT NULL,
+    run_key      INTEGER NOT NULL,       -- identifies run_id and attempt
     run_rowid    INTEGER NOT NULL,       -- job_runs.id of the newest observation
-    observed_at  TEXT    NOT NULL,
-    at           TEXT    NOT NULL,
+    observed_ns  INTEGER NOT NULL,
+    at_ns        INTEGER NOT NULL,
     logical_date TEXT,
-    PRIMARY KEY (job, run_id, attempt)
+    PRIMARY KEY (job, run_key)
 ) WITHOUT ROWID;
 
-CREATE INDEX run_current_window ON run_current (logical_date, at);
+CREATE INDEX run_current_window ON run_current (logical_date, at_ns);
 
 -- jobs lists every job with at least one observation, with the earliest
 -- kant.Run.At() and the earliest logical date of any of its observations.
--- It is derived from job_runs by the trigger below.
+-- It is derived from job_runs, maintained in the transaction that inserts the
+-- observations.
 CREATE TABLE jobs (
     job        TEXT NOT NULL PRIMARY KEY,
     source     TEXT NOT NULL,
@@ -61,12 +67,13 @@ CREATE TABLE jobs (
     first_date TEXT
 );
 
-
 -- job_runs_latest is the newest observation of every run: the row of job_runs
 -- that run_current points at (greatest observed_at, ties to the greater id).
+-- job and logical_date come from run_current, so that filters on them use its
+-- indexes.
 CREATE VIEW job_runs_latest AS
-SELECT r.id, r.source, r.job, r.run_id, r.attempt, r.state, r.source_state,
-       r.logical_date, r.started_at, r.finished_at, r.duration_s,
+SELECT r.id, r.source, c.job, r.run_id, r.attempt, r.max_attempts, r.state, r.source_state,
+       c.logical_date, r.started_at, r.finished_at, r.duration_s,
        r.error_message, r.observed_at, r.attributes
 FROM run_current c
 JOIN job_runs r ON r.id = c.run_rowid;
@@ -90,6 +97,7 @@ CREATE TABLE slo_results (
 );
 
 CREATE INDEX slo_results_date ON slo_results (date, slo);
+CREATE INDEX slo_results_slo_date ON slo_results (slo, date);
 
 -- sla_daily summarizes one SLO on one business date.
 CREATE TABLE sla_daily (

@@ -1,0 +1,518 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/kantproject/kant"
+)
+
+// WriteRuns appends the observations of runs that are new and returns them,
+// validated, in input order. An invalid run fails the batch with an EINVALID
+// error naming its index.
+func (db *DB) WriteRuns(ctx context.Context, runs []kant.Run) ([]kant.Run, error) {
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	isNew := make([]bool, len(runs))
+	err := db.writeRuns(ctx, ctx, func(w *runWriter) error {
+		w.onNew = func(i int) { isNew[i] = true }
+		for i, r := range runs {
+			if err := w.add(i, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite write runs: %w", err)
+	}
+	var out []kant.Run
+	for i, r := range runs {
+		if isNew[i] {
+			r.Validate() // as stored: normalized
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// ImportRuns consumes runs in one transaction and returns how many were new.
+// An error yielded by the sequence, or ctx's error, is returned as it is and
+// nothing is stored; an invalid run fails the import with an EINVALID error
+// naming its index.
+//
+// The sequence is consumed on the calling goroutine, which validates and
+// encodes the runs while another goroutine inserts them; both have ended
+// when ImportRuns returns.
+func (db *DB) ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error]) (int, error) {
+	const chunkSize = 256
+	var (
+		chunks  = make(chan []encodedRun, 4) // encoded runs, to the writer
+		free    = make(chan []encodedRun, 6) // spent chunks, back for reuse
+		stopped = make(chan struct{})        // the writer has ended
+		n       int                          // new observations
+		werr    error                        // the writer's error
+		perr    error                        // the producer's error, returned as it is
+	)
+	go func() {
+		defer close(stopped)
+		// A statement call with a cancellable context costs the driver a
+		// watcher goroutine, so the statements run without cancellation
+		// and the producer checks ctx instead.
+		werr = db.writeRuns(ctx, context.WithoutCancel(ctx), func(w *runWriter) error {
+			w.onNew = func(int) { n++ }
+			for c := range chunks {
+				for i := range c {
+					if err := w.addEncoded(c[i]); err != nil {
+						return err
+					}
+				}
+				select {
+				case free <- c[:0]:
+				default:
+				}
+			}
+			if perr != nil {
+				return perr // roll back
+			}
+			return nil
+		})
+	}()
+
+	var enc runEncoder
+	chunk := make([]encodedRun, 0, chunkSize)
+	send := func() bool {
+		select {
+		case chunks <- chunk:
+		case <-stopped:
+			return false
+		}
+		select {
+		case chunk = <-free:
+		default:
+			chunk = make([]encodedRun, 0, chunkSize)
+		}
+		return true
+	}
+	// If runs panics, the writer must still roll back and end before the
+	// panic goes on.
+	finished := false
+	defer func() {
+		if !finished {
+			perr = errors.New("import aborted")
+			close(chunks)
+			<-stopped
+		}
+	}()
+	i := 0
+	for r, err := range runs {
+		if err == nil && i%1024 == 0 {
+			err = ctx.Err()
+		}
+		if err != nil {
+			perr = err
+			break
+		}
+		x, err := enc.encode(i, r)
+		if err != nil {
+			perr = invalidRun(i, err)
+			break
+		}
+		chunk = append(chunk, x)
+		if len(chunk) == chunkSize && !send() {
+			break
+		}
+		i++
+	}
+	if perr == nil && len(chunk) > 0 {
+		send()
+	}
+	finished = true
+	close(chunks) // after perr is set: the writer reads it once chunks is drained
+	<-stopped
+	switch {
+	case perr != nil:
+		return 0, perr
+	case werr != nil && ctx.Err() != nil:
+		return 0, ctx.Err()
+	case werr != nil:
+		return 0, fmt.Errorf("sqlite import runs: %w", werr)
+	}
+	return n, nil
+}
+
+// writeRuns runs fn with a runWriter in one write transaction, and commits
+// when fn returns nil and ctx is not done. It drives the driver connection
+// directly: at a million rows, database/sql's per-call work is noticeable.
+// The transaction is begun and committed under ctx; the writer's statements
+// run under stmtCtx.
+func (db *DB) writeRuns(ctx, stmtCtx context.Context, fn func(*runWriter) error) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) (err error) {
+		c, ok := dc.(driverConn)
+		if !ok {
+			return fmt.Errorf("driver connection %T lacks BeginTx or PrepareContext", dc)
+		}
+		tx, err := c.BeginTx(ctx, driver.TxOptions{})
+		if err != nil {
+			return err
+		}
+		w := newRunWriter(stmtCtx, c)
+		defer func() {
+			w.close()
+			if err != nil {
+				tx.Rollback()
+			}
+		}()
+		if err := fn(w); err != nil {
+			return err
+		}
+		if err := w.finish(); err != nil {
+			return err
+		}
+		w.close()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+}
+
+// driverConn is what writeRuns needs of the driver's connection.
+type driverConn interface {
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+}
+
+// Rows per statement: several rows per call spare the driver's per-call
+// work, which at a million rows is as much as SQLite's own.
+const (
+	insertBatch  = 16      // observations per INSERT
+	currentBatch = 64      // runs per run_current upsert
+	flushRuns    = 1 << 16 // runs collected before run_current is written
+)
+
+// runWriter inserts observations in a transaction and keeps run_current and
+// jobs up to date with the new ones. It remembers the newest new observation
+// of each run and the earliest At and date of each job, and writes them in
+// key order when it has collected enough of them and at the end: run by run
+// upserts as the rows go in would cost as much as the inserts themselves.
+type runWriter struct {
+	ctx   context.Context
+	conn  driverConn
+	enc   runEncoder
+	onNew func(index int) // called for each new observation, in input order
+
+	pending []encodedRun // encoded, not yet inserted
+	vals    []any
+
+	insert, current, job *batchStmt
+	inserted             driver.Stmt // SELECT of rows inserted by a partly ignored INSERT
+
+	runs map[runRef]current
+	cur  []current // runs, sorted for writing
+	jobs map[kant.JobKey]*firstSeen
+}
+
+// current is the newest new observation of a run seen by a runWriter.
+type current struct {
+	ref              runRef
+	id               int64
+	observedNs, atNs int64
+	logicalDate      any // string or nil
+}
+
+// firstSeen is the earliest At and logical date of a job's new observations.
+type firstSeen struct {
+	source string
+	at     string
+	date   any // string or nil
+}
+
+func newRunWriter(ctx context.Context, conn driverConn) *runWriter {
+	return &runWriter{
+		ctx:  ctx,
+		conn: conn,
+		insert: &batchStmt{conn: conn, cols: runArgs, head: `INSERT OR IGNORE INTO job_runs (
+	source, job, run_id, attempt, max_attempts, state, source_state, logical_date,
+	started_at, finished_at, duration_s, error_message, observed_at,
+	attributes, obs_hash
+) VALUES `},
+		current: &batchStmt{conn: conn, cols: 6, head: `INSERT INTO run_current (
+	job, run_key, run_rowid, observed_ns, at_ns, logical_date
+) VALUES `, tail: `
+ON CONFLICT (job, run_key) DO UPDATE SET
+	run_rowid = excluded.run_rowid,
+	observed_ns = excluded.observed_ns,
+	at_ns = excluded.at_ns,
+	logical_date = excluded.logical_date
+WHERE excluded.observed_ns >= run_current.observed_ns`},
+		job: &batchStmt{conn: conn, cols: 4, head: `INSERT INTO jobs (job, source, first_at, first_date) VALUES `, tail: `
+ON CONFLICT (job) DO UPDATE SET
+	first_at = min(jobs.first_at, excluded.first_at),
+	first_date = coalesce(min(jobs.first_date, excluded.first_date), jobs.first_date, excluded.first_date)
+WHERE excluded.first_at < jobs.first_at
+	OR excluded.first_date < jobs.first_date
+	OR (jobs.first_date IS NULL AND excluded.first_date IS NOT NULL)`},
+		pending: make([]encodedRun, 0, insertBatch),
+		runs:    make(map[runRef]current),
+		jobs:    make(map[kant.JobKey]*firstSeen),
+	}
+}
+
+// add validates and encodes r, the index-th run of the batch, and inserts it
+// with the next few unless the store has the same observation.
+func (w *runWriter) add(index int, r kant.Run) error {
+	x, err := w.enc.encode(index, r)
+	if err != nil {
+		return invalidRun(index, err)
+	}
+	return w.addEncoded(x)
+}
+
+// addEncoded is add for a run already encoded.
+func (w *runWriter) addEncoded(x encodedRun) error {
+	w.pending = append(w.pending, x)
+	if len(w.pending) == insertBatch {
+		return w.flushInserts()
+	}
+	return nil
+}
+
+// invalidRun reports a bad run in a batch by its index.
+func invalidRun(i int, err error) error {
+	return kant.Errorf(kant.EINVALID, "runs[%d]: %s", i, kant.ErrorMessage(err))
+}
+
+// flushInserts inserts the pending observations: a full batch with one
+// statement, fewer one by one.
+func (w *runWriter) flushInserts() error {
+	p := w.pending
+	w.pending = w.pending[:0]
+	if len(p) < insertBatch {
+		for i := range p {
+			res, err := w.insert.exec(w.ctx, p[i].args[:])
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				continue
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			w.collect(&p[i], id)
+		}
+		return nil // finish flushes the runs
+	}
+	w.vals = w.vals[:0]
+	for i := range p {
+		w.vals = append(w.vals, p[i].args[:]...)
+	}
+	res, err := w.insert.exec(w.ctx, w.vals)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return err
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	if int(n) == len(p) {
+		// Every row was new. A rowid table without AUTOINCREMENT gives each
+		// inserted row the largest rowid plus one, so they are consecutive.
+		for i := range p {
+			w.collect(&p[i], last-int64(len(p)-1-i))
+		}
+	} else if err := w.collectSome(p, last-n); err != nil {
+		return err
+	}
+	if len(w.runs) >= flushRuns {
+		return w.flushRuns()
+	}
+	return nil
+}
+
+// collectSome finds which of p a multi-row INSERT stored after the row with
+// id after: the rows it inserted follow in input order, each matching the
+// first remaining observation with its run and hash.
+func (w *runWriter) collectSome(p []encodedRun, after int64) error {
+	if w.inserted == nil {
+		var err error
+		w.inserted, err = w.conn.PrepareContext(w.ctx,
+			`SELECT id, job, run_id, attempt, obs_hash FROM job_runs WHERE id > ? ORDER BY id`)
+		if err != nil {
+			return err
+		}
+	}
+	rows, err := w.inserted.(driver.StmtQueryContext).QueryContext(w.ctx, []driver.NamedValue{{Ordinal: 1, Value: after}})
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, 5)
+	j := 0
+	for {
+		if err := rows.Next(dest); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		for j < len(p) && !(dest[1] == p[j].ref.job && dest[2] == p[j].runID &&
+			dest[3] == p[j].attempt && dest[4] == p[j].hash) {
+			j++
+		}
+		if j == len(p) {
+			return fmt.Errorf("inserted observation %v matches no input", dest[0])
+		}
+		id, _ := dest[0].(int64)
+		w.collect(&p[j], id)
+		j++
+	}
+}
+
+// collect records that x was stored with the given id.
+func (w *runWriter) collect(x *encodedRun, id int64) {
+	w.onNew(x.index)
+	c := current{ref: x.ref, id: id, observedNs: x.observedNs, atNs: x.atNs, logicalDate: x.logicalDate}
+	// Ties go to the later insert, which this one is.
+	if old, ok := w.runs[x.ref]; !ok || c.observedNs >= old.observedNs {
+		w.runs[x.ref] = c
+	}
+	job := kant.JobKey(x.ref.job)
+	if f := w.jobs[job]; f == nil {
+		w.jobs[job] = &firstSeen{source: kant.JobKey(x.ref.job).Source(), at: x.at, date: x.logicalDate}
+	} else {
+		f.at = min(f.at, x.at)
+		if d, ok := x.logicalDate.(string); ok {
+			if fd, ok := f.date.(string); !ok || d < fd {
+				f.date = d
+			}
+		}
+	}
+}
+
+// flushRuns writes the collected runs to run_current, in key order. The
+// upsert keeps a current observation that was observed later; ties go to
+// the collected one, inserted later.
+func (w *runWriter) flushRuns() error {
+	cur := slices.AppendSeq(w.cur[:0], maps.Values(w.runs))
+	slices.SortFunc(cur, func(a, b current) int {
+		return cmp.Or(cmp.Compare(a.ref.job, b.ref.job), cmp.Compare(a.ref.key, b.ref.key))
+	})
+	w.cur = cur
+	clear(w.runs)
+	for chunk := range slices.Chunk(cur, currentBatch) {
+		if len(chunk) < currentBatch {
+			for i := range chunk {
+				if err := w.upsertCurrent(chunk[i : i+1]); err != nil {
+					return err
+				}
+			}
+			break
+		}
+		if err := w.upsertCurrent(chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *runWriter) upsertCurrent(cur []current) error {
+	w.vals = w.vals[:0]
+	for _, c := range cur {
+		w.vals = append(w.vals, c.ref.job, c.ref.key, c.id, c.observedNs, c.atNs, c.logicalDate)
+	}
+	if _, err := w.current.exec(w.ctx, w.vals); err != nil {
+		return fmt.Errorf("update current runs: %w", err)
+	}
+	return nil
+}
+
+// finish inserts what is pending and writes what the writer has collected.
+func (w *runWriter) finish() error {
+	if err := w.flushInserts(); err != nil {
+		return err
+	}
+	if err := w.flushRuns(); err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(w.jobs)) {
+		f := w.jobs[k]
+		if _, err := w.job.exec(w.ctx, []any{string(k), f.source, f.at, f.date}); err != nil {
+			return fmt.Errorf("update jobs: %w", err)
+		}
+	}
+	clear(w.jobs)
+	return nil
+}
+
+// close closes the writer's statements.
+func (w *runWriter) close() {
+	w.insert.close()
+	w.current.close()
+	w.job.close()
+	if w.inserted != nil {
+		w.inserted.Close()
+		w.inserted = nil
+	}
+}
+
+// batchStmt is an INSERT of one or more rows of cols values each: head, the
+// rows' placeholders, tail. It prepares one statement per row count used.
+type batchStmt struct {
+	conn       driver.ConnPrepareContext
+	head, tail string
+	cols       int
+	stmts      map[int]driver.Stmt
+	args       []driver.NamedValue
+}
+
+// exec runs the statement for len(vals)/cols rows.
+func (b *batchStmt) exec(ctx context.Context, vals []any) (driver.Result, error) {
+	rows := len(vals) / b.cols
+	st := b.stmts[rows]
+	if st == nil {
+		row := "(?" + strings.Repeat(", ?", b.cols-1) + ")"
+		q := b.head + row + strings.Repeat(", "+row, rows-1) + b.tail
+		var err error
+		if st, err = b.conn.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
+		if b.stmts == nil {
+			b.stmts = make(map[int]driver.Stmt)
+		}
+		b.stmts[rows] = st
+	}
+	b.args = b.args[:0]
+	for i, v := range vals {
+		b.args = append(b.args, driver.NamedValue{Ordinal: i + 1, Value: v})
+	}
+	return st.(driver.StmtExecContext).ExecContext(ctx, b.args)
+}
+
+func (b *batchStmt) close() {
+	for _, st := range b.stmts {
+		st.Close()
+	}
+	clear(b.stmts)
+}
