@@ -315,3 +315,28 @@ func TestTheIndexIsRebuiltFromTheStoreAfterARestart(t *testing.T) {
 		t.Errorf("an old date: %d %+v, want 200 from the store", status, a)
 	}
 }
+
+func TestARepeatedQueryNeverGetsAnOutdatedAnswer(t *testing.T) {
+	f := newFixture(t, at("2026-06-01T03:10:00+09:00"),
+		run("glue_prod/load", "jr_1", 1, kant.StateRunning, "2026-06-01T03:00:00+09:00"))
+	q := "jobs=glue_prod/load&date=2026-06-01"
+	if status, a, _ := f.get(t, q); status != 404 || a.Jobs[0].Reason != gate.ReasonRunning {
+		t.Fatalf("first: %d %+v, want 404 running", status, a)
+	}
+	// A new observation changes the answer to the same query at once.
+	f.ix.Observe(context.Background(), []kant.Run{run("glue_prod/load", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:20:00+09:00")})
+	f.now = at("2026-06-01T03:20:00.5+09:00")
+	if status, a, _ := f.get(t, q); status != 200 {
+		t.Fatalf("after the success: %d %+v, want 200", status, a)
+	}
+	// Asked again just before the source's bound, then just after it with
+	// nothing new observed: the source is stale, the gate no longer open.
+	f.now = at("2026-06-01T03:49:59.5+09:00") // cached for a second, but not past the bound
+	if status, _, _ := f.get(t, q); status != 200 {
+		t.Fatalf("within the staleness bound: %d, want 200", status)
+	}
+	f.now = at("2026-06-01T03:50:00.001+09:00")
+	if status, a, _ := f.get(t, q); status != 404 || a.Jobs[0].Reason != gate.ReasonStale {
+		t.Errorf("past the staleness bound: %d %+v, want 404 stale", status, a)
+	}
+}

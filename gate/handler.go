@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kantproject/kant"
@@ -18,6 +20,7 @@ const MaxWait = 60 * time.Second
 type Handler struct {
 	ix     *Index
 	logger *slog.Logger
+	cache  answerCache
 }
 
 // NewHandler returns the HTTP handler answering from ix.
@@ -25,7 +28,50 @@ func NewHandler(ix *Index, logger *slog.Logger) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{ix: ix, logger: logger.With("component", "gate")}
+	return &Handler{ix: ix, logger: logger.With("component", "gate"), cache: answerCache{m: map[string]*cachedAnswer{}}}
+}
+
+// cachedAnswer is an encoded answer, valid while the index is unchanged
+// (gen) and until validUntil: the next moment a source of its jobs turns
+// stale, and at most a second (the current occurrence of a query without a
+// date moves with the clock).
+type cachedAnswer struct {
+	gen        uint64
+	validUntil time.Time
+	status     int
+	body       []byte
+	split      int // where checked_at's value goes
+}
+
+// answerCache maps raw query strings to their encoded answers.
+type answerCache struct {
+	mu sync.RWMutex
+	m  map[string]*cachedAnswer
+}
+
+// maxCached bounds the cache; when full it starts again empty.
+const maxCached = 4096
+
+// cacheTTL bounds how long an answer is reused without a change of the index.
+const cacheTTL = time.Second
+
+func (c *answerCache) get(key string, gen uint64, now time.Time) *cachedAnswer {
+	c.mu.RLock()
+	e := c.m[key]
+	c.mu.RUnlock()
+	if e == nil || e.gen != gen || !now.Before(e.validUntil) {
+		return nil
+	}
+	return e
+}
+
+func (c *answerCache) put(key string, e *cachedAnswer) {
+	c.mu.Lock()
+	if len(c.m) >= maxCached {
+		clear(c.m)
+	}
+	c.m[key] = e
+	c.mu.Unlock()
 }
 
 // query is a parsed gate request.
@@ -142,12 +188,18 @@ func (ix *Index) sloJobs(name string) (*slo.Definition, []kant.JobKey, error) {
 // ServeHTTP answers with the gate's status code and JSON body; with wait=
 // it holds the request until the answer changes or the wait ends.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := h.ix.cfg.Now()
+	key := r.URL.RawQuery
+	gen := h.ix.gen.Load()
+	if e := h.cache.get(key, gen, now); e != nil {
+		writeCached(w, e, now)
+		return
+	}
 	q, err := h.parse(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	now := h.ix.cfg.Now()
 	if q.date.Before(h.ix.oldest(now)) && h.ix.store != nil {
 		// Older than the index holds: from the store, and no long-poll
 		// (old dates change only by backfill).
@@ -163,9 +215,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	changed := h.ix.Changed()
 	a := h.ix.answer(q.keys, q.date, now)
 	if q.wait > 0 && a.Status() == http.StatusNotFound {
-		a = h.wait(r, q, a, changed)
+		writeAnswer(w, h.wait(r, q, a, changed))
+		return
 	}
-	writeAnswer(w, a)
+	body, split := encodeAnswer(make([]byte, 0, 64+len(a.Jobs)*96), a)
+	e := &cachedAnswer{gen: gen, validUntil: now.Add(cacheTTL), status: a.Status(), body: body, split: split}
+	if next := h.ix.nextStaleness(q.keys, now); !next.IsZero() && next.Before(e.validUntil) {
+		e.validUntil = next
+	}
+	if q.wait == 0 {
+		h.cache.put(key, e)
+	}
+	writeCached(w, e, now)
 }
 
 // wait blocks until the answer differs from first, the wait ends, or the
@@ -204,16 +265,34 @@ func (h *Handler) wait(r *http.Request, q query, first Answer, changed <-chan st
 	}
 }
 
+// Header values shared by every answer (net/http only reads them).
+var (
+	contentTypeJSON = []string{"application/json"}
+	noStore         = []string{"no-store"}
+)
+
 func writeAnswer(w http.ResponseWriter, a Answer) {
-	b, err := json.Marshal(a)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(a.Status())
-	w.Write(append(b, '\n'))
+	body, split := encodeAnswer(nil, a)
+	writeCached(w, &cachedAnswer{status: a.Status(), body: body, split: split}, a.CheckedAt)
+}
+
+// bufs recycles response buffers.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// writeCached writes an encoded answer checked at now.
+func writeCached(w http.ResponseWriter, e *cachedAnswer, now time.Time) {
+	bp := bufs.Get().(*[]byte)
+	b := append((*bp)[:0], e.body[:e.split]...)
+	b = appendTime(b, now.UTC())
+	b = append(b, e.body[e.split:]...)
+	hd := w.Header()
+	hd["Content-Type"] = contentTypeJSON
+	hd["Cache-Control"] = noStore
+	hd["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.WriteHeader(e.status)
+	w.Write(b)
+	*bp = b
+	bufs.Put(bp)
 }
 
 func writeError(w http.ResponseWriter, err error) {

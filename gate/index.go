@@ -59,8 +59,9 @@ type Index struct {
 	cfg     Config
 	sources map[string]Source
 	ready   atomic.Bool
-	store   Store        // set by Rebuild; answers dates older than the window
-	waiting atomic.Int64 // long-polls in progress
+	store   Store         // set by Rebuild; answers dates older than the window
+	waiting atomic.Int64  // long-polls in progress
+	gen     atomic.Uint64 // incremented on every change
 
 	mu       sync.RWMutex
 	jobs     map[kant.JobKey]*job
@@ -230,6 +231,7 @@ func (ix *Index) Changed() <-chan struct{} {
 }
 
 func (ix *Index) notifyLocked() {
+	ix.gen.Add(1)
 	close(ix.changed)
 	ix.changed = make(chan struct{})
 }

@@ -1,8 +1,9 @@
 // Command bare serves one file's bytes from memory as application/json on
 // every path: Go's ceiling for the gate in bench/gate.sh. It writes the
-// response the way the gate does (headers, status, one Write, no explicit
-// Content-Length) through an http.Server with kant's API timeouts, so what
-// kant adds on top is its mux, its middleware and its handler.
+// response the way the gate does (Content-Type, Cache-Control and
+// Content-Length headers, status, one Write) through an http.Server with
+// kant's API timeouts, so what kant adds on top is its mux, its middleware
+// and its handler.
 // It imports only the standard library.
 package main
 
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 )
 
@@ -41,6 +43,8 @@ func run(addr, path string) error {
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 			w.WriteHeader(http.StatusOK)
 			w.Write(b)
 		}),
