@@ -46,44 +46,63 @@ func (db *DB) WriteEvaluation(ctx context.Context, e store.Evaluation) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sla_daily WHERE "+where, args...); err != nil {
 			return err
 		}
-		if len(e.Results) > 0 {
-			stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO slo_results (
+		results := make([]any, 0, len(e.Results)*12)
+		for _, r := range e.Results {
+			results = append(results, r.SLO, string(r.Job), formatDate(r.Date),
+				formatTime(r.ExpectedAt), formatTime(r.Deadline), formatTime(r.RecoverBy),
+				string(r.Verdict), text(string(r.Reason)), formatTime(r.SucceededAt),
+				r.Lateness.Seconds(), int64(r.Runs), formatTime(r.EvaluatedAt))
+		}
+		if err := insertRows(ctx, tx, `INSERT OR REPLACE INTO slo_results (
 	slo, job, date, expected_at, deadline, recover_by, verdict, reason,
 	succeeded_at, lateness_s, runs, evaluated_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-			if err != nil {
-				return err
-			}
-			defer stmt.Close()
-			for _, r := range e.Results {
-				if _, err := stmt.ExecContext(ctx, r.SLO, string(r.Job), formatDate(r.Date),
-					formatTime(r.ExpectedAt), formatTime(r.Deadline), formatTime(r.RecoverBy),
-					string(r.Verdict), text(string(r.Reason)), formatTime(r.SucceededAt),
-					r.Lateness.Seconds(), int64(r.Runs), formatTime(r.EvaluatedAt)); err != nil {
-					return err
-				}
-			}
+) VALUES `, 12, results); err != nil {
+			return err
 		}
-		if len(e.Days) > 0 {
-			stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO sla_daily (
+		days := make([]any, 0, len(e.Days)*11)
+		for _, d := range e.Days {
+			days = append(days, d.SLO, formatDate(d.Date), int64(d.Occurrences),
+				int64(d.Met), int64(d.Late), int64(d.Missed), int64(d.Pending),
+				d.SLOMet, d.SLAMet, d.Final, formatTime(d.EvaluatedAt))
+		}
+		return insertRows(ctx, tx, `INSERT OR REPLACE INTO sla_daily (
 	slo, date, occurrences, met, late, missed, pending, slo_met, sla_met, final, evaluated_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-			if err != nil {
-				return err
-			}
-			defer stmt.Close()
-			for _, d := range e.Days {
-				if _, err := stmt.ExecContext(ctx, d.SLO, formatDate(d.Date), int64(d.Occurrences),
-					int64(d.Met), int64(d.Late), int64(d.Missed), int64(d.Pending),
-					d.SLOMet, d.SLAMet, d.Final, formatTime(d.EvaluatedAt)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+) VALUES `, 11, days)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite write evaluation %s: %w", e.SLO, err)
+	}
+	return nil
+}
+
+// rowsPerInsert is how many rows one multi-row INSERT carries (within
+// SQLite's limit on bound parameters).
+const rowsPerInsert = 64
+
+// insertRows runs head followed by VALUES rows of cols placeholders for
+// vals, rowsPerInsert rows at a time, preparing each distinct row count once.
+func insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, vals []any) error {
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	row := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	for len(vals) > 0 {
+		n := min(len(vals)/cols, rowsPerInsert)
+		st := stmts[n]
+		if st == nil {
+			var err error
+			if st, err = tx.PrepareContext(ctx, head+row+strings.Repeat(", "+row, n-1)); err != nil {
+				return err
+			}
+			stmts[n] = st
+		}
+		if _, err := st.ExecContext(ctx, vals[:n*cols]...); err != nil {
+			return err
+		}
+		vals = vals[n*cols:]
 	}
 	return nil
 }
