@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/kant" ./cmd/kant
-go run ./bench/genruns -jobs 5000 -days 90 -n 1000000 > "$work/runs.jsonl"
+go run ./bench/genruns -jobs 5000 -days 100 -n 1000000 > "$work/runs.jsonl"
 echo "observations: $(wc -l < "$work/runs.jsonl"), $(du -h "$work/runs.jsonl" | cut -f1)"
 printf 'store:\n  sqlite: {path: %s/kant.db}\nslos: []\n' "$work" > "$work/kant.yaml"
 run() { rm -f "$work"/kant.db*; "$work/kant" import -evaluate=false -config "$work/kant.yaml" "$work/runs.jsonl"; }
