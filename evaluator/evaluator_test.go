@@ -3,6 +3,7 @@ package evaluator_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -237,5 +238,48 @@ func TestABackfillOutsideTheWindowIsJudged(t *testing.T) {
 	}
 	if len(verdicts(t, db, "2026-06-29")) != 0 {
 		t.Errorf("the backfill run was also judged on the day it ran")
+	}
+}
+
+func TestRunIsReadyAfterTheFirstEvaluationAndStopsWithItsContext(t *testing.T) {
+	db := open(t)
+	now := at("2026-06-02T09:00:00+09:00")
+	e, err := evaluator.New(evaluator.Config{SLOs: []slo.Definition{nightly(t, "hegel/never")}, Store: db,
+		Now: func() time.Time { return now }, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Ready() == nil {
+		t.Fatal("ready before any evaluation")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	for e.Ready() != nil {
+		runtime.Gosched()
+	}
+	// The literal job that never ran is judged from the store's first
+	// observation, today for an empty store: missed today (past 06:00), and
+	// not judged on the days before kant knew anything.
+	if v := verdicts(t, db, "2026-06-02")["hegel/never"]; v.Verdict != kant.VerdictMissed || v.Reason != kant.ReasonNotStarted {
+		t.Errorf("hegel/never on 2026-06-02: %s %s, want missed not_started", v.Verdict, v.Reason)
+	}
+	if v := verdicts(t, db, "2026-06-01"); len(v) != 0 {
+		t.Errorf("2026-06-01 has verdicts %v, want none", v)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run returned %v after cancellation, want nil", err)
+	}
+}
+
+func TestNewRejectsAnInvalidSLO(t *testing.T) {
+	def := nightly(t, "hegel/*")
+	def.Target = 1.5
+	if _, err := evaluator.New(evaluator.Config{SLOs: []slo.Definition{def}, Store: open(t)}); err == nil {
+		t.Error("New accepted a target of 1.5")
+	}
+	if _, err := evaluator.New(evaluator.Config{}); err == nil {
+		t.Error("New accepted no store")
 	}
 }

@@ -68,7 +68,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		Window:   cfg.Evaluate.Lookback + 7*24*time.Hour,
 		Now:      now,
 	})
-	sink := collector.NewSink(db, logger, eval, index)
+	sink := collector.NewSink(db, logger, index, eval) // the gate first: it is the cheaper
 	srv, err := api.New(api.Config{
 		Runs:        db,
 		Results:     db,
