@@ -1,6 +1,7 @@
 package kant
 
 import (
+	"cmp"
 	"encoding/json"
 	"time"
 )
@@ -59,11 +60,11 @@ func (d Date) After(e Date) bool { return d.Compare(e) > 0 }
 func (d Date) Compare(e Date) int {
 	switch {
 	case d.Year != e.Year:
-		return cmp(d.Year, e.Year)
+		return cmp.Compare(d.Year, e.Year)
 	case d.Month != e.Month:
-		return cmp(int(d.Month), int(e.Month))
+		return cmp.Compare(d.Month, e.Month)
 	default:
-		return cmp(d.Day, e.Day)
+		return cmp.Compare(d.Day, e.Day)
 	}
 }
 
@@ -73,16 +74,6 @@ func (d Date) Weekday() time.Weekday { return d.In(time.UTC).Weekday() }
 // DaysSince returns the number of days from e to d (negative when d is earlier).
 func (d Date) DaysSince(e Date) int {
 	return int(d.In(time.UTC).Sub(e.In(time.UTC)).Hours() / 24)
-}
-
-func cmp(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // MarshalJSON writes "YYYY-MM-DD", or null for the zero Date.

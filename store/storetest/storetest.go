@@ -14,6 +14,7 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -917,10 +918,10 @@ func resultsFilter(t *testing.T, s store.Store) {
 				return c
 			}
 			if a.SLO != b.SLO {
-				return cmpString(a.SLO, b.SLO)
+				return strings.Compare(a.SLO, b.SLO)
 			}
 			if a.Job != b.Job {
-				return cmpString(string(a.Job), string(b.Job))
+				return strings.Compare(string(a.Job), string(b.Job))
 			}
 			return a.ExpectedAt.Compare(b.ExpectedAt)
 		})
@@ -943,16 +944,6 @@ func resultsFilter(t *testing.T, s store.Store) {
 	} {
 		checkResults(t, tc.name, results(t, s, tc.f), want(tc.keep))
 	}
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func daysFilter(t *testing.T, s store.Store) {
