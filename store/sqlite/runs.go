@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -123,12 +124,12 @@ func jobFilter(col string, patterns []string) (string, []any, bool) {
 	}
 	var ors []string
 	var args []any
+	var literals []string
 	exact := true
 	for _, p := range patterns {
 		i := strings.IndexAny(p, "*?")
 		if i < 0 {
-			ors = append(ors, col+" = ?")
-			args = append(args, p)
+			literals = append(literals, p)
 			continue
 		}
 		if p[i:] != "*" {
@@ -147,6 +148,17 @@ func jobFilter(col string, patterns []string) (string, []any, bool) {
 			ors = append(ors, col+" >= ?")
 			args = append(args, prefix)
 		}
+	}
+	switch {
+	case len(literals) == 1:
+		ors = append(ors, col+" = ?")
+		args = append(args, literals[0])
+	case len(literals) > 1:
+		// One parameter however many keys: the statement text stays the
+		// same, and the planner reads the keys as an IN list on the index.
+		list, _ := json.Marshal(literals)
+		ors = append(ors, col+" IN (SELECT value FROM json_each(?))")
+		args = append(args, string(list))
 	}
 	return "(" + strings.Join(ors, " OR ") + ")", args, exact
 }

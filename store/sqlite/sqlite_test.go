@@ -489,7 +489,8 @@ func TestJobFilter(t *testing.T) {
 		{[]string{"a/*"}, "((job >= ? AND job < ?))", true},
 		{[]string{"a/*b"}, "((job >= ? AND job < ?))", false},
 		{[]string{"a/?"}, "((job >= ? AND job < ?))", false},
-		{[]string{"a/b", "c*"}, "(job = ? OR (job >= ? AND job < ?))", true},
+		{[]string{"a/b", "c*"}, "((job >= ? AND job < ?) OR job = ?)", true},
+		{[]string{"a/b", "a/c", "d"}, "(job IN (SELECT value FROM json_each(?)))", true},
 		{[]string{"a/b", "*c"}, "", false},
 	} {
 		where, _, exact := jobFilter("job", tc.patterns)
