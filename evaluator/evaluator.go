@@ -10,8 +10,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,8 +48,7 @@ type Evaluator struct {
 	logger *slog.Logger
 	ready  atomic.Bool
 
-	mu    sync.Mutex           // serializes evaluations and guards last and cache
-	last  map[string]string    // per SLO: range and fingerprint of the last periodic write
+	mu    sync.Mutex           // serializes evaluations and guards cache
 	cache map[string]*verdicts // per SLO: the results of the last periodic evaluation
 }
 
@@ -87,7 +87,7 @@ func New(cfg Config) (*Evaluator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Evaluator{cfg: cfg, logger: cfg.Logger.With("component", "evaluator"), last: map[string]string{}, cache: map[string]*verdicts{}}, nil
+	return &Evaluator{cfg: cfg, logger: cfg.Logger.With("component", "evaluator"), cache: map[string]*verdicts{}}, nil
 }
 
 // Ready reports nil once the first full evaluation has been written.
@@ -155,13 +155,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time, window time.Dur
 // change. A job whose dates lie in the window of the last periodic
 // evaluation is re-evaluated alone, and its days re-summarized from the kept
 // results of the other jobs; anything else (a backfill of older dates)
-// re-evaluates the whole SLO over the dates touched. It implements
-// collector.Observer; errors are logged.
+// re-evaluates the whole SLO on the dates touched, one contiguous range at a
+// time. It implements collector.Observer; errors are logged.
 func (e *Evaluator) Observe(ctx context.Context, runs []kant.Run) {
-	now := e.cfg.Now()
 	for _, def := range e.cfg.SLOs {
 		touched := map[kant.JobKey]dateRange{}
-		var all dateRange
+		var dates []kant.Date
 		for _, r := range runs {
 			if !def.Selects(r.Job) {
 				continue
@@ -171,12 +170,12 @@ func (e *Evaluator) Observe(ctx context.Context, runs []kant.Run) {
 				continue
 			}
 			touched[r.Job] = touched[r.Job].add(d)
-			all = all.add(d)
+			dates = append(dates, d)
 		}
 		if len(touched) == 0 {
 			continue
 		}
-		if err := e.observe(ctx, def, touched, all, now); err != nil {
+		if err := e.observe(ctx, def, touched, dates); err != nil {
 			e.logger.Error("evaluation after ingest failed", "slo", def.Name, "err", err)
 		}
 	}
@@ -195,35 +194,58 @@ func (r dateRange) add(d kant.Date) dateRange {
 	return r
 }
 
-func (e *Evaluator) observe(ctx context.Context, def slo.Definition, touched map[kant.JobKey]dateRange, all dateRange, now time.Time) error {
-	e.mu.Lock()
-	c := e.cache[def.Name]
-	incremental := c != nil && !all.from.Before(c.from) && !all.to.After(c.to)
-	e.mu.Unlock()
-	if !incremental {
-		jobs, err := e.cfg.Store.Jobs(ctx)
-		if err != nil {
-			return fmt.Errorf("list jobs: %w", err)
+// ranges returns the distinct dates as contiguous ranges, in order.
+func ranges(dates []kant.Date) []dateRange {
+	slices.SortFunc(dates, kant.Date.Compare)
+	dates = slices.Compact(dates)
+	var out []dateRange
+	for _, d := range dates {
+		if n := len(out); n > 0 && out[n-1].to.AddDays(1) == d {
+			out[n-1].to = d
+			continue
 		}
-		return e.evaluate(ctx, def, jobs, all.from, all.to, now, false)
+		out = append(out, dateRange{d, d})
 	}
-	for job, r := range touched {
-		if err := e.evaluateJob(ctx, def, job, r, now); err != nil {
+	return out
+}
+
+func (e *Evaluator) observe(ctx context.Context, def slo.Definition, touched map[kant.JobKey]dateRange, dates []kant.Date) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.cfg.Now() // under the lock: no evaluation with an older clock writes after one with a newer
+	if c := e.cache[def.Name]; c != nil && c.covers(dates) {
+		for job, r := range touched {
+			if err := e.evaluateJobLocked(ctx, def, c, job, r, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	all, err := e.cfg.Store.Jobs(ctx)
+	if err != nil {
+		return fmt.Errorf("list jobs: %w", err)
+	}
+	for _, r := range ranges(dates) {
+		if err := e.evaluateLocked(ctx, def, all, r.from, r.to, now, false); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// evaluateJob re-evaluates one job of def over r, which lies in the cached
-// window, and rewrites its results and the summaries of those days.
-func (e *Evaluator) evaluateJob(ctx context.Context, def slo.Definition, job kant.JobKey, r dateRange, now time.Time) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c := e.cache[def.Name]
-	if c == nil || r.from.Before(c.from) || r.to.After(c.to) {
-		return nil // the window moved meanwhile; the periodic evaluation covers it
+// covers reports whether every date is in the kept window.
+func (v *verdicts) covers(dates []kant.Date) bool {
+	for _, d := range dates {
+		if d.Before(v.from) || d.After(v.to) {
+			return false
+		}
 	}
+	return true
+}
+
+// evaluateJobLocked re-evaluates one job of def over r, which lies in the
+// kept window c, and rewrites its results and the summaries of those days.
+func (e *Evaluator) evaluateJobLocked(ctx context.Context, def slo.Definition, c *verdicts, job kant.JobKey, r dateRange, now time.Time) error {
 	start, end := def.RunWindow(r.from, r.to)
 	loaded, err := e.cfg.Store.LatestRuns(ctx, store.RunFilter{
 		Jobs: []string{string(job)}, DateFrom: r.from, DateTo: r.to, From: start, To: end,
@@ -238,38 +260,41 @@ func (e *Evaluator) evaluateJob(ctx context.Context, def slo.Definition, job kan
 		byDate[res.Date] = append(byDate[res.Date], res)
 	}
 	var days []kant.Day
+	merged := map[kant.Date][]kant.Result{}
 	for d := r.from; !d.After(r.to); d = d.AddDays(1) {
-		merged := make([]kant.Result, 0, len(c.byDate[d])+len(byDate[d]))
+		m := make([]kant.Result, 0, len(c.byDate[d])+len(byDate[d]))
 		for _, res := range c.byDate[d] {
 			if res.Job != job {
-				merged = append(merged, res)
+				m = append(m, res)
 			}
 		}
-		merged = append(merged, byDate[d]...)
-		if len(merged) == 0 {
-			continue
+		m = append(m, byDate[d]...)
+		merged[d] = m
+		if len(m) > 0 {
+			days = append(days, slo.DayOf(def.Name, d, m, now))
 		}
-		days = append(days, slo.DayOf(def.Name, d, merged, now))
-		c.byDate[d] = merged
 	}
 	if err := e.cfg.Store.WriteEvaluation(ctx, store.Evaluation{
 		SLO: def.Name, From: r.from, To: r.to, Jobs: []kant.JobKey{job}, Results: results, Days: days,
 	}); err != nil {
-		delete(e.cache, def.Name) // no longer matches the store
 		return fmt.Errorf("evaluate %s %s: write: %w", def.Name, job, err)
 	}
+	maps.Copy(c.byDate, merged)
 	return nil
 }
 
-// evaluate judges one SLO over [from, to] and writes the outcome. With
-// dedup, the outcome is written only when it differs from what was last
-// written for that range (the periodic windows); evaluations after ingest
-// always write.
-func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []store.JobInfo, from, to kant.Date, now time.Time, dedup bool) error {
+// evaluate judges one SLO over [from, to] as of now and writes the outcome.
+func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []store.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
 	// Loading, judging and writing happen under one lock, so an evaluation
 	// that read older runs can never overwrite one that read newer runs.
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.evaluateLocked(ctx, def, all, from, to, now, periodic)
+}
+
+// evaluateLocked is evaluate with e.mu held. A periodic evaluation becomes
+// the kept window of verdicts; any other updates the dates of it it covers.
+func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all []store.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
 	start, end := def.RunWindow(from, to)
 	runs, err := e.cfg.Store.LatestRuns(ctx, store.RunFilter{
 		Jobs: def.Jobs, DateFrom: from, DateTo: to, From: start, To: end,
@@ -277,25 +302,26 @@ func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []stor
 	if err != nil {
 		return fmt.Errorf("evaluate %s: load runs: %w", def.Name, err)
 	}
-	jobs := Jobs(def, all, now)
-	results, days := slo.Evaluate(def, jobs, runs, from, to, now)
-
-	sum := fmt.Sprintf("%s|%s|%x", from, to, fingerprint(results, days))
-	if dedup && e.last[def.Name] == sum {
-		return nil
-	}
+	results, days := slo.Evaluate(def, Jobs(def, all, now), runs, from, to, now)
 	if err := e.cfg.Store.WriteEvaluation(ctx, store.Evaluation{
 		SLO: def.Name, From: from, To: to, Results: results, Days: days,
 	}); err != nil {
 		return fmt.Errorf("evaluate %s: write: %w", def.Name, err)
 	}
-	if dedup {
-		e.last[def.Name] = sum
-		c := &verdicts{from: from, to: to, byDate: map[kant.Date][]kant.Result{}}
-		for _, r := range results {
-			c.byDate[r.Date] = append(c.byDate[r.Date], r)
+	byDate := map[kant.Date][]kant.Result{}
+	for _, r := range results {
+		byDate[r.Date] = append(byDate[r.Date], r)
+	}
+	c := e.cache[def.Name]
+	switch {
+	case periodic:
+		e.cache[def.Name] = &verdicts{from: from, to: to, byDate: byDate}
+	case c != nil:
+		for d := from; !d.After(to); d = d.AddDays(1) {
+			if !d.Before(c.from) && !d.After(c.to) {
+				c.byDate[d] = byDate[d]
+			}
 		}
-		e.cache[def.Name] = c
 	}
 	e.logger.Debug("evaluated", "slo", def.Name, "from", from.String(), "to", to.String(),
 		"occurrences", len(results), "days", len(days))
@@ -304,7 +330,8 @@ func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []stor
 
 // Jobs returns the jobs def judges and the first date each can have an
 // occurrence: jobs seen in the store that match its patterns, from the first
-// date they were seen (by logical date or by when they ran); and jobs the SLO
+// date they were seen (by logical date, or the occurrence their earliest run
+// is attributed to); and jobs the SLO
 // names literally but that were never seen, from the date of the earliest
 // observation in the store (or today when it is empty), so that a job whose
 // trigger never fired is judged "not started" rather than ignored.
@@ -313,7 +340,12 @@ func Jobs(def slo.Definition, all []store.JobInfo, now time.Time) []slo.Job {
 	seen := map[kant.JobKey]bool{}
 	earliest := kant.DateOf(now.In(def.Location))
 	for _, j := range all {
+		// The first run counts for the occurrence it is attributed to, which
+		// may be dated the day before it ran (a 23:00 tick, a run at 00:30).
 		since := kant.DateOf(j.FirstAt.In(def.Location))
+		if d, _, ok := def.Attribute(kant.Run{StartedAt: j.FirstAt}); ok && d.Before(since) {
+			since = d
+		}
 		if !j.FirstDate.IsZero() && j.FirstDate.Before(since) {
 			since = j.FirstDate
 		}
@@ -333,20 +365,4 @@ func Jobs(def slo.Definition, all []store.JobInfo, now time.Time) []slo.Job {
 		}
 	}
 	return out
-}
-
-// fingerprint hashes what an evaluation says, ignoring when it was made, so
-// that an unchanged evaluation is not rewritten every tick.
-func fingerprint(results []kant.Result, days []kant.Day) uint64 {
-	h := fnv.New64a()
-	for _, r := range results {
-		fmt.Fprintf(h, "%s|%s|%d|%d|%d|%s|%s|%d|%d|%d\n", r.SLO, r.Job, r.ExpectedAt.UnixNano(),
-			r.Deadline.UnixNano(), r.RecoverBy.UnixNano(), r.Verdict, r.Reason,
-			r.SucceededAt.UnixNano(), r.Lateness, r.Runs)
-	}
-	for _, d := range days {
-		fmt.Fprintf(h, "%s|%s|%d|%d|%d|%d|%d|%t|%t|%t\n", d.SLO, d.Date, d.Occurrences, d.Met,
-			d.Late, d.Missed, d.Pending, d.SLOMet, d.SLAMet, d.Final)
-	}
-	return h.Sum64()
 }

@@ -283,3 +283,88 @@ func TestNewRejectsAnInvalidSLO(t *testing.T) {
 		t.Error("New accepted no store")
 	}
 }
+
+func TestTheNextPeriodicEvaluationRepairsWhatAnotherProcessWrote(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	now := at("2026-06-02T09:00:00+09:00")
+	def := nightly(t, "hegel/*")
+	serve, err := evaluator.New(evaluator.Config{SLOs: []slo.Definition{def}, Store: db, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.WriteRuns(ctx, []kant.Run{run("hegel/export", "jr_1", 1, kant.StateSucceeded,
+		"2026-06-02T01:00:00+09:00", "2026-06-02T02:00:00+09:00")}); err != nil {
+		t.Fatal(err)
+	}
+	week := 7 * 24 * time.Hour
+	if err := serve.Evaluate(ctx, now, week); err != nil {
+		t.Fatal(err)
+	}
+	// `kant evaluate -once -now` as of 01:30 on the same store, from another process.
+	other, _ := evaluator.New(evaluator.Config{SLOs: []slo.Definition{def}, Store: db})
+	if err := other.Evaluate(ctx, at("2026-06-02T01:30:00+09:00"), week); err != nil {
+		t.Fatal(err)
+	}
+	if v := verdicts(t, db, "2026-06-02")["hegel/export"].Verdict; v != kant.VerdictPending {
+		t.Fatalf("as of 01:30: %s, want pending", v)
+	}
+	if err := serve.Evaluate(ctx, now, week); err != nil {
+		t.Fatal(err)
+	}
+	if v := verdicts(t, db, "2026-06-02")["hegel/export"].Verdict; v != kant.VerdictMet {
+		t.Errorf("after serve's next evaluation: %s, want met again", v)
+	}
+}
+
+func TestAJobsFirstRunAfterMidnightCountsForThePreviousDaysTick(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	def := nightly(t, "hegel/*")
+	def.Schedule, _ = slo.ParseSchedule("0 23 * * *")
+	def.Calendar = nil
+	deadline := slo.Clock{Hour: 4}
+	def.Deadline = &deadline
+	now := at("2026-06-03T12:00:00+09:00")
+	e, _ := evaluator.New(evaluator.Config{SLOs: []slo.Definition{def}, Store: db, Now: func() time.Time { return now }})
+	if err := e.Evaluate(ctx, now, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	w, err := db.WriteRuns(ctx, []kant.Run{run("hegel/export", "jr_1", 1, kant.StateSucceeded,
+		"2026-06-02T00:30:00+09:00", "2026-06-02T01:00:00+09:00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(ctx, w)
+	if err := e.Evaluate(ctx, now, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if v := verdicts(t, db, "2026-06-01")["hegel/export"]; v.Verdict != kant.VerdictMet || v.Runs != 1 {
+		t.Errorf("2026-06-01 after a full evaluation: %s with %d runs, want met with 1", v.Verdict, v.Runs)
+	}
+}
+
+func TestABatchOfFarApartDatesIsJudgedOnThoseDatesOnly(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	now := at("2026-06-30T12:00:00+09:00")
+	e, _ := evaluator.New(evaluator.Config{SLOs: []slo.Definition{nightly(t, "hegel/*")}, Store: db, Now: func() time.Time { return now }})
+	var runs []kant.Run
+	for _, d := range []kant.Date{{Year: 2021, Month: 6, Day: 1}, {Year: 2026, Month: 6, Day: 1}} {
+		r := run("hegel/export", "backfill_"+d.String(), 1, kant.StateSucceeded, "2026-06-29T10:00:00+09:00", "2026-06-29T11:00:00+09:00")
+		r.LogicalDate = d
+		runs = append(runs, r)
+	}
+	w, err := db.WriteRuns(ctx, runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(ctx, w)
+	all, err := db.Results(ctx, store.ResultFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || all[0].Date.String() != "2021-06-01" || all[1].Date.String() != "2026-06-01" {
+		t.Errorf("results on %d dates, want exactly 2021-06-01 and 2026-06-01: %v", len(all), all)
+	}
+}
