@@ -89,12 +89,20 @@ func (d Decoder) Run(w Wire, now time.Time) (kant.Run, error) {
 		if r.LogicalDate, err = kant.ParseDate(w.LogicalDate); err != nil {
 			return kant.Run{}, kant.Errorf(kant.EINVALID, "logical_date: bad date %q: want YYYY-MM-DD", w.LogicalDate)
 		}
+		// A date far from now is a mistake, and judging it would be work
+		// out of all proportion to one observation.
+		if latest := kant.DateOf(now.UTC()).AddDays(366); r.LogicalDate.Before(earliestDate) || r.LogicalDate.After(latest) {
+			return kant.Run{}, kant.Errorf(kant.EINVALID, "logical_date: %s is not between %s and %s", r.LogicalDate, earliestDate, latest)
+		}
 	}
 	if err := r.Validate(); err != nil {
 		return kant.Run{}, err
 	}
 	return r, nil
 }
+
+// earliestDate is the earliest logical date accepted.
+var earliestDate = kant.Date{Year: 1970, Month: time.January, Day: 1}
 
 func parseTime(field, s string) (time.Time, error) {
 	if s == "" {

@@ -27,6 +27,8 @@ func TestDecodeBody(t *testing.T) {
 		{name: "a missing job is named", body: `{"source":"a","run_id":"1","state":"queued"}`, wantErr: "job: required"},
 		{name: "a bad time names the field", body: `{"source":"a","job":"j","run_id":"1","state":"queued","started_at":"yesterday"}`, wantErr: `started_at: bad time "yesterday"`},
 		{name: "a bad logical date names the field", body: `{"source":"a","job":"j","run_id":"1","state":"queued","logical_date":"2026-13-01"}`, wantErr: "logical_date: bad date"},
+		{name: "a logical date in year 1 is rejected", body: `{"source":"a","job":"j","run_id":"1","state":"queued","logical_date":"0001-01-01"}`, wantErr: "logical_date: 0001-01-01 is not between 1970-01-01 and 2027-06-03"},
+		{name: "a logical date years ahead is rejected", body: `{"source":"a","job":"j","run_id":"1","state":"queued","logical_date":"2030-01-01"}`, wantErr: "logical_date: 2030-01-01 is not between"},
 		{name: "an unknown field is named", body: `{"source":"a","job":"j","run_id":"1","state":"queued","statee":"x"}`, wantErr: "statee: unknown field"},
 		{name: "a wrong type names the field", body: `{"source":"a","job":"j","run_id":"1","state":"queued","attempt":"2"}`, wantErr: "attempt: want int"},
 		{name: "an end before the start is rejected", body: `{"source":"a","job":"j","run_id":"1","state":"failed","started_at":"2026-06-01T02:00:00Z","finished_at":"2026-06-01T01:00:00Z"}`, wantErr: "finished_at: before started_at"},
