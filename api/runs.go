@@ -81,16 +81,22 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
+	limit := f.Limit
+	f.Limit++ // one more, to tell whether the list was cut
 	runs, err := s.cfg.Runs.LatestRuns(r.Context(), f)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
+	truncated := len(runs) > limit
+	if truncated {
+		runs = runs[:limit]
+	}
 	out := make([]runJSON, len(runs))
 	for i, run := range runs {
 		out[i] = toRunJSON(run)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out, "truncated": truncated})
 }
 
 func (s *Server) postRuns(w http.ResponseWriter, r *http.Request) {
@@ -122,8 +128,8 @@ func splitList(v string) []string {
 	return out
 }
 
-// dateRange parses from/to query values. Missing bounds default to today
-// (to) and `days` days before it (from), or to the other bound.
+// dateRange parses from/to query values. A missing to is today; a missing
+// from is `days` days before to.
 func dateRange(fromS, toS string, now time.Time, days int) (from, to kant.Date, err error) {
 	to = kant.DateOf(now)
 	if toS != "" {
@@ -135,9 +141,6 @@ func dateRange(fromS, toS string, now time.Time, days int) (from, to kant.Date, 
 	if fromS != "" {
 		if from, err = kant.ParseDate(fromS); err != nil {
 			return from, to, kant.Errorf(kant.EINVALID, "from: %s", kant.ErrorMessage(err))
-		}
-		if toS == "" && days == 0 {
-			to = from
 		}
 	}
 	if from.After(to) {

@@ -56,6 +56,9 @@ type Config struct {
 
 	// Ready reports whether the service can answer correctly yet (nil: always).
 	Ready func() error
+	// OnShutdown, when set, is called as graceful shutdown begins: for
+	// long-polls to answer rather than hold the server.
+	OnShutdown func()
 
 	MaxBody int64            // largest request body; default 8 MiB
 	Now     func() time.Time // default time.Now
@@ -64,11 +67,12 @@ type Config struct {
 
 // Server serves the HTTP API.
 type Server struct {
-	cfg    Config
-	mux    *http.ServeMux
-	write  [][32]byte
-	read   [][32]byte
-	logger *slog.Logger
+	cfg     Config
+	mux     *http.ServeMux
+	methods map[string][]string // path → the methods it serves, for 405s
+	write   [][32]byte
+	read    [][32]byte
+	logger  *slog.Logger
 }
 
 // New validates cfg and returns a Server. It starts nothing.
@@ -96,7 +100,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), logger: cfg.Logger.With("component", "api")}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), methods: map[string][]string{}, logger: cfg.Logger.With("component", "api")}
 	for _, t := range cfg.WriteTokens {
 		s.write = append(s.write, sha256.Sum256([]byte(t)))
 	}
@@ -108,25 +112,36 @@ func New(cfg Config) (*Server, error) {
 }
 
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /v1/runs", s.auth(s.read, s.listRuns))
-	s.mux.Handle("POST /v1/runs", s.auth(s.write, s.postRuns))
-	s.mux.Handle("GET /v1/slo", s.auth(s.read, s.getSLO))
-	s.mux.Handle("GET /v1/sla", s.auth(s.read, s.getSLA))
+	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
+	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
+	s.Handle("GET /v1/runs", s.auth(s.read, s.listRuns))
+	s.Handle("POST /v1/runs", s.auth(s.write, s.postRuns))
+	s.Handle("GET /v1/slo", s.auth(s.read, s.getSLO))
+	s.Handle("GET /v1/sla", s.auth(s.read, s.getSLA))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allowed := s.methods[r.URL.Path]; len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: fmt.Sprintf("%s %s: method not allowed (allowed: %s)",
+				r.Method, r.URL.Path, strings.Join(allowed, ", "))})
+			return
+		}
 		s.error(w, r, kant.Errorf(kant.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 }
 
-// Handle adds a handler to the server's mux, for parts wired in by cmd/kant
-// (the status page, metrics).
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+// Handle adds a handler for a "METHOD /path" pattern to the server's mux,
+// for parts wired in by cmd/kant (the status page, metrics).
+func (s *Server) Handle(pattern string, h http.Handler) {
+	if method, path, ok := strings.Cut(pattern, " "); ok {
+		s.methods[path] = append(s.methods[path], method)
+	}
+	s.mux.Handle(pattern, h)
+}
 
 // HandleRead adds a handler that needs a read token when read tokens are
 // configured (the gate).
 func (s *Server) HandleRead(pattern string, h http.Handler) {
-	s.mux.Handle(pattern, s.auth(s.read, h.ServeHTTP))
+	s.Handle(pattern, s.auth(s.read, h.ServeHTTP))
 }
 
 // ServeHTTP implements http.Handler.
@@ -146,6 +161,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if s.cfg.OnShutdown != nil {
+		srv.RegisterOnShutdown(s.cfg.OnShutdown)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -173,7 +191,8 @@ func (s *Server) auth(tokens [][32]byte, h http.HandlerFunc) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		scheme, given, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		ok = ok && strings.EqualFold(scheme, "Bearer")
 		sum := sha256.Sum256([]byte(strings.TrimSpace(given)))
 		match := 0
 		for _, t := range tokens {

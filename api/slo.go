@@ -38,6 +38,12 @@ func (s *Server) sloByName(name string) (slo.Definition, error) {
 	return slo.Definition{}, kant.Errorf(kant.EINVALID, "slo: unknown SLO %q (configured: %s)", name, strings.Join(names, ", "))
 }
 
+// configured reports whether name is a configured SLO: stored verdicts of
+// SLOs since removed from the configuration are not served.
+func (s *Server) configured(name string) bool {
+	return slices.ContainsFunc(s.cfg.SLOs, func(d slo.Definition) bool { return d.Name == name })
+}
+
 func (s *Server) getSLO(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.ResultFilter{SLO: q.Get("slo")}
@@ -68,14 +74,17 @@ func (s *Server) getSLO(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	out := make([]resultJSON, len(results))
-	for i, res := range results {
-		out[i] = resultJSON{
+	out := make([]resultJSON, 0, len(results))
+	for _, res := range results {
+		if !s.configured(res.SLO) {
+			continue // an SLO removed from the configuration
+		}
+		out = append(out, resultJSON{
 			SLO: res.SLO, Job: res.Job, Date: res.Date, ExpectedAt: res.ExpectedAt.UTC(),
 			Deadline: res.Deadline.UTC(), RecoverBy: res.RecoverBy.UTC(), Verdict: res.Verdict,
 			Reason: res.Reason, SucceededAt: timePtr(res.SucceededAt), LatenessS: res.Lateness.Seconds(),
 			Runs: res.Runs, EvaluatedAt: res.EvaluatedAt.UTC(),
-		}
+		})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"date": date, "results": out})
 }
@@ -103,6 +112,7 @@ func (s *Server) getSLA(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	days = slices.DeleteFunc(days, func(d kant.Day) bool { return !s.configured(d.SLO) })
 	if days == nil {
 		days = []kant.Day{}
 	}

@@ -69,19 +69,20 @@ func (a Answer) same(b Answer) bool {
 	return true
 }
 
-// answer computes the answer for jobs on date as of now from the index.
-func (ix *Index) answer(keys []kant.JobKey, date kant.Date, now time.Time) Answer {
+// answer computes the answer for jobs on date as of now from the index,
+// attributing runs to dates under def (nil: each job's own SLO).
+func (ix *Index) answer(keys []kant.JobKey, date kant.Date, now time.Time, def *slo.Definition) Answer {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return ix.answerLocked(keys, date, now, func(j *job) []kant.Run { return j.dates[date] })
+	return ix.answerLocked(keys, date, now, def, func(j *job) []kant.Run { return j.runsOn(def, date, ix.cfg.Location) })
 }
 
 // answerLocked computes the answer with the runs of each job on date given
 // by runsOf; the caller holds ix.mu for reading.
-func (ix *Index) answerLocked(keys []kant.JobKey, date kant.Date, now time.Time, runsOf func(*job) []kant.Run) Answer {
+func (ix *Index) answerLocked(keys []kant.JobKey, date kant.Date, now time.Time, def *slo.Definition, runsOf func(*job) []kant.Run) Answer {
 	a := Answer{Open: true, Date: date, CheckedAt: now.UTC(), Jobs: make([]JobAnswer, 0, len(keys))}
 	for _, k := range keys {
-		ja := ix.jobAnswer(k, date, now, runsOf)
+		ja := ix.jobAnswer(k, date, now, def, runsOf)
 		if ja.Reason != ReasonSucceeded {
 			a.Open = false
 		}
@@ -90,73 +91,69 @@ func (ix *Index) answerLocked(keys []kant.JobKey, date kant.Date, now time.Time,
 	return a
 }
 
-// jobAnswer judges one job. The order matters: staleness first (what we saw
-// may be outdated), then a success, then activity, then failure.
-func (ix *Index) jobAnswer(key kant.JobKey, date kant.Date, now time.Time, runsOf func(*job) []kant.Run) JobAnswer {
+// jobAnswer judges one job: stale first (what was seen may be outdated),
+// then by the job's latest run for the date, so that a success followed by a
+// failed or running re-run is not open: the output is being rewritten or was
+// left broken.
+func (ix *Index) jobAnswer(key kant.JobKey, date kant.Date, now time.Time, def *slo.Definition, runsOf func(*job) []kant.Run) JobAnswer {
 	ja := JobAnswer{Job: key}
 	if ix.stale(key.Source(), now) {
 		ja.Reason = ReasonStale
 		return ja
 	}
 	j := ix.jobs[key]
-	var runs []kant.Run
+	var latest *kant.Run
 	if j != nil {
-		runs = runsOf(j)
-	}
-	var success, active, failed *kant.Run
-	for i := range runs {
-		r := &runs[i]
-		switch {
-		case r.State == kant.StateSucceeded:
-			if success == nil || r.FinishedAt.Before(success.FinishedAt) {
-				success = r
-			}
-		case r.State.Active():
-			if active == nil || r.Attempt > active.Attempt {
-				active = r
-			}
-		case r.State.Failed():
-			if failed == nil || later(r, failed) {
-				failed = r
+		runs := runsOf(j)
+		for i := range runs {
+			if latest == nil || later(&runs[i], latest) {
+				latest = &runs[i]
 			}
 		}
 	}
-	pick := func(r *kant.Run, reason string) JobAnswer {
-		st := r.State
-		ja.State, ja.Reason, ja.RunID, ja.Attempt = &st, reason, r.RunID, r.Attempt
-		if !r.FinishedAt.IsZero() {
-			t := r.FinishedAt.UTC()
-			ja.FinishedAt = &t
+	if latest == nil {
+		if def == nil && j != nil {
+			def = j.def
 		}
-		ja.Error = r.ErrorMessage
+		if def != nil && len(def.Occurrences(key, date, date)) == 0 {
+			ja.Reason = ReasonNotScheduled
+		} else {
+			ja.Reason = ReasonNotStarted
+		}
 		return ja
+	}
+	r := latest
+	st := r.State
+	ja.State, ja.RunID, ja.Attempt, ja.Error = &st, r.RunID, r.Attempt, r.ErrorMessage
+	if !r.FinishedAt.IsZero() {
+		t := r.FinishedAt.UTC()
+		ja.FinishedAt = &t
 	}
 	switch {
-	case success != nil:
-		return pick(success, ReasonSucceeded)
-	case active != nil && active.State == kant.StateQueued:
-		return pick(active, ReasonQueued)
-	case active != nil:
-		return pick(active, ReasonRunning)
-	case failed != nil && failed.RetryPending():
-		return pick(failed, ReasonRetryPending)
-	case failed != nil:
-		return pick(failed, ReasonFailed)
+	case r.State == kant.StateSucceeded:
+		ja.Reason = ReasonSucceeded
+	case r.State == kant.StateQueued:
+		ja.Reason = ReasonQueued
+	case r.State.Active():
+		ja.Reason = ReasonRunning
+	case r.RetryPending():
+		ja.Reason = ReasonRetryPending
+	default:
+		ja.Reason = ReasonFailed
 	}
-	if j != nil && j.def != nil && len(j.def.Occurrences(key, date, date)) == 0 {
-		ja.Reason = ReasonNotScheduled
-		return ja
-	}
-	ja.Reason = ReasonNotStarted
 	return ja
 }
 
-// later reports whether r is a later attempt than o.
+// later reports whether r ran after o: by start (Run.At), then attempt,
+// then which was observed last.
 func later(r, o *kant.Run) bool {
+	if !r.At().Equal(o.At()) {
+		return r.At().After(o.At())
+	}
 	if r.Attempt != o.Attempt {
 		return r.Attempt > o.Attempt
 	}
-	return r.At().After(o.At())
+	return r.ObservedAt.After(o.ObservedAt)
 }
 
 // stale reports whether source has a staleness bound its last good poll
@@ -186,7 +183,8 @@ func (ix *Index) nextStaleness(keys []kant.JobKey, now time.Time) time.Time {
 		if !ok || src.StaleAfter <= 0 {
 			continue
 		}
-		at := ix.lastGood[s].Add(src.StaleAfter)
+		// Stale once more than StaleAfter has passed: from the instant after.
+		at := ix.lastGood[s].Add(src.StaleAfter).Add(time.Nanosecond)
 		if at.After(now) && (next.IsZero() || at.Before(next)) {
 			next = at
 		}

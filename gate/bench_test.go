@@ -146,13 +146,13 @@ func BenchmarkGateStoreQuery(b *testing.B) {
 			keys := benchKeys()
 
 			b.Run("AnswerFromStore", func(b *testing.B) {
-				a, err := ix.AnswerFromStore(ctx, db, keys, date, now)
+				a, err := ix.AnswerFromStore(ctx, db, keys, date, now, nil)
 				if err != nil || !a.Open || len(a.Jobs) != benchAsk {
 					b.Fatalf("answer %+v, %v: want %d jobs, open", a, err, benchAsk)
 				}
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := ix.AnswerFromStore(ctx, db, keys, date, now); err != nil {
+					if _, err := ix.AnswerFromStore(ctx, db, keys, date, now, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -34,6 +34,9 @@ type Client struct {
 	// Backoff is the pause after a connection error (default 2s, doubling
 	// up to 30s).
 	Backoff time.Duration
+	// MinInterval is the least time between two requests (default 1s), for
+	// answers that come back at once (a date kant answers from its store).
+	MinInterval time.Duration
 }
 
 // Wait long-polls the gate for jobs (or an SLO) and date until it opens,
@@ -57,6 +60,9 @@ func (c *Client) Wait(ctx context.Context, jobs, sloName, date string, timeout t
 	}
 	if c.Backoff <= 0 {
 		c.Backoff = 2 * time.Second
+	}
+	if c.MinInterval <= 0 {
+		c.MinInterval = time.Second
 	}
 	base, err := url.Parse(strings.TrimRight(c.URL, "/") + "/v1/gate")
 	if err != nil || base.Host == "" {
@@ -83,6 +89,7 @@ func (c *Client) Wait(ctx context.Context, jobs, sloName, date string, timeout t
 		q.Set("wait", min(left, MaxWait).Round(time.Second).String())
 		u := *base
 		u.RawQuery = q.Encode()
+		sent := time.Now()
 		status, a, msg, err := c.get(ctx, u.String(), min(left, MaxWait)+15*time.Second)
 		if ctx.Err() != nil {
 			return ExitError, last, ctx.Err()
@@ -108,9 +115,19 @@ func (c *Client) Wait(ctx context.Context, jobs, sloName, date string, timeout t
 			return ExitOpen, a, nil
 		case status == http.StatusConflict:
 			return ExitFailed, a, fmt.Errorf("upstream failed: %s", failures(a))
+		case status == http.StatusNotFound && msg != "":
+			// A 404 that is not a gate answer: a wrong -url.
+			return ExitError, last, fmt.Errorf("kant answered 404: %s (is -url kant's base URL?)", msg)
 		case status == http.StatusNotFound:
 			connErrors, backoff, last = 0, c.Backoff, a
 			fmt.Fprintf(c.Output, "gate: %s not open yet: %s\n", a.Date, pending(a))
+			if pause := c.MinInterval - time.Since(sent); pause > 0 {
+				select {
+				case <-ctx.Done():
+					return ExitError, last, ctx.Err()
+				case <-time.After(pause):
+				}
+			}
 		default:
 			return ExitError, last, fmt.Errorf("kant answered %d: %s", status, msg)
 		}
@@ -137,19 +154,26 @@ func (c *Client) get(ctx context.Context, u string, timeout time.Duration) (stat
 	if err != nil {
 		return 0, a, "", err
 	}
-	switch resp.StatusCode {
-	case http.StatusOK, http.StatusNotFound, http.StatusConflict:
+	var shape struct {
+		Open  *bool            `json:"open"`
+		Jobs  *json.RawMessage `json:"jobs"`
+		Error string           `json:"error"`
+	}
+	_ = json.Unmarshal(body, &shape)
+	switch {
+	case shape.Open != nil && shape.Jobs != nil &&
+		(resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusConflict):
 		if err := json.Unmarshal(body, &a); err != nil {
 			return 0, a, "", fmt.Errorf("bad gate answer (status %d): %w", resp.StatusCode, err)
 		}
+	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusConflict:
+		return 0, a, "", fmt.Errorf("not a gate answer (status %d): is -url kant's base URL?", resp.StatusCode)
 	default:
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			msg = e.Error
-		} else {
+		if msg = shape.Error; msg == "" {
 			msg = strings.TrimSpace(string(body))
+		}
+		if msg == "" {
+			msg = http.StatusText(resp.StatusCode)
 		}
 	}
 	return resp.StatusCode, a, msg, nil

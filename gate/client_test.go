@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
@@ -51,7 +53,7 @@ func TestWaitExitStatuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, at("2026-06-01T07:00:00+09:00"), tt.runs...)
 			var out bytes.Buffer
-			c := &gate.Client{URL: f.srv.URL, Output: &out, Now: steppingClock(time.Now(), 100*time.Millisecond)}
+			c := &gate.Client{URL: f.srv.URL, Output: &out, Now: steppingClock(time.Now(), 100*time.Millisecond), MinInterval: time.Millisecond}
 			code, _, err := c.Wait(context.Background(), tt.jobs, tt.sloName, "2026-06-01", 150*time.Millisecond)
 			if err != nil {
 				out.WriteString(err.Error())
@@ -95,5 +97,27 @@ func TestWaitGivesUpWhenKantIsUnreachable(t *testing.T) {
 	code, _, err := c.Wait(context.Background(), "hegel/x", "", "2026-06-01", time.Hour)
 	if code != gate.ExitError || err == nil || !strings.Contains(err.Error(), "giving up after 2 errors") {
 		t.Errorf("exit %d, err %v; want 3 after two connection errors", code, err)
+	}
+}
+
+func TestWaitOnAURLThatIsNotKantsExits3(t *testing.T) {
+	f := newFixture(t, at("2026-06-01T07:00:00+09:00"),
+		run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+	// A server with the gate at /v1/gate and a JSON 404 everywhere else,
+	// as kant serve has; the client is pointed under a wrong prefix.
+	mux := http.NewServeMux()
+	mux.Handle("GET /v1/gate", gate.NewHandler(f.ix, nil))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"error":"no such endpoint: GET ` + r.URL.Path + `"}`))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	var out bytes.Buffer
+	c := &gate.Client{URL: srv.URL + "/kant", Output: &out}
+	code, _, err := c.Wait(context.Background(), "hegel/export_users", "", "2026-06-01", time.Hour)
+	if code != gate.ExitError || err == nil || !strings.Contains(err.Error(), "kant's base URL") {
+		t.Errorf("exit %d, err %v; want 3 naming the URL", code, err)
 	}
 }

@@ -340,3 +340,106 @@ func TestARepeatedQueryNeverGetsAnOutdatedAnswer(t *testing.T) {
 		t.Errorf("past the staleness bound: %d %+v, want 404 stale", status, a)
 	}
 }
+
+func TestTheLatestRunDecides(t *testing.T) {
+	success := run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")
+	rerun := func(state kant.State) kant.Run {
+		r := run("hegel/export_users", "jr_2", 1, state, "2026-06-01T09:00:00+09:00")
+		r.StartedAt = at("2026-06-01T08:00:00+09:00")
+		return r
+	}
+	tests := []struct {
+		name   string
+		runs   []kant.Run
+		status int
+		reason string
+	}{
+		{"a success followed by a failed re-run fails", []kant.Run{success, rerun(kant.StateFailed)}, 409, gate.ReasonFailed},
+		{"a success followed by a running re-run is not yet open", []kant.Run{success, rerun(kant.StateRunning)}, 404, gate.ReasonRunning},
+		{"a failure followed by a successful re-run is open", []kant.Run{rerun(kant.StateSucceeded),
+			run("hegel/export_users", "jr_1", 1, kant.StateFailed, "2026-06-01T03:00:00+09:00")}, 200, gate.ReasonSucceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, at("2026-06-01T10:00:00+09:00"), tt.runs...)
+			status, a, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01")
+			if status != tt.status || a.Jobs[0].Reason != tt.reason {
+				t.Errorf("%d %+v, want %d %s", status, a, tt.status, tt.reason)
+			}
+		})
+	}
+}
+
+func TestARunMovedToAnotherDateLeavesTheOldOne(t *testing.T) {
+	r := run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-02T03:00:00+09:00")
+	r.LogicalDate = kant.Date{Year: 2026, Month: 6, Day: 2}
+	f := newFixture(t, at("2026-06-02T10:00:00+09:00"), r)
+	if status, _, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-02"); status != 200 {
+		t.Fatalf("before the correction: %d, want 200", status)
+	}
+	corrected := r
+	corrected.LogicalDate = kant.Date{Year: 2026, Month: 6, Day: 1}
+	corrected.ObservedAt = r.ObservedAt.Add(time.Minute)
+	f.ix.Observe(context.Background(), []kant.Run{corrected})
+	if status, a, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-02"); status != 404 || a.Jobs[0].Reason != gate.ReasonNotStarted {
+		t.Errorf("2026-06-02 after the correction: %d %+v, want 404 not_started", status, a)
+	}
+	if status, _, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01"); status != 200 {
+		t.Errorf("2026-06-01 after the correction: %d, want 200", status)
+	}
+	// An older observation arriving late changes nothing.
+	f.ix.Observe(context.Background(), []kant.Run{r})
+	if status, _, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01"); status != 200 {
+		t.Errorf("after a late older observation: %d, want 200", status)
+	}
+}
+
+func TestAnSLOQueryAttributesRunsByThatSLO(t *testing.T) {
+	tokyoSLO := nightly(t)
+	tokyoSLO.Jobs = []string{"hegel/*"}
+	utcSLO := tokyoSLO
+	utcSLO.Name, utcSLO.Location, utcSLO.Calendar = "hegel-utc", time.UTC, nil
+	now := at("2026-06-02T03:00:00Z")
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{tokyoSLO, utcSLO}, Location: tokyo, Now: func() time.Time { return now }})
+	// 17:00Z on 06-01 is 02:00 on 06-02 in Tokyo: the Tokyo SLO's 06-02
+	// occurrence, but the UTC SLO's 06-01 one (its 01:00Z tick).
+	r := run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T18:00:00Z")
+	r.StartedAt = at("2026-06-01T17:00:00Z")
+	ix.Observe(context.Background(), []kant.Run{r})
+	srv := httptest.NewServer(gate.NewHandler(ix, nil))
+	defer srv.Close()
+	f := &fixture{ix: ix, srv: srv, now: now}
+	for _, tc := range []struct {
+		query  string
+		status int
+	}{
+		{"slo=hegel-nightly&date=2026-06-02", 200},
+		{"slo=hegel-utc&date=2026-06-01", 200},
+		{"slo=hegel-utc&date=2026-06-02", 404},
+	} {
+		if status, a, _ := f.get(t, tc.query); status != tc.status {
+			t.Errorf("%s: %d %+v, want %d", tc.query, status, a, tc.status)
+		}
+	}
+}
+
+func TestClosingTheHandlerEndsLongPolls(t *testing.T) {
+	f := newFixture(t, at("2026-06-01T02:00:00+09:00"),
+		run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+	h := gate.NewHandler(f.ix, nil)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	f.srv = srv
+	done := make(chan int, 1)
+	go func() {
+		status, _, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01&wait=60s")
+		done <- status
+	}()
+	for f.ix.Waiting() == 0 {
+		runtime.Gosched()
+	}
+	h.Close()
+	if status := <-done; status != 404 {
+		t.Errorf("a long-poll ended by Close answered %d, want its current answer, 404", status)
+	}
+}

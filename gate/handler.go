@@ -18,17 +18,23 @@ const MaxWait = 60 * time.Second
 
 // Handler serves GET /v1/gate.
 type Handler struct {
-	ix     *Index
-	logger *slog.Logger
-	cache  answerCache
+	ix      *Index
+	logger  *slog.Logger
+	cache   answerCache
+	closing chan struct{} // closed by Close: long-polls answer at once
+	close   sync.Once
 }
+
+// Close makes long-polls in progress answer at once, with what they know,
+// so that a shutting-down server is not held for their whole wait.
+func (h *Handler) Close() { h.close.Do(func() { close(h.closing) }) }
 
 // NewHandler returns the HTTP handler answering from ix.
 func NewHandler(ix *Index, logger *slog.Logger) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{ix: ix, logger: logger.With("component", "gate"), cache: answerCache{m: map[string]*cachedAnswer{}}}
+	return &Handler{ix: ix, logger: logger.With("component", "gate"), cache: answerCache{m: map[string]*cachedAnswer{}}, closing: make(chan struct{})}
 }
 
 // cachedAnswer is an encoded answer, valid while the index is unchanged
@@ -79,6 +85,7 @@ type query struct {
 	keys []kant.JobKey
 	date kant.Date
 	wait time.Duration
+	slo  *slo.Definition // the SLO asked about (slo=), whose attribution counts
 }
 
 // parse reads jobs= or slo=, date= and wait= from the request.
@@ -112,7 +119,7 @@ func (h *Handler) parse(r *http.Request) (query, error) {
 		if err != nil {
 			return q, err
 		}
-		def, q.keys = d, keys
+		def, q.keys, q.slo = d, keys, d
 	default:
 		return q, kant.Errorf(kant.EINVALID, "jobs or slo is required, e.g. ?jobs=hegel/*&date=2026-06-01")
 	}
@@ -203,7 +210,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if q.date.Before(h.ix.oldest(now)) && h.ix.store != nil {
 		// Older than the index holds: from the store, and no long-poll
 		// (old dates change only by backfill).
-		a, err := h.ix.AnswerFromStore(r.Context(), h.ix.store, q.keys, q.date, now)
+		a, err := h.ix.AnswerFromStore(r.Context(), h.ix.store, q.keys, q.date, now, q.slo)
 		if err != nil {
 			h.logger.Error("gate answer from store failed", "err", err)
 			writeError(w, err)
@@ -213,7 +220,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	changed := h.ix.Changed()
-	a := h.ix.answer(q.keys, q.date, now)
+	a := h.ix.answer(q.keys, q.date, now, q.slo)
 	if q.wait > 0 && a.Status() == http.StatusNotFound {
 		writeAnswer(w, h.wait(r, q, a, changed))
 		return
@@ -250,15 +257,18 @@ func (h *Handler) wait(r *http.Request, q query, first Answer, changed <-chan st
 		case <-r.Context().Done():
 			stale.Stop()
 			return a
+		case <-h.closing:
+			stale.Stop()
+			return h.ix.answer(q.keys, q.date, h.ix.cfg.Now(), q.slo)
 		case <-timeout.C:
 			stale.Stop()
-			return h.ix.answer(q.keys, q.date, h.ix.cfg.Now())
+			return h.ix.answer(q.keys, q.date, h.ix.cfg.Now(), q.slo)
 		case <-changed:
 		case <-staleC:
 		}
 		stale.Stop()
 		changed = h.ix.Changed()
-		a = h.ix.answer(q.keys, q.date, h.ix.cfg.Now())
+		a = h.ix.answer(q.keys, q.date, h.ix.cfg.Now(), q.slo)
 		if !a.same(first) {
 			return a
 		}

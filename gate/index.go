@@ -74,9 +74,10 @@ type Index struct {
 
 // job is one job's recent runs, by business date.
 type job struct {
-	key   kant.JobKey
-	def   *slo.Definition // the first SLO selecting the job, or nil
-	dates map[kant.Date][]kant.Run
+	key    kant.JobKey
+	def    *slo.Definition // the first SLO selecting the job, or nil
+	dates  map[kant.Date][]kant.Run
+	dateOf map[kant.RunKey]kant.Date // where each run is filed
 }
 
 // New returns an empty Index. It is not ready until Rebuild has run.
@@ -113,8 +114,19 @@ func (ix *Index) Ready() error {
 }
 
 // Rebuild loads the jobs, the runs of the window and the source health from
-// the store, then marks the index ready.
+// the store, then marks the index ready. Call it before serving.
 func (ix *Index) Rebuild(ctx context.Context, st Store) error {
+	ix.store = st
+	if err := ix.Refresh(ctx, st); err != nil {
+		return err
+	}
+	ix.ready.Store(true)
+	return nil
+}
+
+// Refresh merges what the store holds into the index: what another process
+// wrote (a `kant import`, a second replica) and ingestion did not report.
+func (ix *Index) Refresh(ctx context.Context, st Store) error {
 	now := ix.cfg.Now()
 	jobs, err := st.Jobs(ctx)
 	if err != nil {
@@ -136,12 +148,11 @@ func (ix *Index) Rebuild(ctx context.Context, st Store) error {
 	for _, h := range health {
 		if h.LastSuccess.After(ix.lastGood[h.Source]) {
 			ix.lastGood[h.Source] = h.LastSuccess
+			ix.notifyLocked()
 		}
 	}
 	ix.mu.Unlock()
 	ix.Observe(ctx, runs)
-	ix.store = st
-	ix.ready.Store(true)
 	return nil
 }
 
@@ -153,7 +164,7 @@ func (ix *Index) oldest(now time.Time) kant.Date {
 // AnswerFromStore computes the answer from a store query instead of the
 // index: how dates older than the window are answered (and what the index
 // saves, in the benchmarks).
-func (ix *Index) AnswerFromStore(ctx context.Context, st Store, keys []kant.JobKey, date kant.Date, now time.Time) (Answer, error) {
+func (ix *Index) AnswerFromStore(ctx context.Context, st Store, keys []kant.JobKey, date kant.Date, now time.Time, def *slo.Definition) (Answer, error) {
 	patterns := make([]string, len(keys))
 	for i, k := range keys {
 		patterns[i] = string(k)
@@ -172,39 +183,70 @@ func (ix *Index) AnswerFromStore(ctx context.Context, st Store, keys []kant.JobK
 	byJob := map[kant.JobKey][]kant.Run{}
 	for _, r := range runs {
 		j := ix.jobs[r.Job]
-		if j == nil || j.date(r, ix.cfg.Location) != date {
+		if j == nil {
 			continue
 		}
-		byJob[r.Job] = append(byJob[r.Job], r)
+		under := def
+		if under == nil {
+			under = j.def
+		}
+		if dateUnder(under, r, ix.cfg.Location) == date {
+			byJob[r.Job] = append(byJob[r.Job], r)
+		}
 	}
-	return ix.answerLocked(keys, date, now, func(j *job) []kant.Run { return byJob[j.key] }), nil
+	return ix.answerLocked(keys, date, now, def, func(j *job) []kant.Run { return byJob[j.key] }), nil
 }
 
 // Observe adds newly stored observations. It implements collector.Observer.
+// An observation older than the one the index holds of the same run is
+// ignored; one that moves its run to another date moves it.
 func (ix *Index) Observe(_ context.Context, runs []kant.Run) {
 	if len(runs) == 0 {
 		return
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	changed := false
 	for _, r := range runs {
-		j := ix.jobLocked(r.Job)
-		d := j.date(r, ix.cfg.Location)
-		list := j.dates[d]
-		i := slices.IndexFunc(list, func(o kant.Run) bool { return o.Key() == r.Key() })
-		switch {
-		case i < 0:
-			j.dates[d] = append(list, r)
-		case !r.ObservedAt.Before(list[i].ObservedAt):
-			list[i] = r
-		}
 		if src, ok := ix.sources[r.Source]; ok && src.StaleAfter > 0 && r.ObservedAt.After(ix.lastGood[r.Source]) {
 			// A new observation from a source shows it is alive.
 			ix.lastGood[r.Source] = r.ObservedAt
+			changed = true
+		}
+		j := ix.jobLocked(r.Job)
+		if j.put(r, j.date(r, ix.cfg.Location)) {
+			changed = true
 		}
 	}
 	ix.pruneLocked()
-	ix.notifyLocked()
+	if changed {
+		ix.notifyLocked()
+	}
+}
+
+// put stores r under date d, unless the job holds a newer observation of the
+// same run; it reports whether anything changed.
+func (j *job) put(r kant.Run, d kant.Date) bool {
+	key := r.Key()
+	if old, ok := j.dateOf[key]; ok {
+		list := j.dates[old]
+		i := slices.IndexFunc(list, func(o kant.Run) bool { return o.Key() == key })
+		if r.ObservedAt.Before(list[i].ObservedAt) || (old == d && list[i].SameObservation(r)) {
+			return false
+		}
+		if old == d {
+			list[i] = r
+			return true
+		}
+		if list = slices.Delete(list, i, i+1); len(list) == 0 {
+			delete(j.dates, old)
+		} else {
+			j.dates[old] = list
+		}
+	}
+	j.dates[d] = append(j.dates[d], r)
+	j.dateOf[key] = d
+	return true
 }
 
 // ObservePoll records a poll of a source: a success moves its last good poll.
@@ -241,7 +283,7 @@ func (ix *Index) jobLocked(key kant.JobKey) *job {
 	if j, ok := ix.jobs[key]; ok {
 		return j
 	}
-	j := &job{key: key, dates: map[kant.Date][]kant.Run{}}
+	j := &job{key: key, dates: map[kant.Date][]kant.Run{}, dateOf: map[kant.RunKey]kant.Date{}}
 	for i := range ix.cfg.SLOs {
 		if ix.cfg.SLOs[i].Selects(key) {
 			j.def = &ix.cfg.SLOs[i]
@@ -262,8 +304,11 @@ func (ix *Index) pruneLocked() {
 		return
 	}
 	for _, j := range ix.jobs {
-		for d := range j.dates {
+		for d, runs := range j.dates {
 			if d.Before(oldest) {
+				for _, r := range runs {
+					delete(j.dateOf, r.Key())
+				}
 				delete(j.dates, d)
 			}
 		}
@@ -274,8 +319,13 @@ func (ix *Index) pruneLocked() {
 // date returns the business date r counts for: its occurrence under the
 // job's SLO, else its logical date, else the date it ran in loc.
 func (j *job) date(r kant.Run, loc *time.Location) kant.Date {
-	if j.def != nil {
-		if d, _, ok := j.def.Attribute(r); ok {
+	return dateUnder(j.def, r, loc)
+}
+
+// dateUnder returns the business date r counts for under def (nil: no SLO).
+func dateUnder(def *slo.Definition, r kant.Run, loc *time.Location) kant.Date {
+	if def != nil {
+		if d, _, ok := def.Attribute(r); ok {
 			return d
 		}
 	}
@@ -283,6 +333,24 @@ func (j *job) date(r kant.Run, loc *time.Location) kant.Date {
 		return r.LogicalDate
 	}
 	return kant.DateOf(r.At().In(loc))
+}
+
+// runsOn returns the runs of j that count for date under def: those filed
+// under date when def is the job's own SLO, else every kept run attributed
+// to date under def.
+func (j *job) runsOn(def *slo.Definition, date kant.Date, loc *time.Location) []kant.Run {
+	if def == nil || def == j.def {
+		return j.dates[date]
+	}
+	var out []kant.Run
+	for _, runs := range j.dates {
+		for _, r := range runs {
+			if dateUnder(def, r, loc) == date {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 // resolve turns job patterns into known job keys. A glob must match at least

@@ -175,6 +175,7 @@ func TestHTTPErrors(t *testing.T) {
 		{"a reversed range is a 400", "GET", "/v1/sla?from=2026-06-02&to=2026-06-01", "", 400, "is after"},
 		{"broken JSON is a 400", "POST", "/v1/runs", `{"source":`, 400, "bad JSON"},
 		{"an unknown path is a JSON 404", "GET", "/v2/nothing", "", 404, "no such endpoint"},
+		{"a known path with another method is a JSON 405", "PUT", "/v1/runs", "", 405, "method not allowed (allowed: GET, POST)"},
 		{"a body over the limit is a 413", "POST", "/v1/runs", `{"source":"` + strings.Repeat("a", 9<<20) + `"}`, 413, "larger than"},
 	}
 	for _, tt := range tests {

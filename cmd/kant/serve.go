@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -50,15 +49,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 // serve runs kant on ln until ctx is cancelled, reading the clock through
 // now (tests pass a fixed clock).
 func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger, now func() time.Time) error {
+	defer ln.Close()
 	db, err := openStore(ctx, cfg, logger)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	defer db.Close()
 	eval, err := newEvaluator(cfg, db, logger, now)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	index := gate.New(gate.Config{
@@ -68,6 +66,12 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		Window:   cfg.Evaluate.Lookback + 7*24*time.Hour,
 		Now:      now,
 	})
+	// The gate answers only once it knows what the store knows: its index is
+	// rebuilt before the server starts, so no request sees it half-built.
+	if err := index.Rebuild(ctx, db); err != nil {
+		return err
+	}
+	gateHandler := gate.NewHandler(index, logger)
 	sink := collector.NewSink(db, logger, index, eval) // the gate first: it is the cheaper
 	srv, err := api.New(api.Config{
 		Runs:        db,
@@ -78,31 +82,41 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		Location:    cfg.Location,
 		WriteTokens: cfg.Tokens.Write,
 		ReadTokens:  cfg.Tokens.Read,
-		Ready:       func() error { return errors.Join(index.Ready(), eval.Ready()) },
+		Ready:       eval.Ready,
+		OnShutdown:  gateHandler.Close, // long-polls answer at once instead of holding shutdown
 		Now:         now,
 		Logger:      logger,
 	})
 	if err != nil {
-		ln.Close()
 		return err
 	}
-	srv.HandleRead("GET /v1/gate", gate.NewHandler(index, logger))
+	srv.HandleRead("GET /v1/gate", gateHandler)
 	logger.Info("kant serving", "component", "main", "addr", ln.Addr().String(),
 		"store", cfg.Store.SQLitePath, "slos", len(cfg.SLOs), "sources", len(cfg.Sources))
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		// The gate answers only once it knows what the store knows.
-		if err := index.Rebuild(gctx, db); err != nil {
-			return err
-		}
-		logger.Debug("gate index rebuilt", "component", "gate")
-		return nil
-	})
 	g.Go(func() error { return eval.Run(gctx) })
+	g.Go(func() error { return refreshGate(gctx, index, db, 2*cfg.Evaluate.Interval, logger) })
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	err = g.Wait()
 	logger.Info("kant stopped", "component", "main")
 	return err
+}
+
+// refreshGate merges into the gate's index, every interval, what other
+// processes wrote to the store (a `kant import`, another replica).
+func refreshGate(ctx context.Context, index *gate.Index, st gate.Store, interval time.Duration, logger *slog.Logger) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := index.Refresh(ctx, st); err != nil && ctx.Err() == nil {
+			logger.Warn("gate refresh failed", "component", "gate", "err", err)
+		}
+	}
 }
 
 // gateSources tells the gate each source's staleness bound.
