@@ -443,3 +443,33 @@ func TestClosingTheHandlerEndsLongPolls(t *testing.T) {
 		t.Errorf("a long-poll ended by Close answered %d, want its current answer, 404", status)
 	}
 }
+
+func TestRefreshPicksUpRunsAnotherProcessWrote(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "kant.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := at("2026-06-01T07:00:00+09:00")
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Location: tokyo, Now: func() time.Time { return now }})
+	if err := ix.Rebuild(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gate.NewHandler(ix, nil))
+	defer srv.Close()
+	f := &fixture{ix: ix, srv: srv, now: now}
+	if status, _, _ := f.get(t, "jobs=hegel/imported&date=2026-06-01"); status != 400 {
+		t.Fatalf("before the import: %d, want 400 unknown job", status)
+	}
+	// `kant import` in another process: the store has it, the index does not.
+	if _, err := db.WriteRuns(ctx, []kant.Run{run("hegel/imported", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Refresh(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if status, a, _ := f.get(t, "jobs=hegel/imported&date=2026-06-01"); status != 200 {
+		t.Errorf("after the refresh: %d %+v, want 200", status, a)
+	}
+}

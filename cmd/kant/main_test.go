@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ func env(vars map[string]string) func(string) string {
 // kantServer is kant serving in-process on a loopback port.
 type kantServer struct {
 	url  string
+	app  *app
 	stop func()
 }
 
@@ -50,15 +53,26 @@ func start(t *testing.T, cfgYAML string, vars map[string]string, now time.Time) 
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- serve(ctx, cfg, ln, logger, func() time.Time { return now }) }()
-	s := &kantServer{url: "http://" + ln.Addr().String()}
+	a, err := newApp(ctx, cfg, logger, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer ln.Close()
+		defer a.close()
+		done <- a.run(ctx, ln)
+	}()
+	s := &kantServer{url: "http://" + ln.Addr().String(), app: a}
+	var once sync.Once
 	s.stop = func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
 	}
 	t.Cleanup(s.stop)
 	// Wait until the first evaluation is written: readiness, not a timer.
@@ -333,5 +347,34 @@ slos:
 	exit = run(context.Background(), []string{"gate", "wait", "-jobs", "hegel/nope", "-url", s.url}, env(vars), nil, &stdout, &stderr)
 	if exit != 3 || !strings.Contains(stderr.String(), `unknown job "hegel/nope"`) {
 		t.Errorf("kant gate wait on an unknown job: exit %d, stderr %q", exit, stderr.String())
+	}
+}
+
+func TestShutdownAnswersLongPollsAndStopsCleanly(t *testing.T) {
+	s := start(t, "", nil, time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC))
+	if code, _ := s.do(t, "POST", "/v1/runs", "", `{"source":"onprem","job":"load","run_id":"1","state":"running",
+		"started_at":"2026-06-02T01:00:00Z","logical_date":"2026-06-02"}`); code != 200 {
+		t.Fatalf("push: %d", code)
+	}
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(s.url + "/v1/gate?jobs=onprem/load&date=2026-06-02&wait=60s")
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	for s.app.index.Waiting() == 0 { // parked in its long-poll: a condition, not a timer
+		runtime.Gosched()
+	}
+	start := time.Now()
+	s.stop() // cancels serve and fails the test if it returned an error
+	if code := <-done; code != 404 {
+		t.Errorf("the long-poll got %d, want its current answer 404", code)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("shutdown took %s with a long-poll open", d)
 	}
 }

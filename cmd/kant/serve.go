@@ -14,7 +14,9 @@ import (
 	"github.com/kantproject/kant/api"
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/config"
+	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/gate"
+	"github.com/kantproject/kant/store/sqlite"
 )
 
 // cmdServe runs the push API, the evaluator and the HTTP server until ctx is
@@ -50,16 +52,37 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 // now (tests pass a fixed clock).
 func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger, now func() time.Time) error {
 	defer ln.Close()
+	a, err := newApp(ctx, cfg, logger, now)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return a.run(ctx, ln)
+}
+
+// app is kant serve's parts, wired.
+type app struct {
+	cfg    *config.Config
+	logger *slog.Logger
+	db     *sqlite.DB
+	eval   *evaluator.Evaluator
+	index  *gate.Index
+	srv    *api.Server
+}
+
+// newApp opens the store, rebuilds the gate's index from it and wires the
+// HTTP API. It starts nothing.
+func newApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time) (*app, error) {
 	db, err := openStore(ctx, cfg, logger)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
-	eval, err := newEvaluator(cfg, db, logger, now)
-	if err != nil {
-		return err
+	a := &app{cfg: cfg, logger: logger, db: db}
+	if a.eval, err = newEvaluator(cfg, db, logger, now); err != nil {
+		db.Close()
+		return nil, err
 	}
-	index := gate.New(gate.Config{
+	a.index = gate.New(gate.Config{
 		SLOs:     cfg.SLOs,
 		Sources:  gateSources(cfg),
 		Location: cfg.Location,
@@ -68,12 +91,13 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 	})
 	// The gate answers only once it knows what the store knows: its index is
 	// rebuilt before the server starts, so no request sees it half-built.
-	if err := index.Rebuild(ctx, db); err != nil {
-		return err
+	if err := a.index.Rebuild(ctx, db); err != nil {
+		db.Close()
+		return nil, err
 	}
-	gateHandler := gate.NewHandler(index, logger)
-	sink := collector.NewSink(db, logger, index, eval) // the gate first: it is the cheaper
-	srv, err := api.New(api.Config{
+	gateHandler := gate.NewHandler(a.index, logger)
+	sink := collector.NewSink(db, logger, a.index, a.eval) // the gate first: it is the cheaper
+	a.srv, err = api.New(api.Config{
 		Runs:        db,
 		Results:     db,
 		Ingester:    sink,
@@ -82,25 +106,34 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 		Location:    cfg.Location,
 		WriteTokens: cfg.Tokens.Write,
 		ReadTokens:  cfg.Tokens.Read,
-		Ready:       eval.Ready,
+		Ready:       a.eval.Ready,
 		OnShutdown:  gateHandler.Close, // long-polls answer at once instead of holding shutdown
 		Now:         now,
 		Logger:      logger,
 	})
 	if err != nil {
-		return err
+		db.Close()
+		return nil, err
 	}
-	srv.HandleRead("GET /v1/gate", gateHandler)
-	logger.Info("kant serving", "component", "main", "addr", ln.Addr().String(),
-		"store", cfg.Store.SQLitePath, "slos", len(cfg.SLOs), "sources", len(cfg.Sources))
+	a.srv.HandleRead("GET /v1/gate", gateHandler)
+	return a, nil
+}
+
+// run serves on ln and runs the evaluator and the gate's refresh until ctx
+// is cancelled, then shuts down gracefully.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	a.logger.Info("kant serving", "component", "main", "addr", ln.Addr().String(),
+		"store", a.cfg.Store.SQLitePath, "slos", len(a.cfg.SLOs), "sources", len(a.cfg.Sources))
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return eval.Run(gctx) })
-	g.Go(func() error { return refreshGate(gctx, index, db, 2*cfg.Evaluate.Interval, logger) })
-	g.Go(func() error { return srv.Serve(gctx, ln) })
-	err = g.Wait()
-	logger.Info("kant stopped", "component", "main")
+	g.Go(func() error { return a.eval.Run(gctx) })
+	g.Go(func() error { return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger) })
+	g.Go(func() error { return a.srv.Serve(gctx, ln) })
+	err := g.Wait()
+	a.logger.Info("kant stopped", "component", "main")
 	return err
 }
+
+func (a *app) close() error { return a.db.Close() }
 
 // refreshGate merges into the gate's index, every interval, what other
 // processes wrote to the store (a `kant import`, another replica).
