@@ -462,8 +462,9 @@ func TestRefreshPicksUpRunsAnotherProcessWrote(t *testing.T) {
 	if status, _, _ := f.get(t, "jobs=hegel/imported&date=2026-06-01"); status != 400 {
 		t.Fatalf("before the import: %d, want 400 unknown job", status)
 	}
-	// `kant import` in another process: the store has it, the index does not.
-	if _, err := db.WriteRuns(ctx, []kant.Run{run("hegel/imported", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")}); err != nil {
+	// `kant import` in another process, stamped with the time it ran: the
+	// store has it, the index does not.
+	if _, err := db.WriteRuns(ctx, []kant.Run{run("hegel/imported", "jr_1", 1, kant.StateSucceeded, "2026-06-01T06:55:00+09:00")}); err != nil {
 		t.Fatal(err)
 	}
 	if err := ix.Refresh(ctx, db); err != nil {

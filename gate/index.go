@@ -61,6 +61,7 @@ type Index struct {
 	ready   atomic.Bool
 	store   Store         // set by Rebuild; answers dates older than the window
 	waiting atomic.Int64  // long-polls in progress
+	since   time.Time     // Refresh reads what was observed from then on (guarded by refreshing alone)
 	gen     atomic.Uint64 // incremented on every change
 
 	mu       sync.RWMutex
@@ -124,6 +125,9 @@ func (ix *Index) Rebuild(ctx context.Context, st Store) error {
 	return nil
 }
 
+// refreshSlack is how far before the previous refresh a refresh reads.
+const refreshSlack = 10 * time.Minute
+
 // Refresh merges what the store holds into the index: what another process
 // wrote (a `kant import`, a second replica) and ingestion did not report.
 func (ix *Index) Refresh(ctx context.Context, st Store) error {
@@ -133,7 +137,11 @@ func (ix *Index) Refresh(ctx context.Context, st Store) error {
 		return fmt.Errorf("gate rebuild: jobs: %w", err)
 	}
 	from := now.Add(-ix.cfg.Window - 48*time.Hour)
-	runs, err := st.LatestRuns(ctx, store.RunFilter{From: from, DateFrom: kant.DateOf(from.UTC())})
+	// After the first load, only what was observed since the last refresh,
+	// with slack for clocks and for long transactions in flight (an import
+	// stamps its runs with the time it started, and commits at the end).
+	runs, err := st.LatestRuns(ctx, store.RunFilter{From: from, DateFrom: kant.DateOf(from.UTC()), ObservedFrom: ix.since})
+	ix.since = now.Add(-refreshSlack)
 	if err != nil {
 		return fmt.Errorf("gate rebuild: runs: %w", err)
 	}

@@ -88,11 +88,14 @@ type Store interface {
 // its logical date is within [DateFrom, DateTo], or it has no logical date
 // and Run.At() is within [From, To). Zero bounds are open, so a filter with
 // only dates still matches every run without a logical date, and one with
-// only times every run with a date. Limit caps the result (0: no cap).
+// only times every run with a date. ObservedFrom, when set, keeps only runs
+// whose newest observation was observed at or after it (what changed since).
+// Limit caps the result (0: no cap).
 type RunFilter struct {
 	Jobs             []string
 	From, To         time.Time
 	DateFrom, DateTo kant.Date
+	ObservedFrom     time.Time
 	Limit            int
 }
 

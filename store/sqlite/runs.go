@@ -82,6 +82,10 @@ func (db *DB) latestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, er
 	if len(dated) > 1 || len(undated) > 1 {
 		where = append(where, "(("+strings.Join(dated, " AND ")+") OR ("+strings.Join(undated, " AND ")+"))")
 	}
+	if !f.ObservedFrom.IsZero() {
+		where = append(where, "c.observed_ns >= ?")
+		args = append(args, clampNs(f.ObservedFrom))
+	}
 	q := "SELECT " + runColumns + " FROM run_current c JOIN job_runs r ON r.id = c.run_rowid"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

@@ -67,7 +67,7 @@ var tests = []struct {
 	{"runs are selected by job glob", globFilter},
 	{"runs are selected by logical date, both bounds included", dateFilter},
 	{"runs without a logical date are selected by At in [From, To)", atFilter},
-	{"the window applies to the latest observation of a run", windowOnLatest},
+	{"the window and ObservedFrom apply to the latest observation of a run", windowOnLatest},
 	{"runs are ordered by At, then job, run ID and attempt", runOrder},
 	{"Limit returns the first runs in order", limit},
 	{"Jobs lists every job with its earliest At and logical date", jobs},
@@ -535,6 +535,8 @@ func windowOnLatest(t *testing.T, s store.Store) {
 	write(t, s, first, later)
 	checkRuns(t, "by the latest date", latest(t, s, store.RunFilter{DateFrom: date("2026-06-05"), From: at(2 * time.Hour)}), []kant.Run{later})
 	checkRuns(t, "not by an older At", latest(t, s, store.RunFilter{DateFrom: date("2026-06-06"), From: at(0), To: at(2 * time.Minute)}), nil)
+	checkRuns(t, "observed from the latest observation", latest(t, s, store.RunFilter{ObservedFrom: at(time.Hour)}), []kant.Run{later})
+	checkRuns(t, "not observed since", latest(t, s, store.RunFilter{ObservedFrom: at(time.Hour + time.Nanosecond)}), nil)
 }
 
 func runOrder(t *testing.T, s store.Store) {
