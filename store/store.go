@@ -71,6 +71,14 @@ type Store interface {
 	// ordered by source name.
 	SourceHealth(ctx context.Context) ([]kant.SourceHealth, error)
 
+	// Checkpoint returns the checkpoint a collector saved for (source, key),
+	// or "" when there is none.
+	Checkpoint(ctx context.Context, source, key string) (string, error)
+
+	// SetCheckpoint saves value as the checkpoint of (source, key),
+	// replacing any earlier one. Source and key are required (EINVALID).
+	SetCheckpoint(ctx context.Context, source, key, value string) error
+
 	// PutAlert inserts or replaces the alert with a.ID, which is required
 	// (EINVALID).
 	PutAlert(ctx context.Context, a kant.Alert) error

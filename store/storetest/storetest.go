@@ -88,6 +88,7 @@ var tests = []struct {
 
 	// Source health and alerts.
 	{"a failed poll counts consecutive failures and a success resets them", pollCounts},
+	{"a checkpoint is empty until set, then the last value set, per source and key", checkpoints},
 	{"source health is listed by source name", pollOrder},
 	{"an alert is inserted, then replaced by the one with the same ID", alertUpsert},
 	{"alerts are listed oldest first, only open ones when asked", alertList},
@@ -1006,6 +1007,38 @@ func pollCounts(t *testing.T, s store.Store) {
 	want := kant.SourceHealth{Source: "socrates", LastAttempt: at(0), LastError: "403", ConsecutiveFailures: 1}
 	if h := health(t, s); len(h) != 2 || !sameHealth(h[1], want) {
 		t.Errorf("a first failed poll: %+v, want %+v", h, want)
+	}
+}
+
+func checkpoints(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	get := func(source, key string) string {
+		t.Helper()
+		v, err := s.Checkpoint(ctx, source, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := get("hegel", "export"); v != "" {
+		t.Errorf("unset checkpoint = %q, want empty", v)
+	}
+	for _, v := range []string{`{"run":"jr_1"}`, `{"run":"jr_2"}`} {
+		if err := s.SetCheckpoint(ctx, "hegel", "export", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetCheckpoint(ctx, "socrates", "export", "other"); err != nil {
+		t.Fatal(err)
+	}
+	if v := get("hegel", "export"); v != `{"run":"jr_2"}` {
+		t.Errorf("checkpoint = %q, want the last value set", v)
+	}
+	if v := get("socrates", "export"); v != "other" {
+		t.Errorf("another source's checkpoint = %q", v)
+	}
+	if err := s.SetCheckpoint(ctx, "", "export", "x"); kant.ErrorCode(err) != kant.EINVALID {
+		t.Errorf("a checkpoint without a source: %v, want EINVALID", err)
 	}
 }
 
