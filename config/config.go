@@ -38,6 +38,9 @@ const (
 	DefaultTolerance  = 10 * time.Minute
 	DefaultCalendar   = "daily"
 
+	DefaultPollInterval = 5 * time.Minute
+	DefaultBackfill     = 7 * 24 * time.Hour
+
 	// DefaultSLOName names the built-in SLO used when the file has no slos key.
 	DefaultSLOName = "default"
 )
@@ -101,6 +104,26 @@ type Source struct {
 	// poll; for a push source, no new observation) before the gate answers
 	// "stale" for its jobs instead of anything that could open.
 	StaleAfter time.Duration
+
+	Glue *Glue // the settings of a glue source
+}
+
+// Glue is the configuration of an AWS Glue source.
+type Glue struct {
+	Region   string
+	Jobs     []string      // Glue job names or globs; default all
+	Interval time.Duration // poll period
+	Endpoint string        // API endpoint override (VPC endpoints, tests)
+	RoleARN  string        // assumed through STS and refreshed before expiry
+	// WebIdentityAudience, with RoleARN, assumes the role with a Google ID
+	// token of this audience (on GCP: no AWS keys stored there).
+	WebIdentityAudience string
+	// LogicalDateArgument names the run argument carrying the business
+	// date; LogicalDateOffset is how far that date is before the business
+	// date (24h when it names the data date, the day before the tick).
+	LogicalDateArgument string
+	LogicalDateOffset   time.Duration
+	Backfill            time.Duration // how far back the first poll of a job reads
 }
 
 // Evaluate sets how often and over which window the evaluator runs.
@@ -267,7 +290,14 @@ func (c *Config) Summary() string {
 	} else {
 		fmt.Fprintf(tw, "sources (%d):\n", len(c.Sources))
 		for _, s := range c.Sources {
-			fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Type)
+			detail := ""
+			if g := s.Glue; g != nil {
+				detail = fmt.Sprintf("region %s, jobs %s, every %s", g.Region, strings.Join(g.Jobs, ","), formatDuration(g.Interval))
+			}
+			if s.StaleAfter > 0 {
+				detail = strings.TrimPrefix(detail+", stale after "+formatDuration(s.StaleAfter), ", ")
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Type, detail)
 		}
 	}
 	if len(c.SLOs) == 0 {

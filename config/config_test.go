@@ -202,7 +202,7 @@ func TestProblems(t *testing.T) {
   - name: hegel
     type: glue2
 `,
-			want: []string{`kant.yaml:3: sources[0].type: unknown source type "glue2" (known: push)`},
+			want: []string{`kant.yaml:3: sources[0].type: unknown source type "glue2" (known: glue, push)`},
 		},
 		{
 			name: "a source needs a name and a type",
@@ -651,5 +651,49 @@ func TestSummary(t *testing.T) {
 	}
 	if def := d.Summary(); !strings.Contains(def, "sources: none") || !strings.Contains(def, "tokens: none") || !strings.Contains(def, "deadline 24:00") {
 		t.Errorf("default Summary:\n%s", def)
+	}
+}
+
+func TestGlueSources(t *testing.T) {
+	yaml := `sources:
+  - name: hegel
+    type: glue
+    region: ap-northeast-1
+    role_arn: arn:aws:iam::123456789012:role/kant-reader
+    jobs: ["export_*"]
+    logical_date_argument: "--target_date"
+    logical_date_offset: 1d
+    interval: 2m
+    stale_after: 30m
+`
+	c, err := config.Parse("kant.yaml", strings.NewReader(yaml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := c.Sources[0].Glue
+	want := &config.Glue{Region: "ap-northeast-1", RoleARN: "arn:aws:iam::123456789012:role/kant-reader",
+		Jobs: []string{"export_*"}, LogicalDateArgument: "--target_date", LogicalDateOffset: 24 * time.Hour,
+		Interval: 2 * time.Minute, Backfill: config.DefaultBackfill}
+	if !reflect.DeepEqual(g, want) || c.Sources[0].StaleAfter != 30*time.Minute {
+		t.Errorf("glue = %+v, want %+v", g, want)
+	}
+
+	bad := `sources:
+  - name: hegel
+    type: glue
+    role_arn: kant-reader
+    interval: 0s
+    jobs: []
+`
+	_, err = config.Parse("kant.yaml", strings.NewReader(bad), nil)
+	for _, want := range []string{
+		`kant.yaml:4: sources[0].role_arn: "kant-reader" is not a role ARN`,
+		`kant.yaml:5: sources[0].interval: must be positive`,
+		`kant.yaml:6: sources[0].jobs: empty`,
+		`missing required key "region"`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("errors %v do not include %q", err, want)
+		}
 	}
 }

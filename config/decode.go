@@ -184,6 +184,66 @@ type sourceType struct {
 var sourceTypes = map[string]sourceType{
 	// push: runs arrive on POST /v1/runs or /api/v1/lineage; no settings.
 	"push": {decode: func(*decoder, *mapping, *Source) {}},
+	// glue: AWS Glue job runs, polled.
+	"glue": {keys: glueKeys, decode: (*decoder).glue},
+}
+
+// glueKeys are the keys of a glue source.
+var glueKeys = []string{"region", "jobs", "interval", "endpoint", "role_arn",
+	"web_identity_audience", "logical_date_argument", "logical_date_offset", "backfill"}
+
+// glue decodes the keys of a glue source.
+func (d *decoder) glue(m *mapping, src *Source) {
+	g := &Glue{Jobs: []string{"*"}, Interval: DefaultPollInterval, Backfill: DefaultBackfill}
+	m.require("region")
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"region", &g.Region}, {"endpoint", &g.Endpoint}, {"role_arn", &g.RoleARN},
+		{"web_identity_audience", &g.WebIdentityAudience}, {"logical_date_argument", &g.LogicalDateArgument}} {
+		if v, p := m.get(k.key); v != nil {
+			if s, ok := d.str(v, p); ok {
+				*k.dst = s
+			}
+		}
+	}
+	if g.WebIdentityAudience != "" && g.RoleARN == "" {
+		v, p := m.get("web_identity_audience")
+		d.errorf(v, p, "needs role_arn: the role assumed with the identity token")
+	}
+	if g.RoleARN != "" && !strings.HasPrefix(g.RoleARN, "arn:") {
+		v, p := m.get("role_arn")
+		d.errorf(v, p, "%q is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)", g.RoleARN)
+	}
+	if v, p := m.get("jobs"); v != nil {
+		items, ok := d.seq(v, p)
+		if ok && len(items) == 0 {
+			d.errorf(v, p, "empty: list Glue job names or globs, like \"export_*\"")
+		}
+		g.Jobs = nil
+		for i, item := range items {
+			if s, ok := d.str(item, fmt.Sprintf("%s[%d]", p, i)); ok {
+				g.Jobs = append(g.Jobs, s)
+			}
+		}
+	}
+	for _, k := range []struct {
+		key string
+		dst *time.Duration
+	}{{"interval", &g.Interval}, {"logical_date_offset", &g.LogicalDateOffset}, {"backfill", &g.Backfill}} {
+		if v, p := m.get(k.key); v != nil {
+			if dur, ok := d.duration(v, p); ok {
+				if dur < 0 || (dur == 0 && k.key != "logical_date_offset") {
+					d.errorf(v, p, "must be positive")
+				}
+				if k.key == "logical_date_offset" && dur%(24*time.Hour) != 0 {
+					d.errorf(v, p, "must be whole days, like 1d")
+				}
+				*k.dst = dur
+			}
+		}
+	}
+	src.Glue = g
 }
 
 // sourceCommonKeys are the keys every source has.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 )
 
 // cmdCheck validates the configuration and prints what it configures.
@@ -16,11 +17,35 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return exitConfig
 	}
-	cfg, _, ok := c.setup(getenv, stderr)
+	cfg, logger, ok := c.setup(getenv, stderr)
 	if !ok {
 		return exitConfig
 	}
 	fmt.Fprint(stdout, cfg.Summary())
 	fmt.Fprintln(stdout, "configuration OK")
-	return exitOK
+	// Reach every polled source: can it list jobs and read runs?
+	var ro readOnly
+	pollers, err := newPollers(ctx, cfg, ro, ro, ro, logger, time.Now)
+	if err != nil {
+		fmt.Fprintf(stderr, "kant: %v\n", err)
+		return exitConfig
+	}
+	code := exitOK
+	for _, p := range pollers {
+		report, err := p.glue.Check(ctx)
+		if err != nil {
+			fmt.Fprintf(stdout, "source %s: FAILED: %s%v\n", p.source, prefix(report), err)
+			code = exitFail
+			continue
+		}
+		fmt.Fprintf(stdout, "source %s: ok: %s\n", p.source, report)
+	}
+	return code
+}
+
+func prefix(report string) string {
+	if report == "" {
+		return ""
+	}
+	return report + "; "
 }

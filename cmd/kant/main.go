@@ -31,9 +31,10 @@ const usage = `kant watches batch jobs: collects runs, judges deadlines, serves 
 
 Usage:
   kant serve    [-config kant.yaml] [-listen :8080]   push API, evaluator and HTTP server
+  kant collect  -once [-config ...]                   poll every source once
   kant evaluate -once [-now RFC3339] [-config ...]    verdicts as of a time (default: now)
   kant import   [-config ...] FILE.jsonl              load run observations (- for stdin)
-  kant check    [-config kant.yaml]                   validate the configuration and report
+  kant check    [-config kant.yaml]                   validate the configuration, reach each source
   kant gate wait -jobs a,b | -slo NAME [-date D] [-timeout 2h] [-url URL]
                                                       wait until upstream finished: exit 0 open,
                                                       1 upstream failed, 2 timed out, 3 error
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdCheck(ctx, rest, getenv, stdout, stderr)
 	case "gate":
 		return cmdGate(ctx, rest, getenv, stdout, stderr)
+	case "collect":
+		return cmdCollect(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

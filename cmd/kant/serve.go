@@ -62,12 +62,13 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 
 // app is kant serve's parts, wired.
 type app struct {
-	cfg    *config.Config
-	logger *slog.Logger
-	db     *sqlite.DB
-	eval   *evaluator.Evaluator
-	index  *gate.Index
-	srv    *api.Server
+	cfg     *config.Config
+	logger  *slog.Logger
+	db      *sqlite.DB
+	eval    *evaluator.Evaluator
+	index   *gate.Index
+	srv     *api.Server
+	pollers []poller
 }
 
 // newApp opens the store, rebuilds the gate's index from it and wires the
@@ -96,7 +97,11 @@ func newApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, now fu
 		return nil, err
 	}
 	gateHandler := gate.NewHandler(a.index, logger)
-	sink := collector.NewSink(db, logger, a.index, a.eval) // the gate first: it is the cheaper
+	sink := newSink(db, logger, a.eval, a.index)
+	if a.pollers, err = newPollers(ctx, cfg, sink, db, pollHealth{db: db, gate: a.index}, logger, now); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.srv, err = api.New(api.Config{
 		Runs:        db,
 		Results:     db,
@@ -128,12 +133,24 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	g.Go(func() error { return a.eval.Run(gctx) })
 	g.Go(func() error { return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger) })
 	g.Go(func() error { return a.srv.Serve(gctx, ln) })
+	for _, p := range a.pollers {
+		g.Go(func() error { return p.run(gctx) })
+	}
 	err := g.Wait()
 	a.logger.Info("kant stopped", "component", "main")
 	return err
 }
 
 func (a *app) close() error { return a.db.Close() }
+
+// newSink returns the sink every source writes through: it stores new
+// observations, then tells the gate (the cheaper, first) and the evaluator.
+func newSink(db *sqlite.DB, logger *slog.Logger, eval *evaluator.Evaluator, index *gate.Index) *collector.Sink {
+	if index == nil {
+		return collector.NewSink(db, logger, eval)
+	}
+	return collector.NewSink(db, logger, index, eval)
+}
 
 // refreshGate merges into the gate's index, every interval, what other
 // processes wrote to the store (a `kant import`, another replica).

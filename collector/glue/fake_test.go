@@ -1,0 +1,582 @@
+package glue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kantproject/kant"
+)
+
+// The Glue service model, as published (see shared/contracts/README.md).
+// The excerpt holds the operations kant uses; shapes it lacks (Job and what
+// Job refers to) are taken from the full model beside it.
+const (
+	excerptModel = "../../../shared/contracts/glue-2017-03-31.excerpt.json"
+	fullModel    = "../../../shared/contracts/glue-2017-03-31.full.json"
+)
+
+type modelRef struct {
+	Shape string `json:"shape"`
+}
+
+type modelShape struct {
+	Type     string              `json:"type"`
+	Members  map[string]modelRef `json:"members"`
+	Member   modelRef            `json:"member"`
+	Key      modelRef            `json:"key"`
+	Value    modelRef            `json:"value"`
+	Enum     []string            `json:"enum"`
+	Required []string            `json:"required"`
+}
+
+type glueModel struct {
+	Operations map[string]struct {
+		Input  modelRef `json:"input"`
+		Output modelRef `json:"output"`
+	} `json:"operations"`
+	Shapes map[string]modelShape `json:"shapes"`
+}
+
+var (
+	modelOnce sync.Once
+	modelVal  *glueModel
+	modelErr  error
+)
+
+// loadModel returns the Glue model, skipping the test only when the
+// contract file is absent.
+func loadModel(t testing.TB) *glueModel {
+	t.Helper()
+	if _, err := os.Stat(excerptModel); os.IsNotExist(err) {
+		t.Skipf("Glue contract %s is absent (it lives in shared/contracts beside the repo); wire-format tests need it", excerptModel)
+	}
+	modelOnce.Do(func() {
+		modelVal, modelErr = readModel(excerptModel)
+		if modelErr != nil {
+			return
+		}
+		full, err := readModel(fullModel)
+		if err != nil {
+			return // the excerpt alone; missing shapes fail validation
+		}
+		for name, s := range full.Shapes {
+			if _, ok := modelVal.Shapes[name]; !ok {
+				modelVal.Shapes[name] = s
+			}
+		}
+	})
+	if modelErr != nil {
+		t.Fatalf("load Glue model: %v", modelErr)
+	}
+	return modelVal
+}
+
+func readModel(path string) (*glueModel, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m glueModel
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// check validates a decoded JSON value against a shape of the model: only
+// members the shape declares, required members present, enum values and
+// JSON 1.1 types (timestamps as epoch-second numbers).
+func (m *glueModel) check(shapeName string, v any, path string) error {
+	s, ok := m.Shapes[shapeName]
+	if !ok {
+		return fmt.Errorf("%s: shape %s not in the model", path, shapeName)
+	}
+	switch s.Type {
+	case "structure":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: want an object for %s, got %T", path, shapeName, v)
+		}
+		for _, r := range s.Required {
+			if _, ok := obj[r]; !ok {
+				return fmt.Errorf("%s: required member %s missing", path, r)
+			}
+		}
+		for k, mv := range obj {
+			ref, ok := s.Members[k]
+			if !ok {
+				return fmt.Errorf("%s: %s is not a member of %s", path, k, shapeName)
+			}
+			if err := m.check(ref.Shape, mv, path+"."+k); err != nil {
+				return err
+			}
+		}
+	case "list":
+		arr, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("%s: want a list for %s, got %T", path, shapeName, v)
+		}
+		for i, e := range arr {
+			if err := m.check(s.Member.Shape, e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case "map":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: want a map for %s, got %T", path, shapeName, v)
+		}
+		for k, e := range obj {
+			if err := m.check(s.Value.Shape, e, path+"["+k+"]"); err != nil {
+				return err
+			}
+		}
+	case "string", "blob":
+		str, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s: want a string for %s, got %T", path, shapeName, v)
+		}
+		if len(s.Enum) > 0 && !slices.Contains(s.Enum, str) {
+			return fmt.Errorf("%s: %q is not one of %s %v", path, str, shapeName, s.Enum)
+		}
+	case "integer", "long":
+		f, ok := v.(float64)
+		if !ok || f != math.Trunc(f) {
+			return fmt.Errorf("%s: want an integer for %s, got %v", path, shapeName, v)
+		}
+	case "double", "float", "timestamp":
+		if _, ok := v.(float64); !ok {
+			return fmt.Errorf("%s: want a number for %s, got %T", path, shapeName, v)
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			return fmt.Errorf("%s: want a boolean for %s, got %T", path, shapeName, v)
+		}
+	default:
+		return fmt.Errorf("%s: shape %s has type %s the checker does not know", path, shapeName, s.Type)
+	}
+	return nil
+}
+
+// fakeRun is a Glue JobRun as the fake serves it.
+type fakeRun struct {
+	ID, PreviousRunID, State, ErrorMessage string
+	Attempt, ExecutionTime                 int
+	StartedOn, CompletedOn                 time.Time
+	Arguments                              map[string]string
+}
+
+func (r fakeRun) wire(job string) map[string]any {
+	m := map[string]any{"Id": r.ID, "JobName": job, "Attempt": r.Attempt, "JobRunState": r.State}
+	if r.PreviousRunID != "" {
+		m["PreviousRunId"] = r.PreviousRunID
+	}
+	if r.ErrorMessage != "" {
+		m["ErrorMessage"] = r.ErrorMessage
+	}
+	if r.ExecutionTime != 0 {
+		m["ExecutionTime"] = r.ExecutionTime
+	}
+	if !r.StartedOn.IsZero() {
+		m["StartedOn"] = float64(r.StartedOn.Unix())
+	}
+	if !r.CompletedOn.IsZero() {
+		m["CompletedOn"] = float64(r.CompletedOn.Unix())
+		m["LastModifiedOn"] = float64(r.CompletedOn.Unix())
+	}
+	if len(r.Arguments) > 0 {
+		m["Arguments"] = r.Arguments
+	}
+	return m
+}
+
+// fault is an error the fake answers with instead of the operation's result.
+type fault struct {
+	Status   int    // 400 for client errors, 500 for server ones
+	Type     string // e.g. ThrottlingException
+	inHeader bool   // send the type in X-Amzn-ErrorType instead of __type
+}
+
+// fakeGlue is a local Glue (JSON 1.1) and STS (query) endpoint. Every request
+// and response body is checked against the Glue model.
+type fakeGlue struct {
+	t       testing.TB
+	model   *glueModel
+	latency time.Duration
+
+	mu          sync.Mutex
+	maxRetries  map[string]int       // job name -> MaxRetries
+	runs        map[string][]fakeRun // job name -> runs, newest first
+	calls       map[string]int       // operation -> calls
+	runCalls    map[string]int       // job name -> GetJobRuns calls
+	maxResults  []int                // MaxResults of each GetJobRuns call
+	faults      map[string][]fault   // operation -> faults to answer next, in order
+	faultFor    map[string]fault     // job name -> fault GetJobRuns answers every time
+	accessKeys  []string             // access key of each Glue request
+	stsCalls    int
+	webTokens   []string      // WebIdentityToken of each STS call ("" for AssumeRole)
+	stsLifetime time.Duration // lifetime of the credentials STS hands out
+}
+
+func newFakeGlue(t testing.TB) (*fakeGlue, *httptest.Server) {
+	f := &fakeGlue{
+		t:           t,
+		model:       loadModel(t),
+		maxRetries:  map[string]int{},
+		runs:        map[string][]fakeRun{},
+		calls:       map[string]int{},
+		runCalls:    map[string]int{},
+		faults:      map[string][]fault{},
+		faultFor:    map[string]fault{},
+		stsLifetime: time.Hour,
+	}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+// addJob defines a job with its MaxRetries and runs (any order).
+func (f *fakeGlue) addJob(name string, maxRetries int, runs ...fakeRun) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.maxRetries[name] = maxRetries
+	f.runs[name] = nil
+	f.addRunsLocked(name, runs...)
+}
+
+// addRuns adds runs to a job, keeping newest first.
+func (f *fakeGlue) addRuns(job string, runs ...fakeRun) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.addRunsLocked(job, runs...)
+}
+
+func (f *fakeGlue) addRunsLocked(job string, runs ...fakeRun) {
+	f.runs[job] = append(f.runs[job], runs...)
+	slices.SortStableFunc(f.runs[job], func(a, b fakeRun) int { return b.StartedOn.Compare(a.StartedOn) })
+}
+
+// setRun replaces the run with r.ID.
+func (f *fakeGlue) setRun(job string, r fakeRun) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, old := range f.runs[job] {
+		if old.ID == r.ID {
+			f.runs[job][i] = r
+			return
+		}
+	}
+	f.t.Fatalf("no run %s of %s", r.ID, job)
+}
+
+func (f *fakeGlue) failNext(op string, faults ...fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults[op] = append(f.faults[op], faults...)
+}
+
+func (f *fakeGlue) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[op]
+}
+
+func (f *fakeGlue) resetCounts() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = map[string]int{}
+	f.runCalls = map[string]int{}
+	f.maxResults = nil
+	f.accessKeys = nil
+}
+
+func (f *fakeGlue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.latency > 0 {
+		time.Sleep(f.latency) // the simulated network, not test synchronization
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	if target == "" {
+		f.serveSTS(w, r, body)
+		return
+	}
+	op, ok := strings.CutPrefix(target, "AWSGlue.")
+	if r.Method != http.MethodPost || r.URL.Path != "/" || !ok {
+		f.t.Errorf("unexpected request %s %s target %q", r.Method, r.URL.Path, target)
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
+		f.t.Errorf("%s: Content-Type %q", op, ct)
+	}
+	spec, ok := f.model.Operations[op]
+	if !ok {
+		f.t.Errorf("operation %s is not in the model", op)
+		f.writeError(w, fault{Status: 400, Type: "InvalidInputException"})
+		return
+	}
+	var in map[string]any
+	if err := json.Unmarshal(body, &in); err != nil {
+		f.t.Errorf("%s: request body is not JSON: %v", op, err)
+		return
+	}
+	if err := f.model.check(spec.Input.Shape, in, op+" request"); err != nil {
+		f.t.Errorf("request does not follow the model: %v", err)
+	}
+
+	f.mu.Lock()
+	f.calls[op]++
+	if _, key, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
+		key, _, _ = strings.Cut(key, "/")
+		f.accessKeys = append(f.accessKeys, key)
+	}
+	var flt *fault
+	if q := f.faults[op]; len(q) > 0 {
+		flt, f.faults[op] = &q[0], q[1:]
+	}
+	var out map[string]any
+	if flt == nil {
+		out, flt = f.answerLocked(op, in)
+	}
+	f.mu.Unlock()
+
+	if flt != nil {
+		f.writeError(w, *flt)
+		return
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		f.t.Errorf("%s: encode response: %v", op, err)
+	}
+	var sent any // check what goes on the wire, not the Go values
+	if err := json.Unmarshal(b, &sent); err != nil {
+		f.t.Errorf("%s: decode response: %v", op, err)
+	}
+	if err := f.model.check(spec.Output.Shape, sent, op+" response"); err != nil {
+		f.t.Errorf("the fake's response does not follow the model: %v", err)
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Write(b)
+}
+
+func (f *fakeGlue) answerLocked(op string, in map[string]any) (map[string]any, *fault) {
+	offset := 0
+	if tok, ok := in["NextToken"].(string); ok {
+		n, err := strconv.Atoi(strings.TrimPrefix(tok, "page-"))
+		if err != nil {
+			return nil, &fault{Status: 400, Type: "InvalidInputException"}
+		}
+		offset = n
+	}
+	limit := 100
+	if n, ok := in["MaxResults"].(float64); ok {
+		limit = int(n)
+	}
+	page := func(total int) (int, int, map[string]any) {
+		end := min(offset+limit, total)
+		out := map[string]any{}
+		if end < total {
+			out["NextToken"] = "page-" + strconv.Itoa(end)
+		}
+		return min(offset, total), end, out
+	}
+	switch op {
+	case "GetJobs":
+		names := slices.Sorted(maps.Keys(f.maxRetries))
+		from, to, out := page(len(names))
+		jobs := []any{}
+		for _, n := range names[from:to] {
+			j := map[string]any{"Name": n, "Role": "arn:aws:iam::123456789012:role/glue"}
+			if mr := f.maxRetries[n]; mr > 0 {
+				j["MaxRetries"] = mr
+			}
+			jobs = append(jobs, j)
+		}
+		out["Jobs"] = jobs
+		return out, nil
+	case "GetJobRuns":
+		job, _ := in["JobName"].(string)
+		f.runCalls[job]++
+		f.maxResults = append(f.maxResults, limit)
+		if flt, ok := f.faultFor[job]; ok {
+			return nil, &flt
+		}
+		runs, ok := f.runs[job]
+		if !ok {
+			return nil, &fault{Status: 400, Type: "EntityNotFoundException"}
+		}
+		from, to, out := page(len(runs))
+		list := []any{}
+		for _, r := range runs[from:to] {
+			list = append(list, r.wire(job))
+		}
+		out["JobRuns"] = list
+		return out, nil
+	}
+	f.t.Errorf("the fake does not answer %s", op)
+	return nil, &fault{Status: 400, Type: "InvalidInputException"}
+}
+
+func (f *fakeGlue) writeError(w http.ResponseWriter, flt fault) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	body := map[string]string{"message": flt.Type + " from the fake"}
+	if flt.inHeader {
+		w.Header().Set("X-Amzn-ErrorType", flt.Type+":http://internal.amazon.com/coral/com.amazonaws.glue/")
+	} else {
+		body["__type"] = flt.Type
+	}
+	w.WriteHeader(flt.Status)
+	json.NewEncoder(w).Encode(body)
+}
+
+// serveSTS answers AssumeRole and AssumeRoleWithWebIdentity (query protocol) with credentials whose access
+// key counts the calls: AKIDROLE1, AKIDROLE2, ...
+func (f *fakeGlue) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	action := form.Get("Action")
+	if err != nil || (action != "AssumeRole" && action != "AssumeRoleWithWebIdentity") {
+		f.t.Errorf("unexpected STS request %q", body)
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	f.stsCalls++
+	n := f.stsCalls
+	f.webTokens = append(f.webTokens, form.Get("WebIdentityToken"))
+	lifetime := f.stsLifetime
+	f.mu.Unlock()
+	exp := time.Now().Add(lifetime).UTC().Format(time.RFC3339) // the SDK's cache uses the real clock
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<%[7]sResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <%[7]sResult>
+    <Credentials>
+      <AccessKeyId>AKIDROLE%[1]d</AccessKeyId>
+      <SecretAccessKey>secret%[2]d</SecretAccessKey>
+      <SessionToken>token%[3]d</SessionToken>
+      <Expiration>%[4]s</Expiration>
+    </Credentials>
+    <AssumedRoleUser>
+      <Arn>%[5]s/kant</Arn>
+      <AssumedRoleId>AROA:kant</AssumedRoleId>
+    </AssumedRoleUser>
+  </%[7]sResult>
+  <ResponseMetadata><RequestId>req-%[6]d</RequestId></ResponseMetadata>
+</%[7]sResponse>`, n, n, n, exp, form.Get("RoleArn"), n, action)
+}
+
+// memCheckpoints keeps checkpoints in memory.
+type memCheckpoints struct {
+	mu   sync.Mutex
+	m    map[string]string
+	sets int
+}
+
+func newMemCheckpoints() *memCheckpoints { return &memCheckpoints{m: map[string]string{}} }
+
+func (c *memCheckpoints) Checkpoint(_ context.Context, source, key string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[source+"\x00"+key], nil
+}
+
+func (c *memCheckpoints) SetCheckpoint(_ context.Context, source, key, value string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[source+"\x00"+key] = value
+	c.sets++
+	return nil
+}
+
+// memRuns records each Ingest call; failNext makes the next calls fail.
+type memRuns struct {
+	mu       sync.Mutex
+	batches  [][]kant.Run
+	failNext int
+}
+
+func (m *memRuns) Ingest(_ context.Context, runs []kant.Run) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failNext > 0 {
+		m.failNext--
+		return 0, fmt.Errorf("store is down")
+	}
+	m.batches = append(m.batches, slices.Clone(runs))
+	return len(runs), nil
+}
+
+// take returns and forgets the runs ingested so far, and the number of calls.
+func (m *memRuns) take() ([]kant.Run, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var all []kant.Run
+	for _, b := range m.batches {
+		all = append(all, b...)
+	}
+	n := len(m.batches)
+	m.batches = nil
+	return all, n
+}
+
+// memHealth records each poll's outcome.
+type memHealth struct {
+	mu      sync.Mutex
+	records []string // "" for success, else the error
+	onPoll  func()
+}
+
+func (h *memHealth) RecordPoll(_ context.Context, source string, at time.Time, pollErr string) error {
+	h.mu.Lock()
+	h.records = append(h.records, pollErr)
+	f := h.onPoll
+	h.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return nil
+}
+
+func (h *memHealth) last() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.records) == 0 {
+		return "<none>"
+	}
+	return h.records[len(h.records)-1]
+}
+
+// clock is a fixed clock that tests move by hand.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}

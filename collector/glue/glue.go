@@ -1,0 +1,530 @@
+// Package glue owns polling AWS Glue job runs: it resolves the configured job
+// names and globs to Glue jobs, reads each job's runs incrementally with
+// GetJobRuns (newest first, stopping at what an earlier poll already saw),
+// turns them into kant.Run observations, and hands them to a RunWriter,
+// keeping a checkpoint per job and the source's health.
+//
+// It imports kant, collector (only to state that collector.Sink is a
+// RunWriter) and aws-sdk-go-v2; nothing else of kant. Stores reach it only
+// through the small interfaces declared here.
+package glue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector"
+)
+
+// RunWriter stores run observations and returns how many were new. It writes
+// all or nothing: on error nothing of runs was stored. collector.Sink is one.
+type RunWriter interface {
+	Ingest(ctx context.Context, runs []kant.Run) (int, error)
+}
+
+// Checkpoints keeps one opaque string per (source, key). Checkpoint returns ""
+// when none was saved. SetCheckpoint replaces the earlier value; it is called
+// only after the runs the checkpoint covers were stored.
+type Checkpoints interface {
+	Checkpoint(ctx context.Context, source, key string) (string, error)
+	SetCheckpoint(ctx context.Context, source, key, value string) error
+}
+
+// Health records the outcome of each poll cycle of a source: success when
+// pollErr is empty, otherwise a failure with that message. Calls for one
+// source are made in the order the polls happened.
+type Health interface {
+	RecordPoll(ctx context.Context, source string, at time.Time, pollErr string) error
+}
+
+var _ RunWriter = (*collector.Sink)(nil)
+
+// api lists the Glue calls the poller makes; *glue.Client satisfies it.
+type api interface {
+	GetJobs(ctx context.Context, in *glue.GetJobsInput, optFns ...func(*glue.Options)) (*glue.GetJobsOutput, error)
+	GetJobRuns(ctx context.Context, in *glue.GetJobRunsInput, optFns ...func(*glue.Options)) (*glue.GetJobRunsOutput, error)
+}
+
+var _ api = (*glue.Client)(nil)
+
+// Defaults for the optional Config fields.
+const (
+	DefaultBackfill     = 7 * 24 * time.Hour
+	DefaultConcurrency  = 8
+	DefaultRelistEvery  = 10 * time.Minute
+	DefaultJobTimeout   = 2 * time.Minute
+	DefaultExpiryWindow = 5 * time.Minute
+	// DefaultMaxAttempts is how many times the SDK tries one call before a
+	// retryable error (throttling, 5xx, timeout) is returned to the poller.
+	DefaultMaxAttempts = 5
+)
+
+// Limits on one poll.
+const (
+	// pageSize is GetJobRuns' MaxResults: the largest the API allows.
+	pageSize = 200
+	// jobsPageSize is GetJobs' MaxResults.
+	jobsPageSize = 200
+	// maxRunPages caps the pages read for one job in one poll (40,000 runs);
+	// the rest is read by the next poll.
+	maxRunPages = 200
+	// maxJobPages caps the pages of GetJobs (40,000 jobs).
+	maxJobPages = 200
+	// maxHealthMessage caps the error recorded in the source's health.
+	maxHealthMessage = 1024
+)
+
+// Config configures a Poller for one Glue source (one account and region).
+type Config struct {
+	// Source is the kant source name, the first half of every job key. Required.
+	Source string
+	// Region is the AWS region of the Glue jobs. Required unless an AWS
+	// config with a region is injected.
+	Region string
+	// Jobs lists Glue job names or globs (kant.Match on the bare job name).
+	// Required.
+	Jobs []string
+	// Endpoint overrides the Glue API endpoint (VPC endpoints, tests).
+	Endpoint string
+	// RoleARN, when set, is assumed through STS; the credentials are cached
+	// and refreshed before they expire.
+	RoleARN string
+	// WebIdentityAudience, with RoleARN, assumes the role through
+	// AssumeRoleWithWebIdentity with a Google ID token for this audience
+	// from the GCP metadata server (see webidentity.go for the trust policy),
+	// instead of AssumeRole with the default credentials.
+	WebIdentityAudience string
+	// LogicalDateArgument names the run argument (e.g. "--target_date")
+	// whose YYYY-MM-DD value gives the run's logical date.
+	LogicalDateArgument string
+	// LogicalDateOffset is added to that date, in whole days: 24h when the
+	// argument names the day before the business date.
+	LogicalDateOffset time.Duration
+	// Backfill is how far back the first poll of a job reads. Default 7 days.
+	Backfill time.Duration
+	// Concurrency is how many jobs are polled at once. Default 8.
+	Concurrency int
+	// RelistEvery is how often the job list is resolved again, so that new
+	// jobs appear. Default 10 minutes.
+	RelistEvery time.Duration
+	// JobTimeout bounds the poll of one job (all its pages). Default 2 minutes.
+	JobTimeout time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Logger receives debug lines for routine polls and warnings for what
+	// someone may need to act on. Default: discard.
+	Logger *slog.Logger
+}
+
+// Deps are the Poller's collaborators.
+type Deps struct {
+	// Runs receives the observations of each job, one call per job and poll.
+	// Required.
+	Runs RunWriter
+	// Checkpoints keeps each job's checkpoint (key: the Glue job name). Required.
+	Checkpoints Checkpoints
+	// Health records each poll cycle. Required.
+	Health Health
+	// AWSConfig, when set, is used instead of config.LoadDefaultConfig
+	// (tests, or a caller that built its own). Its Retryer, when set, is kept.
+	AWSConfig *aws.Config
+	// IdentityToken, when set, replaces the GCP metadata server as the
+	// source of web identity tokens (tests, other identity providers).
+	IdentityToken func() ([]byte, error)
+}
+
+// Poller polls the runs of one Glue source. Its methods are safe for one
+// caller at a time: PollOnce must not run concurrently with itself.
+type Poller struct {
+	cfg    Config
+	deps   Deps
+	client api
+	now    func() time.Time
+	log    *slog.Logger
+
+	mu       sync.Mutex
+	jobs     map[string]jobInfo // resolved jobs by name
+	listedAt time.Time          // zero: list before the next poll
+}
+
+// jobInfo is what the poller keeps of a Glue job definition.
+type jobInfo struct {
+	name       string
+	maxRetries int
+}
+
+// New validates cfg and deps, builds the Glue client and returns a Poller.
+// It makes no call to AWS.
+func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
+	var problems []string
+	if cfg.Source == "" || strings.Contains(cfg.Source, "/") {
+		problems = append(problems, "source: required, without '/'")
+	}
+	if len(cfg.Jobs) == 0 {
+		problems = append(problems, "jobs: at least one name or glob required")
+	}
+	for _, j := range cfg.Jobs {
+		if j == "" {
+			problems = append(problems, "jobs: empty name")
+		}
+	}
+	if cfg.LogicalDateOffset%(24*time.Hour) != 0 {
+		problems = append(problems, "logical_date_offset: must be whole days")
+	}
+	if cfg.Backfill < 0 || cfg.Concurrency < 0 || cfg.RelistEvery < 0 || cfg.JobTimeout < 0 {
+		problems = append(problems, "backfill, concurrency, relist and timeout must not be negative")
+	}
+	if deps.Runs == nil {
+		problems = append(problems, "runs writer required")
+	}
+	if deps.Checkpoints == nil {
+		problems = append(problems, "checkpoints required")
+	}
+	if deps.Health == nil {
+		problems = append(problems, "health required")
+	}
+	if cfg.WebIdentityAudience != "" && cfg.RoleARN == "" {
+		problems = append(problems, "web identity: role_arn required")
+	}
+	if deps.AWSConfig == nil && cfg.Region == "" {
+		problems = append(problems, "region: required")
+	}
+	if len(problems) > 0 {
+		return nil, kant.Errorf(kant.EINVALID, "glue source %q: %s", cfg.Source, strings.Join(problems, "; "))
+	}
+	if cfg.Backfill == 0 {
+		cfg.Backfill = DefaultBackfill
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.RelistEvery == 0 {
+		cfg.RelistEvery = DefaultRelistEvery
+	}
+	if cfg.JobTimeout == 0 {
+		cfg.JobTimeout = DefaultJobTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+
+	awsCfg, err := loadAWSConfig(ctx, cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	client := glue.NewFromConfig(awsCfg, func(o *glue.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+	})
+	return &Poller{
+		cfg:    cfg,
+		deps:   deps,
+		client: client,
+		now:    cfg.Now,
+		log:    cfg.Logger.With("component", "collector", "source", cfg.Source),
+	}, nil
+}
+
+// loadAWSConfig returns the AWS config to build clients from: the injected
+// one or the default chain, with the region, a jittered-backoff retryer, and
+// when RoleARN is set, assumed-role credentials refreshed before expiry.
+func loadAWSConfig(ctx context.Context, cfg Config, deps Deps) (aws.Config, error) {
+	var awsCfg aws.Config
+	if deps.AWSConfig != nil {
+		awsCfg = deps.AWSConfig.Copy()
+	} else {
+		var err error
+		awsCfg, err = awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
+		if err != nil {
+			return aws.Config{}, fmt.Errorf("glue source %q: load AWS config: %w", cfg.Source, err)
+		}
+	}
+	if cfg.Region != "" {
+		awsCfg.Region = cfg.Region
+	}
+	if awsCfg.Retryer == nil {
+		awsCfg.Retryer = func() aws.Retryer {
+			// Exponential backoff with full jitter on throttling, 5xx and
+			// timeouts; access denied and unknown jobs are not retried.
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = DefaultMaxAttempts
+				o.MaxBackoff = 20 * time.Second
+			})
+		}
+	}
+	if cfg.RoleARN != "" {
+		stsClient := sts.NewFromConfig(awsCfg)
+		session := "kant-" + sessionName(cfg.Source)
+		var provider aws.CredentialsProvider
+		if cfg.WebIdentityAudience != "" {
+			var tokens stscreds.IdentityTokenRetriever = newGCPIDToken(cfg.WebIdentityAudience)
+			if deps.IdentityToken != nil {
+				tokens = tokenFunc(deps.IdentityToken)
+			}
+			provider = stscreds.NewWebIdentityRoleProvider(stsClient, cfg.RoleARN, tokens, func(o *stscreds.WebIdentityRoleOptions) {
+				o.RoleSessionName = session
+			})
+		} else {
+			provider = stscreds.NewAssumeRoleProvider(stsClient, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+				o.RoleSessionName = session
+			})
+		}
+		awsCfg.Credentials = aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
+			o.ExpiryWindow = DefaultExpiryWindow
+			o.ExpiryWindowJitterFrac = 0.2
+		})
+	}
+	return awsCfg, nil
+}
+
+// tokenFunc adapts a function to stscreds.IdentityTokenRetriever.
+type tokenFunc func() ([]byte, error)
+
+func (f tokenFunc) GetIdentityToken() ([]byte, error) { return f() }
+
+// sessionName keeps the characters STS allows in a role session name
+// ([\w+=,.@-], at most 64 with the "kant-" prefix).
+func sessionName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("_+=,.@-", r):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	out := b.String()
+	if len(out) > 59 {
+		out = out[:59]
+	}
+	return out
+}
+
+// PollOnce polls every configured job once: it resolves the job list when it
+// is due, reads each job's new runs with bounded concurrency, stores them
+// (one Ingest per job), saves each job's checkpoint after its runs are
+// stored, and records the cycle in the source's health. It returns the
+// errors of the jobs that failed, joined; Retryable tells whether trying
+// again soon can help. Jobs that succeeded keep their progress either way.
+func (p *Poller) PollOnce(ctx context.Context) error {
+	start := p.now()
+	err := p.poll(ctx)
+	msg := ""
+	if err != nil {
+		msg = healthMessage(err)
+	}
+	if herr := p.deps.Health.RecordPoll(ctx, p.cfg.Source, start, msg); herr != nil {
+		herr = fmt.Errorf("glue source %q: record health: %w", p.cfg.Source, herr)
+		err = errors.Join(err, herr)
+	}
+	if err != nil {
+		p.log.Warn("glue poll failed", "error", msg, "retryable", Retryable(err))
+	}
+	return err
+}
+
+func (p *Poller) poll(ctx context.Context) error {
+	jobs, err := p.resolveJobs(ctx)
+	var (
+		mu   sync.Mutex
+		errs []error
+		g    errgroup.Group
+	)
+	if err != nil {
+		errs = append(errs, err) // the jobs that could be resolved are still polled
+	}
+	g.SetLimit(p.cfg.Concurrency)
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			if err := p.pollJob(ctx, j); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// resolveJobs returns the jobs to poll, listing them again when the list is
+// older than RelistEvery or a job was found missing.
+func (p *Poller) resolveJobs(ctx context.Context) ([]jobInfo, error) {
+	p.mu.Lock()
+	due := p.jobs == nil || p.listedAt.IsZero() || p.now().Sub(p.listedAt) >= p.cfg.RelistEvery
+	p.mu.Unlock()
+	if due {
+		jobs, err := p.listJobs(ctx)
+		if err != nil && jobs == nil {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.jobs == nil {
+				return nil, err
+			}
+			// Keep polling the jobs we know; the listing is tried again
+			// next cycle and its error is still reported.
+			return p.sortedJobs(), err
+		}
+		p.mu.Lock()
+		p.jobs, p.listedAt = jobs, p.now()
+		out := p.sortedJobs()
+		p.mu.Unlock()
+		p.log.Debug("glue jobs listed", "jobs", len(jobs))
+		// err, if any, names configured jobs that do not exist: reported,
+		// while the jobs that do exist are polled.
+		return out, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sortedJobs(), nil
+}
+
+func (p *Poller) sortedJobs() []jobInfo {
+	out := make([]jobInfo, 0, len(p.jobs))
+	for _, j := range p.jobs {
+		out = append(out, j)
+	}
+	slices.SortFunc(out, func(a, b jobInfo) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// listJobs reads every job definition with GetJobs and keeps those matching
+// the configured names and globs. A literal name with no such job is an
+// ENOTFOUND error returned together with the jobs that were found; other
+// errors come with no jobs.
+func (p *Poller) listJobs(ctx context.Context) (map[string]jobInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.JobTimeout)
+	defer cancel()
+	jobs := make(map[string]jobInfo)
+	in := &glue.GetJobsInput{MaxResults: aws.Int32(jobsPageSize)}
+	for page := 0; ; page++ {
+		if page == maxJobPages {
+			p.log.Warn("glue job listing cut short", "pages", page)
+			break
+		}
+		out, err := p.client.GetJobs(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("glue get jobs: %w", err)
+		}
+		for _, j := range out.Jobs {
+			name := aws.ToString(j.Name)
+			if name == "" || !p.selects(name) {
+				continue
+			}
+			jobs[name] = jobInfo{name: name, maxRetries: int(j.MaxRetries)}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	var missing []string
+	for _, pat := range p.cfg.Jobs {
+		if _, ok := jobs[pat]; !ok && !kant.IsGlob(pat) {
+			missing = append(missing, pat)
+		}
+	}
+	if len(missing) > 0 {
+		return jobs, kant.Errorf(kant.ENOTFOUND, "glue jobs not found: %s", strings.Join(missing, ", "))
+	}
+	return jobs, nil
+}
+
+func (p *Poller) selects(name string) bool {
+	return kant.MatchAny(p.cfg.Jobs, kant.JobKey(name))
+}
+
+// forgetJob drops a job that Glue no longer knows and asks for a new listing.
+func (p *Poller) forgetJob(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.jobs, name)
+	p.listedAt = time.Time{}
+}
+
+// Run polls every interval until ctx is done, and returns ctx's error. After
+// a cycle that failed in a way a retry can help (throttling, 5xx, timeouts),
+// the next cycle comes sooner, after a jittered exponential backoff capped at
+// interval; other failures (access denied, unknown jobs) wait the full
+// interval, so they are reported every cycle but never retried in a loop.
+func (p *Poller) Run(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		return kant.Errorf(kant.EINVALID, "glue source %q: interval must be positive", p.cfg.Source)
+	}
+	failures := 0
+	for {
+		err := p.PollOnce(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil && Retryable(err) {
+			failures++
+		} else {
+			failures = 0
+		}
+		t := time.NewTimer(nextDelay(interval, failures, rand.Float64()))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// nextDelay is the wait before the next cycle: interval after a success or
+// a permanent failure (failures == 0), otherwise a full-jitter exponential
+// backoff from 1 s, capped at interval. jitter is in [0, 1).
+func nextDelay(interval time.Duration, failures int, jitter float64) time.Duration {
+	if failures <= 0 {
+		return interval
+	}
+	ceiling := time.Second << min(failures-1, 20)
+	if ceiling > interval || ceiling <= 0 {
+		ceiling = interval
+	}
+	d := time.Duration(jitter * float64(ceiling))
+	return max(d, 100*time.Millisecond)
+}
+
+// healthMessage summarizes err for source_health: the number of failures and
+// the first messages, capped in length.
+func healthMessage(err error) string {
+	leaves := leafErrors(err)
+	msg := err.Error()
+	if len(leaves) > 1 {
+		msg = fmt.Sprintf("%d errors; first: %s", len(leaves), leaves[0].Error())
+	}
+	if len(msg) > maxHealthMessage {
+		msg = msg[:maxHealthMessage]
+	}
+	return msg
+}
