@@ -369,12 +369,10 @@ func TestShutdownAnswersLongPollsAndStopsCleanly(t *testing.T) {
 	for s.app.index.Waiting() == 0 { // parked in its long-poll: a condition, not a timer
 		runtime.Gosched()
 	}
-	start := time.Now()
-	s.stop() // cancels serve and fails the test if it returned an error
+	// Stopping fails the test if serve returned an error, as a graceful
+	// shutdown held past its deadline by the long-poll would.
+	s.stop()
 	if code := <-done; code != 404 {
 		t.Errorf("the long-poll got %d, want its current answer 404", code)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("shutdown took %s with a long-poll open", d)
 	}
 }

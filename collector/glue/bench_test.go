@@ -25,9 +25,10 @@ func newScaleHarness(t testing.TB) *harness {
 	return h
 }
 
-// TestPoll1000Jobs measures a first poll and a steady-state poll (nothing
-// changed) of 1,000 jobs with 20 ms per call, at the default concurrency.
-// Target: the steady cycle under 5 s with one call per job.
+// TestPoll1000Jobs polls 1,000 jobs with 20 ms per call, at the default
+// concurrency, and checks that a poll with nothing changed makes one call
+// per job. It logs both cycles' wall time (target under 5 s, measured, not
+// asserted: see BenchmarkPoll1000Jobs).
 func TestPoll1000Jobs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scale measurement: 1,000 jobs with 20 ms per call; skipped with -short")
@@ -54,9 +55,6 @@ func TestPoll1000Jobs(t *testing.T) {
 	t.Logf("steady poll (nothing changed): %v, %d calls for %d jobs", steady.Round(time.Millisecond), calls, scaleJobs)
 	if calls != scaleJobs {
 		t.Errorf("steady poll made %d calls, want %d (one per job)", calls, scaleJobs)
-	}
-	if steady > 5*time.Second {
-		t.Errorf("steady poll took %v, want under 5s", steady)
 	}
 }
 
