@@ -105,17 +105,11 @@ func cmdCollect(ctx context.Context, args []string, getenv func(string) string, 
 	if !ok {
 		return exitConfig
 	}
-	db, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		fmt.Fprintf(stderr, "kant: %v\n", err)
+	db, eval, ok := storeAndEvaluator(ctx, cfg, logger, stderr)
+	if !ok {
 		return exitFail
 	}
 	defer db.Close()
-	eval, err := newEvaluator(cfg, db, logger, time.Now)
-	if err != nil {
-		fmt.Fprintf(stderr, "kant: %v\n", err)
-		return exitFail
-	}
 	counter := &countingWriter{next: newSink(db, logger, eval, nil), count: map[string]int{}}
 	pollers, err := newPollers(ctx, cfg, counter, db, pollHealth{db: db}, logger, time.Now)
 	if err != nil {

@@ -41,17 +41,11 @@ func cmdEvaluate(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintln(stderr, "kant: -now needs -once")
 		return exitConfig
 	}
-	db, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		fmt.Fprintf(stderr, "kant: %v\n", err)
+	db, eval, ok := storeAndEvaluator(ctx, cfg, logger, stderr)
+	if !ok {
 		return exitFail
 	}
 	defer db.Close()
-	eval, err := newEvaluator(cfg, db, logger, time.Now)
-	if err != nil {
-		fmt.Fprintf(stderr, "kant: %v\n", err)
-		return exitFail
-	}
 	if !*once {
 		if err := eval.Run(ctx); err != nil {
 			fmt.Fprintf(stderr, "kant: %v\n", err)

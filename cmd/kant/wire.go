@@ -133,3 +133,20 @@ func newEvaluator(cfg *config.Config, db evaluator.Store, logger *slog.Logger, n
 		Logger:    logger,
 	})
 }
+
+// storeAndEvaluator opens the configured store and an evaluator over it,
+// reporting failures on stderr; ok is false when the command must exit 1.
+// The caller closes db.
+func storeAndEvaluator(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr io.Writer) (db *sqlite.DB, eval *evaluator.Evaluator, ok bool) {
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "kant: %v\n", err)
+		return nil, nil, false
+	}
+	if eval, err = newEvaluator(cfg, db, logger, time.Now); err != nil {
+		db.Close()
+		fmt.Fprintf(stderr, "kant: %v\n", err)
+		return nil, nil, false
+	}
+	return db, eval, true
+}
