@@ -144,6 +144,12 @@ func (s *Server) HandleRead(pattern string, h http.Handler) {
 	s.Handle(pattern, s.auth(s.read, h.ServeHTTP))
 }
 
+// HandleWrite adds a handler that needs a write token when write tokens are
+// configured (silences).
+func (s *Server) HandleWrite(pattern string, h http.Handler) {
+	s.Handle(pattern, s.auth(s.write, h.ServeHTTP))
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
