@@ -55,6 +55,8 @@ type Config struct {
 	// Location is the default time zone of SLOs that name none.
 	Location *time.Location
 	Store    Store
+	Export   Export
+	Alerts   Alerts
 	Tokens   Tokens
 	// Sources are the configured sources. None means that pushed runs are
 	// accepted from any source name.
@@ -67,11 +69,33 @@ type Config struct {
 	SLOLines []int
 }
 
-// Store selects the storage backend. Only the embedded SQLite store is
-// supported by this build.
+// Store selects the storage backend: the embedded SQLite file (the
+// default) or BigQuery when BigQuery is set.
 type Store struct {
 	// SQLitePath is the SQLite database file.
 	SQLitePath string
+	// BigQuery, when set, selects the BigQuery backend instead.
+	BigQuery *BigQuery
+}
+
+// BigQuery locates kant's dataset.
+type BigQuery struct {
+	Project  string
+	Dataset  string
+	Location string // where the dataset is created if missing, like "asia-northeast1"
+}
+
+// Export configures optional copies of observations and verdicts.
+type Export struct {
+	// CloudLogging, when set, writes each observation and verdict as a
+	// structured Cloud Logging entry.
+	CloudLogging *CloudLogging
+}
+
+// CloudLogging names the Cloud Logging log entries are written to.
+type CloudLogging struct {
+	Project string
+	LogID   string
 }
 
 // Tokens are the bearer tokens the HTTP API accepts. None configured means
@@ -105,7 +129,8 @@ type Source struct {
 	// "stale" for its jobs instead of anything that could open.
 	StaleAfter time.Duration
 
-	Glue *Glue // the settings of a glue source
+	Glue    *Glue    // the settings of a glue source
+	Airflow *Airflow // the settings of an airflow source
 }
 
 // Glue is the configuration of an AWS Glue source.
@@ -156,6 +181,7 @@ func Default(getenv func(string) string) (*Config, error) {
 		Listen:   DefaultListen,
 		Location: time.UTC,
 		Store:    Store{SQLitePath: DefaultSQLitePath},
+		Alerts:   Alerts{BudgetBelow: DefaultBudgetBelow},
 		Evaluate: Evaluate{
 			Interval:  DefaultInterval,
 			Lookback:  DefaultLookback,
@@ -275,7 +301,15 @@ func (c *Config) Summary() string {
 	if c.Location != nil {
 		loc = c.Location.String()
 	}
-	fmt.Fprintf(&b, "listen %s, time zone %s, store sqlite %s\n", c.Listen, loc, c.Store.SQLitePath)
+	store := "sqlite " + c.Store.SQLitePath
+	if bq := c.Store.BigQuery; bq != nil {
+		store = fmt.Sprintf("bigquery %s.%s", bq.Project, bq.Dataset)
+	}
+	fmt.Fprintf(&b, "listen %s, time zone %s, store %s\n", c.Listen, loc, store)
+	if cl := c.Export.CloudLogging; cl != nil {
+		fmt.Fprintf(&b, "export: cloud logging projects/%s/logs/%s\n", cl.Project, cl.LogID)
+	}
+	b.WriteString(c.Alerts.summary())
 	if len(c.Tokens.Write)+len(c.Tokens.Read) == 0 {
 		b.WriteString("tokens: none (the API is open)\n")
 	} else {
@@ -293,6 +327,18 @@ func (c *Config) Summary() string {
 			detail := ""
 			if g := s.Glue; g != nil {
 				detail = fmt.Sprintf("region %s, jobs %s, every %s", g.Region, strings.Join(g.Jobs, ","), formatDuration(g.Interval))
+			}
+			if a := s.Airflow; a != nil {
+				where := a.URL
+				if a.Auth == "mwaa" {
+					where = "MWAA " + a.Environment + " (" + a.Region + ")"
+				}
+				api := a.API
+				if api == "" {
+					api = "api detected"
+				}
+				detail = fmt.Sprintf("%s, auth %s, %s, dags %s, level %s, every %s", where, a.Auth, api,
+					strings.Join(a.DAGs, ","), a.Level, formatDuration(a.Interval))
 			}
 			if s.StaleAfter > 0 {
 				detail = strings.TrimPrefix(detail+", stale after "+formatDuration(s.StaleAfter), ", ")

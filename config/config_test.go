@@ -194,7 +194,7 @@ func TestProblems(t *testing.T) {
 		{
 			name: "an unknown key far from any known key lists the known keys",
 			yaml: "listen: \":8080\"\nfrobnicate: true\n",
-			want: []string{`kant.yaml:2: unknown key "frobnicate" (known: listen, timezone, store, tokens, sources, evaluate, slos)`},
+			want: []string{`kant.yaml:2: unknown key "frobnicate" (known: listen, timezone, store, export, alerts, tokens, sources, evaluate, slos)`},
 		},
 		{
 			name: "an unknown source type lists the known types",
@@ -202,7 +202,7 @@ func TestProblems(t *testing.T) {
   - name: hegel
     type: glue2
 `,
-			want: []string{`kant.yaml:3: sources[0].type: unknown source type "glue2" (known: glue, push)`},
+			want: []string{`kant.yaml:3: sources[0].type: unknown source type "glue2" (known: airflow, glue, push)`},
 		},
 		{
 			name: "a source needs a name and a type",
@@ -378,11 +378,14 @@ slos:
 			},
 		},
 		{
-			name: "bigquery is in the schema but not supported yet",
+			name: "a bigquery store needs a project and a valid dataset id",
 			yaml: `store:
-  bigquery: {project: p, dataset: kant, location: asia-northeast1}
+  bigquery: {dataset: kant-prod, location: asia-northeast1}
 `,
-			want: []string{`kant.yaml:2: store.bigquery: not supported by this build yet (use sqlite)`},
+			want: []string{
+				`kant.yaml:2: store.bigquery: missing required key "project"`,
+				`kant.yaml:2: store.bigquery.dataset: bad dataset id "kant-prod"`,
+			},
 		},
 		{
 			name: "a store sets one backend",
@@ -392,8 +395,120 @@ slos:
 `,
 			want: []string{
 				`kant.yaml:3: store: set one of sqlite or bigquery, not both`,
-				`kant.yaml:3: store.bigquery: not supported by this build yet`,
 			},
+		},
+		{
+			name: "cloud logging export needs a project",
+			yaml: `export:
+  cloud_logging: {log_id: "bad id"}
+`,
+			want: []string{
+				`kant.yaml:2: export.cloud_logging: missing required key "project"`,
+				`kant.yaml:2: export.cloud_logging.log_id: bad log id "bad id"`,
+			},
+		},
+		{
+			name: "an airflow source names its auth and what that auth needs",
+			yaml: `sources:
+  - name: socrates
+    type: airflow
+    url: https://airflow.example.com
+    auth: basic
+    username: kant
+  - name: plato
+    type: airflow
+    url: ftp://x
+    auth: goggle
+    level: dags
+    api: v3
+  - name: mwaa
+    type: airflow
+    auth: mwaa
+    environment: prod
+`,
+			want: []string{
+				`kant.yaml:5: sources[0].auth: auth basic needs password`,
+				`kant.yaml:9: sources[1].url: "ftp://x" is not an http(s) URL`,
+				`kant.yaml:10: sources[1].auth: unknown auth "goggle" (did you mean "google"?)`,
+				`kant.yaml:11: sources[1].level: unknown level "dags"`,
+				`kant.yaml:12: sources[1].api: unknown api "v3"`,
+				`kant.yaml:15: sources[2].auth: auth mwaa needs region`,
+			},
+		},
+		{
+			name: "bearer auth takes a token or a username and password, not both",
+			yaml: `sources:
+  - name: socrates
+    type: airflow
+    url: https://airflow.example.com
+    auth: bearer
+    token: ${AIRFLOW_TOKEN}
+    username: kant
+`,
+			env:  map[string]string{"AIRFLOW_TOKEN": "s3cr3t-token"},
+			want: []string{`kant.yaml:5: sources[0].auth: auth bearer takes token, or username and password`},
+		},
+		{
+			name: "an airflow password that expands to nothing is an error that shows no value",
+			yaml: `sources:
+  - name: socrates
+    type: airflow
+    url: https://airflow.example.com
+    auth: basic
+    username: kant
+    password: ${AIRFLOW_PASSWORD}
+`,
+			want: []string{`kant.yaml:7: sources[0].password: environment variable AIRFLOW_PASSWORD is not set`},
+		},
+		{
+			name: "alerts check the slack token, routes, digest and maintenance windows",
+			yaml: `alerts:
+  slack:
+    token: ${SLACK_BOT_TOKEN}
+    channel: "#data alerts"
+  digest: "25:00"
+  budget_below: 1.5
+  routes:
+    failure: {channel: "#x"}
+  maintenance:
+    - name: upgrade
+      from: 2026-12-31
+      to: 2026-12-30
+    - name: weekly
+      schedule: "0 3 * * 0"
+slos:
+  - name: nightly
+    jobs: ["*"]
+    schedule: "0 1 * * *"
+    deadline: "06:00"
+`,
+			env: map[string]string{"SLACK_BOT_TOKEN": "not-a-token"},
+			want: []string{
+				`kant.yaml:3: alerts.slack.token: not a Slack token: want a bot token starting "xoxb-" (value not shown)`,
+				`kant.yaml:4: alerts.slack.channel: bad channel "#data alerts"`,
+				`kant.yaml:5: alerts.digest: bad time of day "25:00"`,
+				`kant.yaml:6: alerts.budget_below: 1.5 is out of range`,
+				`kant.yaml:8: alerts.routes: unknown key "failure"`,
+				`kant.yaml:12: alerts.maintenance[0].to: ends before it starts`,
+				`kant.yaml:13: alerts.maintenance[1]: missing required key "duration"`,
+				`kant.yaml:16: slos: SLO "nightly" has no channel and alerts.slack sets no default channel`,
+			},
+		},
+		{
+			name: "a maintenance window names SLOs that exist",
+			yaml: `alerts:
+  maintenance:
+    - name: upgrade
+      from: 2026-12-30T22:00:00+09:00
+      to: 2026-12-31
+      slos: [nightyl]
+slos:
+  - name: nightly
+    jobs: ["*"]
+    schedule: "0 1 * * *"
+    deadline: "06:00"
+`,
+			want: []string{`kant.yaml:3: alerts.maintenance: window "upgrade": unknown SLO "nightyl" (did you mean "nightly"?)`},
 		},
 		{
 			name: "evaluate windows are positive and retention covers lookback",
@@ -695,5 +810,68 @@ func TestGlueSources(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("errors %v do not include %q", err, want)
 		}
+	}
+}
+
+func TestAirflowSourcesAlertsAndBigQueryAreDecoded(t *testing.T) {
+	const token, password = "xoxb-secret-bot-token", "hunter2-airflow"
+	c, err := config.Load(filepath.Join("testdata", "alerts-airflow.yaml"),
+		env(map[string]string{"SLACK_BOT_TOKEN": token, "AIRFLOW_PASSWORD": password}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bq := c.Store.BigQuery; bq == nil || bq.Project != "my-project" || bq.Dataset != "kant" || bq.Location != "asia-northeast1" {
+		t.Errorf("Store.BigQuery = %+v", c.Store.BigQuery)
+	}
+	if cl := c.Export.CloudLogging; cl == nil || cl.Project != "my-project" || cl.LogID != "kant-runs" {
+		t.Errorf("Export.CloudLogging = %+v", c.Export.CloudLogging)
+	}
+	a := c.Alerts
+	if string(a.Slack.Token) != token || a.Slack.APIURL != "https://slack.example.gov/api/" || a.Slack.Channel != "#data-alerts" {
+		t.Errorf("Alerts.Slack = %+v", a.Slack)
+	}
+	if a.Digest == nil || a.Digest.String() != "09:00" || a.StatusURL != "https://kant.example.com" || a.BudgetBelow != 0.5 {
+		t.Errorf("Alerts = %+v", a)
+	}
+	if a.Routes["stale"] != "#platform" {
+		t.Errorf("Routes = %v", a.Routes)
+	}
+	if len(a.Maintenance) != 2 {
+		t.Fatalf("Maintenance = %+v", a.Maintenance)
+	}
+	if w := a.Maintenance[0]; w.Schedule == nil || w.Duration != 2*time.Hour || len(w.SLOs) != 1 {
+		t.Errorf("Maintenance[0] = %+v", w)
+	}
+	// Dates are whole days in the configuration's zone; "to" includes its day.
+	if w := a.Maintenance[1]; !w.From.Equal(time.Date(2026, 12, 30, 15, 0, 0, 0, time.UTC)) ||
+		!w.To.Equal(time.Date(2027, 1, 3, 15, 0, 0, 0, time.UTC)) || w.Reason != "freeze" {
+		t.Errorf("Maintenance[1] = %v .. %v (%q)", w.From, w.To, w.Reason)
+	}
+	if len(c.Sources) != 3 {
+		t.Fatalf("Sources = %+v", c.Sources)
+	}
+	s := c.Sources[0].Airflow
+	if s == nil || s.Auth != "google" || s.API != "" || s.Level != "task" || s.Interval != time.Minute || s.DAGs[0] != "daily_*" {
+		t.Errorf("socrates = %+v", s)
+	}
+	p := c.Sources[1].Airflow
+	if p == nil || p.API != "v2" || p.Level != "dag" || p.Username != "kant" || string(p.Password) != password || p.Interval != config.DefaultAirflowInterval {
+		t.Errorf("plato = %+v", p)
+	}
+	m := c.Sources[2].Airflow
+	if m == nil || m.Auth != "mwaa" || m.Environment != "prod-env" || m.Region != "ap-northeast-1" || m.URL != "" {
+		t.Errorf("aristotle = %+v", m)
+	}
+
+	// No way of printing the configuration shows a secret.
+	for _, out := range []string{fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c),
+		fmt.Sprintf("%+v", *p), fmt.Sprintf("%#v", a.Slack), c.Summary()} {
+		if strings.Contains(out, token) || strings.Contains(out, password) {
+			t.Errorf("printed configuration shows a secret: %s", out)
+		}
+	}
+	if sum := c.Summary(); !strings.Contains(sum, "store bigquery my-project.kant") || !strings.Contains(sum, "alerts: Slack (bot token), default channel #data-alerts, digest at 09:00, 2 maintenance window(s)") ||
+		!strings.Contains(sum, "MWAA prod-env (ap-northeast-1), auth mwaa") {
+		t.Errorf("Summary:\n%s", sum)
 	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // Top-level keys.
-var rootKeys = []string{"listen", "timezone", "store", "tokens", "sources", "evaluate", "slos"}
+var rootKeys = []string{"listen", "timezone", "store", "export", "alerts", "tokens", "sources", "evaluate", "slos"}
 
 func (d *decoder) root(n *yaml.Node, c *Config) {
 	m := d.mapping(n, "")
@@ -42,6 +42,12 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 	if v, p := m.get("store"); v != nil {
 		d.store(v, p, c)
 	}
+	if v, p := m.get("export"); v != nil {
+		d.export(v, p, c)
+	}
+	if v, p := m.get("alerts"); v != nil {
+		d.alerts(v, p, c)
+	}
 	if v, p := m.get("tokens"); v != nil {
 		d.tokens(v, p, c)
 	}
@@ -59,6 +65,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 			d.errorf(nil, "", "%v", err)
 		}
 	}
+	d.checkAlertRefs(c)
 }
 
 func (d *decoder) store(n *yaml.Node, path string, c *Config) {
@@ -91,13 +98,66 @@ func (d *decoder) store(n *yaml.Node, path string, c *Config) {
 		v, p := m.get("bigquery")
 		if s := d.mapping(v, p); s != nil {
 			s.only("project", "dataset", "location")
-			for _, k := range []string{"project", "dataset", "location"} {
-				if v, p := s.get(k); v != nil {
-					d.str(v, p)
+			s.require("project", "dataset")
+			bq := &BigQuery{}
+			for _, k := range []struct {
+				key string
+				dst *string
+			}{{"project", &bq.Project}, {"dataset", &bq.Dataset}, {"location", &bq.Location}} {
+				if v, p := s.get(k.key); v != nil {
+					if str, ok := d.str(v, p); ok {
+						if str == "" {
+							d.errorf(v, p, "empty")
+						}
+						*k.dst = str
+					}
 				}
 			}
+			if v, p := s.get("dataset"); v != nil && bq.Dataset != "" && !validDatasetID(bq.Dataset) {
+				d.errorf(v, p, "bad dataset id %q: use letters, digits and underscores", bq.Dataset)
+			}
+			c.Store.BigQuery = bq
 		}
-		d.errorf(m.key["bigquery"], p, "not supported by this build yet (use sqlite)")
+	}
+}
+
+// validDatasetID reports whether s is a BigQuery dataset id.
+func validDatasetID(s string) bool {
+	if s == "" || len(s) > 1024 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) export(n *yaml.Node, path string, c *Config) {
+	m := d.mapping(n, path)
+	if m == nil {
+		return
+	}
+	m.only("cloud_logging")
+	if v, p := m.get("cloud_logging"); v != nil {
+		if s := d.mapping(v, p); s != nil {
+			s.only("project", "log_id")
+			s.require("project")
+			cl := &CloudLogging{LogID: "kant"}
+			if v, p := s.get("project"); v != nil {
+				cl.Project, _ = d.str(v, p)
+			}
+			if v, p := s.get("log_id"); v != nil {
+				if id, ok := d.str(v, p); ok {
+					if id == "" || strings.ContainsAny(id, " /") {
+						d.errorf(v, p, "bad log id %q: letters, digits, '-', '_', '.'", id)
+					}
+					cl.LogID = id
+				}
+			}
+			c.Export.CloudLogging = cl
+		}
 	}
 }
 
@@ -186,6 +246,8 @@ var sourceTypes = map[string]sourceType{
 	"push": {decode: func(*decoder, *mapping, *Source) {}},
 	// glue: AWS Glue job runs, polled.
 	"glue": {keys: glueKeys, decode: (*decoder).glue},
+	// airflow: Airflow 2 and 3 task instances or DAG runs, polled.
+	"airflow": {keys: airflowKeys, decode: (*decoder).airflow},
 }
 
 // glueKeys are the keys of a glue source.

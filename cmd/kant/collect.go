@@ -12,7 +12,7 @@ import (
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/collector/glue"
 	"github.com/kantproject/kant/config"
-	"github.com/kantproject/kant/store/sqlite"
+	"github.com/kantproject/kant/store"
 )
 
 // poller is a polled source.
@@ -25,7 +25,7 @@ type poller struct {
 // pollHealth records polls in the store and tells the gate about them, so
 // that it knows which sources are fresh.
 type pollHealth struct {
-	db   *sqlite.DB
+	db   store.Store
 	gate interface {
 		ObservePoll(source string, at time.Time, pollErr error)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/gate"
-	"github.com/kantproject/kant/store/sqlite"
+	"github.com/kantproject/kant/store"
 )
 
 // cmdServe runs the push API, the evaluator and the HTTP server until ctx is
@@ -64,7 +64,7 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slo
 type app struct {
 	cfg     *config.Config
 	logger  *slog.Logger
-	db      *sqlite.DB
+	db      store.Store
 	eval    *evaluator.Evaluator
 	index   *gate.Index
 	srv     *api.Server
@@ -145,7 +145,7 @@ func (a *app) close() error { return a.db.Close() }
 
 // newSink returns the sink every source writes through: it stores new
 // observations, then tells the gate (the cheaper, first) and the evaluator.
-func newSink(db *sqlite.DB, logger *slog.Logger, eval *evaluator.Evaluator, index *gate.Index) *collector.Sink {
+func newSink(db store.Store, logger *slog.Logger, eval *evaluator.Evaluator, index *gate.Index) *collector.Sink {
 	if index == nil {
 		return collector.NewSink(db, logger, eval)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/evaluator"
+	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/store/sqlite"
 )
 
@@ -96,7 +97,7 @@ func reportConfig(stderr io.Writer, err error) {
 }
 
 // openStore opens the configured store.
-func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*sqlite.DB, error) {
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, error) {
 	db, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.SQLitePath, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.SQLitePath, err)
@@ -137,7 +138,7 @@ func newEvaluator(cfg *config.Config, db evaluator.Store, logger *slog.Logger, n
 // storeAndEvaluator opens the configured store and an evaluator over it,
 // reporting failures on stderr; ok is false when the command must exit 1.
 // The caller closes db.
-func storeAndEvaluator(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr io.Writer) (db *sqlite.DB, eval *evaluator.Evaluator, ok bool) {
+func storeAndEvaluator(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr io.Writer) (db store.Store, eval *evaluator.Evaluator, ok bool) {
 	db, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
