@@ -138,7 +138,7 @@ func attributes(source, runID string) map[string]string {
 func History(date kant.Date, days int, loc *time.Location) []kant.Run {
 	type job struct {
 		source, name, start string
-		minutes, deadline  int // typical duration; minutes after start the deadline allows
+		minutes, deadline   int // typical duration; minutes after start the deadline allows
 	}
 	jobs := []job{
 		{"hegel", "export_users", "01:00", 40, 180},
