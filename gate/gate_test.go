@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -472,5 +473,22 @@ func TestRefreshPicksUpRunsAnotherProcessWrote(t *testing.T) {
 	}
 	if status, a, _ := f.get(t, "jobs=hegel/imported&date=2026-06-01"); status != 200 {
 		t.Errorf("after the refresh: %d %+v, want 200", status, a)
+	}
+}
+
+func TestAJobBothNamedAndMatchedByAnSLOIsAnsweredOnce(t *testing.T) {
+	f := newFixture(t, at("2026-06-01T07:00:00+09:00"),
+		run("hegel/never_ran", "jr_9", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"),
+		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00"))
+	status, a, _ := f.get(t, "slo=hegel-nightly&date=2026-06-01")
+	if status != 404 {
+		t.Fatalf("status %d, want 404", status)
+	}
+	var jobs []string
+	for _, j := range a.Jobs {
+		jobs = append(jobs, string(j.Job))
+	}
+	if want := []string{"hegel/export_users", "hegel/never_ran"}; !slices.Equal(jobs, want) {
+		t.Errorf("jobs %v, want %v", jobs, want)
 	}
 }

@@ -3,6 +3,7 @@ package gate
 import (
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"net/http"
 	"strconv"
 	"strings"
@@ -189,7 +190,9 @@ func (ix *Index) sloJobs(name string) (*slo.Definition, []kant.JobKey, error) {
 		// nothing that could have finished.
 		return nil, nil, kant.Errorf(kant.EINVALID, "slo %q selects no job seen so far", name)
 	}
-	return def, keys, nil
+	// A job both named and matched by a glob is asked about once.
+	slices.Sort(keys)
+	return def, slices.Compact(keys), nil
 }
 
 // ServeHTTP answers with the gate's status code and JSON body; with wait=

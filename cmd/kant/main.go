@@ -35,6 +35,8 @@ Usage:
   kant evaluate -once [-now RFC3339] [-config ...]    verdicts as of a time (default: now)
   kant import   [-config ...] FILE.jsonl              load run observations (- for stdin)
   kant check    [-config kant.yaml]                   validate the configuration, reach each source
+  kant demo     [-listen 127.0.0.1:8080]             everything on a temporary store, with a
+                                                      simulated night of runs, in one minute
   kant gate wait -jobs a,b | -slo NAME [-date D] [-timeout 2h] [-url URL]
                                                       wait until upstream finished: exit 0 open,
                                                       1 upstream failed, 2 timed out, 3 error
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdGate(ctx, rest, getenv, stdout, stderr)
 	case "collect":
 		return cmdCollect(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

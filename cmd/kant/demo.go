@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector/push"
+	"github.com/kantproject/kant/config"
+	"github.com/kantproject/kant/demo"
+	"github.com/kantproject/kant/store/sqlite"
+)
+
+// DefaultDemoSpeed plays the 7¼-hour night in under a minute.
+const DefaultDemoSpeed = 480
+
+// cmdDemo runs kant on a temporary store with the demo's SLOs and plays a
+// simulated night of runs through its push API, printing what happens.
+func cmdDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+	speed := fs.Float64("speed", DefaultDemoSpeed, "how many times faster than real time the night plays")
+	history := fs.Int("history", 89, "days of past runs to load first, for the attainment calendar")
+	logLevel := fs.String("log-level", "warn", "log level of kant's own log (on stderr)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		return exitConfig
+	}
+	if *speed < 1 || *history < 0 || *history > 366 {
+		fmt.Fprintln(stderr, "kant: demo: -speed must be at least 1 and -history within 0..366")
+		return exitConfig
+	}
+	c := common{logLevel: *logLevel, logFormat: *logFormat}
+	logger, err := c.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "kant: %v\n", err)
+		return exitConfig
+	}
+	dir, err := os.MkdirTemp("", "kant-demo-*")
+	if err != nil {
+		fmt.Fprintf(stderr, "kant: %v\n", err)
+		return exitFail
+	}
+	defer os.RemoveAll(dir)
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "kant: listen %s: %v (try -listen 127.0.0.1:0)\n", *listen, err)
+		return exitFail
+	}
+	d := demoRun{speed: *speed, history: *history, dir: dir, getenv: getenv, stdout: stdout, logger: logger, real: time.Now}
+	if err := d.run(ctx, ln); err != nil {
+		fmt.Fprintf(stderr, "kant: demo: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// demoRun is one run of the demo.
+type demoRun struct {
+	speed   float64
+	history int
+	dir     string
+	getenv  func(string) string
+	stdout  io.Writer
+	logger  *slog.Logger
+	real    func() time.Time
+	// played, when set, is closed once the night has been played and
+	// judged (tests wait on it).
+	played chan struct{}
+}
+
+func (d demoRun) run(ctx context.Context, ln net.Listener) error {
+	defer ln.Close()
+	cfg, err := config.Parse("demo/kant.yaml", strings.NewReader(demo.ConfigYAML), d.getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Store.SQLitePath = filepath.Join(d.dir, "kant.db")
+	loc := cfg.Location
+	start := d.real()
+	date := kant.DateOf(start.In(loc))
+	clock := demo.Clock{
+		Begin:   mustLocal(date, demo.Start, loc),
+		End:     mustLocal(date, demo.End, loc),
+		Started: start,
+		Speed:   d.speed,
+		Real:    d.real,
+	}
+	if err := d.loadHistory(ctx, cfg, date); err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, d.logger, clock.Now)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(d.stdout, "kant demo: serving %s on a temporary store (%s)\n", base, d.dir)
+	fmt.Fprintf(d.stdout, "  status page  %s/\n  calendar     %s/calendar\n  gate         %s/v1/gate?slo=hegel-nightly&date=%s\n",
+		base, base, base, date)
+	fmt.Fprintf(d.stdout, "Playing the night of %s (%s) %g× faster: %s to %s.\n\n", date, loc, d.speed, demo.Start, demo.End)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- a.run(ctx, ln) }()
+	playErr := d.play(ctx, a, base, clock, date, loc)
+	if playErr != nil && ctx.Err() == nil {
+		cancel()
+		<-errc
+		return playErr
+	}
+	if d.played != nil {
+		close(d.played)
+	}
+	if ctx.Err() == nil {
+		fmt.Fprintf(d.stdout, "\nThe night is over; kant keeps serving %s/ until Ctrl-C.\n", base)
+	}
+	return <-errc
+}
+
+// loadHistory imports the past days' runs before kant starts, as `kant
+// import` would.
+func (d demoRun) loadHistory(ctx context.Context, cfg *config.Config, date kant.Date) error {
+	if d.history == 0 {
+		return nil
+	}
+	db, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.SQLitePath, Logger: d.logger})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	runs := demo.History(date, d.history, cfg.Location)
+	_, err = db.ImportRuns(ctx, func(yield func(kant.Run, error) bool) {
+		for _, r := range runs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("load history: %w", err)
+	}
+	fmt.Fprintf(d.stdout, "Loaded %d runs of the %d nights before.\n", len(runs), d.history)
+	return nil
+}
+
+// gateChecks are the moments of the night the demo asks the gate, as a
+// downstream sensor would.
+var gateChecks = []string{"02:00", "03:00", "05:00", "07:00", "08:00"}
+
+// play pushes the night's observations as the clock reaches them and asks
+// the gate at gateChecks.
+func (d demoRun) play(ctx context.Context, a *app, base string, clock demo.Clock, date kant.Date, loc *time.Location) error {
+	type step struct {
+		at    time.Time
+		event *demo.Event
+		gate  bool
+	}
+	var steps []step
+	events := demo.Night(date, loc)
+	checks := make([]time.Time, len(gateChecks))
+	for i, c := range gateChecks {
+		checks[i] = mustLocal(date, c, loc)
+	}
+	for i, j := 0, 0; i < len(events) || j < len(checks); {
+		if j == len(checks) || (i < len(events) && !events[i].At.After(checks[j])) {
+			steps = append(steps, step{at: events[i].At, event: &events[i]})
+			i++
+		} else {
+			steps = append(steps, step{at: checks[j], gate: true})
+			j++
+		}
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, s := range steps {
+		if err := sleepUntil(ctx, d.real, clock.RealAt(s.at)); err != nil {
+			return nil
+		}
+		local := s.at.In(loc).Format("15:04")
+		if s.gate {
+			status, summary, err := askGate(ctx, client, base, "hegel-nightly", date)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(d.stdout, "%s  gate  hegel-nightly %s → %d %s\n", local, date, status, summary)
+			continue
+		}
+		r := s.event.Run
+		if err := pushRun(ctx, client, base, r); err != nil {
+			return err
+		}
+		fmt.Fprintf(d.stdout, "%s  run   %-28s %s%s\n", local, r.Job, describeRun(r), errorSuffix(r))
+	}
+	// The deadlines of the night have all passed: judge it once more so the
+	// page shows the final verdicts without waiting for the next tick.
+	if err := a.eval.Evaluate(ctx, clock.Now(), 48*time.Hour); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+func describeRun(r kant.Run) string {
+	s := string(r.State)
+	if r.MaxAttempts > 1 {
+		s += fmt.Sprintf(" (attempt %d of %d)", r.Attempt, r.MaxAttempts)
+	}
+	if r.RetryPending() {
+		s += ", retry pending"
+	}
+	return s
+}
+
+func errorSuffix(r kant.Run) string {
+	if r.ErrorMessage == "" {
+		return ""
+	}
+	return ": " + r.ErrorMessage
+}
+
+func sleepUntil(ctx context.Context, now func() time.Time, t time.Time) error {
+	wait := t.Sub(now())
+	if wait <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+func pushRun(ctx context.Context, client *http.Client, base string, r kant.Run) error {
+	attempt := r.Attempt
+	w := push.Wire{Source: r.Source, Job: string(r.Job), RunID: r.RunID, State: string(r.State), SourceState: r.SourceState,
+		LogicalDate: r.LogicalDate.String(), Attempt: &attempt, MaxAttempts: r.MaxAttempts, ErrorMessage: r.ErrorMessage,
+		Attributes: r.Attributes}
+	if !r.StartedAt.IsZero() {
+		w.StartedAt = r.StartedAt.Format(time.RFC3339)
+	}
+	if !r.FinishedAt.IsZero() {
+		w.FinishedAt = r.FinishedAt.Format(time.RFC3339)
+	}
+	body, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/runs", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("push %s: %w", r.Job, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("push %s: %s: %s", r.Job, resp.Status, bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
+// askGate asks the gate about an SLO's date and summarizes the answer.
+func askGate(ctx context.Context, client *http.Client, base, slo string, date kant.Date) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/gate?slo=%s&date=%s", base, slo, date), nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", fmt.Errorf("gate: %w", err)
+	}
+	defer resp.Body.Close()
+	var ans struct {
+		Open bool `json:"open"`
+		Jobs []struct {
+			Job    string `json:"job"`
+			Reason string `json:"reason"`
+		} `json:"jobs"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
+		return 0, "", fmt.Errorf("gate: %w", err)
+	}
+	if ans.Open {
+		return resp.StatusCode, "open: every job succeeded", nil
+	}
+	var waiting []string
+	for _, j := range ans.Jobs {
+		if j.Reason != "succeeded" {
+			waiting = append(waiting, strings.TrimPrefix(j.Job, "hegel/")+" "+j.Reason)
+		}
+	}
+	return resp.StatusCode, "not yet: " + strings.Join(waiting, ", "), nil
+}
+
+func mustLocal(date kant.Date, hhmm string, loc *time.Location) time.Time {
+	t, err := time.Parse("15:04", hhmm)
+	if err != nil {
+		panic(errors.New("demo: bad time " + hhmm))
+	}
+	d := date.In(loc)
+	return time.Date(d.Year(), d.Month(), d.Day(), t.Hour(), t.Minute(), 0, 0, loc)
+}
