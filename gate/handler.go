@@ -3,8 +3,8 @@ package gate
 import (
 	"encoding/json"
 	"log/slog"
-	"slices"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
