@@ -32,7 +32,7 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	code := exitOK
 	for _, p := range pollers {
-		report, err := p.glue.Check(ctx)
+		report, err := p.poller.Check(ctx)
 		if err != nil {
 			fmt.Fprintf(stdout, "source %s: FAILED: %s%v\n", p.source, prefix(report), err)
 			code = exitFail

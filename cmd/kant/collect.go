@@ -15,11 +15,21 @@ import (
 	"github.com/kantproject/kant/store"
 )
 
+// source is what cmd needs of a polled source's poller (glue.Poller,
+// airflow.Poller).
+type source interface {
+	PollOnce(ctx context.Context) error
+	Run(ctx context.Context, interval time.Duration) error
+	Check(ctx context.Context) (string, error)
+}
+
+var _ source = (*glue.Poller)(nil)
+
 // poller is a polled source.
 type poller struct {
 	source   string
 	interval time.Duration
-	glue     *glue.Poller
+	poller   source
 }
 
 // pollHealth records polls in the store and tells the gate about them, so
@@ -60,14 +70,14 @@ func newPollers(ctx context.Context, cfg *config.Config, runs glue.RunWriter, cp
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", s.Name, err)
 		}
-		out = append(out, poller{source: s.Name, interval: g.Interval, glue: p})
+		out = append(out, poller{source: s.Name, interval: g.Interval, poller: p})
 	}
 	return out, nil
 }
 
 // run polls until ctx is done; a cancelled context is a clean stop.
 func (p poller) run(ctx context.Context) error {
-	if err := p.glue.Run(ctx, p.interval); err != nil && !errors.Is(err, context.Canceled) {
+	if err := p.poller.Run(ctx, p.interval); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("source %s: %w", p.source, err)
 	}
 	return nil
@@ -123,7 +133,7 @@ func cmdCollect(ctx context.Context, args []string, getenv func(string) string, 
 	code := exitOK
 	for _, p := range pollers {
 		start := time.Now()
-		if err := p.glue.PollOnce(ctx); err != nil {
+		if err := p.poller.PollOnce(ctx); err != nil {
 			fmt.Fprintf(stdout, "%s: failed after %s: %v\n", p.source, time.Since(start).Round(time.Millisecond), err)
 			code = exitFail
 			continue
