@@ -101,7 +101,7 @@ func (d demoRun) run(ctx context.Context, ln net.Listener) error {
 	if err := d.loadHistory(ctx, cfg, date); err != nil {
 		return err
 	}
-	a, err := newApp(ctx, cfg, d.logger, clock.Now)
+	a, err := newApp(ctx, cfg, appDeps{logger: d.logger, now: clock.Now, getenv: d.getenv})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -54,7 +55,7 @@ func start(t *testing.T, cfgYAML string, vars map[string]string, now time.Time) 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := newApp(ctx, cfg, logger, func() time.Time { return now })
+	a, err := newApp(ctx, cfg, appDeps{logger: logger, now: func() time.Time { return now }, getenv: env(vars)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,5 +375,53 @@ func TestShutdownAnswersLongPollsAndStopsCleanly(t *testing.T) {
 	s.stop()
 	if code := <-done; code != 404 {
 		t.Errorf("the long-poll got %d, want its current answer 404", code)
+	}
+}
+
+func TestMetricsCountGateRequestsAndPassPromtool(t *testing.T) {
+	now := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	s := start(t, "", nil, now)
+	if code, _ := s.do(t, "POST", "/v1/runs", "", `{"source":"onprem","job":"export","run_id":"r1","state":"succeeded",
+		"started_at":"2026-11-21T01:00:00Z","finished_at":"2026-11-21T01:30:00Z","logical_date":"2026-11-21"}`); code != 200 {
+		t.Fatalf("push: %d", code)
+	}
+	for _, q := range []string{"jobs=onprem/export&date=2026-11-21", "jobs=onprem/export&date=2026-11-22", "jobs=onprem/nope&date=2026-11-21"} {
+		resp, err := http.Get(s.url + "/v1/gate?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	for _, series := range []string{
+		`kant_gate_requests_total{code="200"} 1`,
+		`kant_gate_requests_total{code="404"} 1`,
+		`kant_gate_requests_total{code="400"} 1`,
+		`kant_runs_ingested_total{source="onprem"} 1`,
+		`kant_verdicts{slo="default",verdict="met"} 1`,
+	} {
+		if !strings.Contains(string(body), series) {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("KANT_REQUIRE_TOOLS") != "" {
+			t.Fatal("promtool is not on PATH and KANT_REQUIRE_TOOLS is set")
+		}
+		t.Skip("promtool is not on PATH (Debian package prometheus)")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }

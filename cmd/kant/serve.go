@@ -17,6 +17,7 @@ import (
 	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/gate"
 	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/telemetry"
 )
 
 // cmdServe runs the push API, the evaluator and the HTTP server until ctx is
@@ -41,18 +42,24 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "kant: listen %s: %v\n", cfg.Listen, err)
 		return exitFail
 	}
-	if err := serve(ctx, cfg, ln, logger, time.Now); err != nil {
+	if err := serve(ctx, cfg, ln, appDeps{logger: logger, now: time.Now, getenv: getenv}); err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitFail
 	}
 	return exitOK
 }
 
-// serve runs kant on ln until ctx is cancelled, reading the clock through
-// now (tests pass a fixed clock).
-func serve(ctx context.Context, cfg *config.Config, ln net.Listener, logger *slog.Logger, now func() time.Time) error {
+// appDeps are what the app takes from its environment.
+type appDeps struct {
+	logger *slog.Logger
+	now    func() time.Time // tests and the demo pass their own clock
+	getenv func(string) string
+}
+
+// serve runs kant on ln until ctx is cancelled.
+func serve(ctx context.Context, cfg *config.Config, ln net.Listener, deps appDeps) error {
 	defer ln.Close()
-	a, err := newApp(ctx, cfg, logger, now)
+	a, err := newApp(ctx, cfg, deps)
 	if err != nil {
 		return err
 	}
@@ -68,19 +75,31 @@ type app struct {
 	eval    *evaluator.Evaluator
 	index   *gate.Index
 	srv     *api.Server
+	tel     *telemetry.Telemetry
 	pollers []poller
 }
 
 // newApp opens the store, rebuilds the gate's index from it and wires the
 // HTTP API. It starts nothing.
-func newApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time) (*app, error) {
-	db, err := openStore(ctx, cfg, logger)
+func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err error) {
+	logger, now := deps.logger, deps.now
+	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "kant", Getenv: deps.getenv, Logger: logger, Now: now})
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, logger: logger, db: db}
-	if a.eval, err = newEvaluator(cfg, db, logger, now); err != nil {
-		db.Close()
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		tel.Shutdown(ctx)
+		return nil, err
+	}
+	a = &app{cfg: cfg, logger: logger, db: db, tel: tel}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	metrics := tel.Metrics()
+	if a.eval, err = newEvaluator(cfg, metrics.WrapEvaluatorStore(db, cfg.Evaluate.Lookback), logger, now); err != nil {
 		return nil, err
 	}
 	a.index = gate.New(gate.Config{
@@ -93,13 +112,12 @@ func newApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, now fu
 	// The gate answers only once it knows what the store knows: its index is
 	// rebuilt before the server starts, so no request sees it half-built.
 	if err := a.index.Rebuild(ctx, db); err != nil {
-		db.Close()
 		return nil, err
 	}
 	gateHandler := gate.NewHandler(a.index, logger)
-	sink := newSink(db, logger, a.eval, a.index)
-	if a.pollers, err = newPollers(ctx, cfg, sink, db, pollHealth{db: db, gate: a.index}, logger, now); err != nil {
-		db.Close()
+	sink := collector.NewSink(db, logger, a.index, a.eval, metrics)
+	health := metrics.WrapHealth(pollHealth{db: db, gate: a.index})
+	if a.pollers, err = newPollers(ctx, cfg, sink, db, health, logger, now); err != nil {
 		return nil, err
 	}
 	a.srv, err = api.New(api.Config{
@@ -117,10 +135,10 @@ func newApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, now fu
 		Logger:      logger,
 	})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
-	a.srv.HandleRead("GET /v1/gate", gateHandler)
+	a.srv.HandleRead("GET /v1/gate", metrics.GateMiddleware(gateHandler))
+	a.srv.Handle("GET /metrics", tel.Handler())
 	return a, nil
 }
 
@@ -141,7 +159,15 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-func (a *app) close() error { return a.db.Close() }
+// close flushes telemetry and closes the store.
+func (a *app) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.tel.Shutdown(ctx); err != nil {
+		a.logger.Warn("telemetry shutdown", "component", "main", "err", err)
+	}
+	return a.db.Close()
+}
 
 // newSink returns the sink every source writes through: it stores new
 // observations, then tells the gate (the cheaper, first) and the evaluator.
