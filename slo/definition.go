@@ -36,6 +36,14 @@ type Definition struct {
 	Tolerance time.Duration // how early a run may start and still count for a tick
 	Owner     string
 	Channel   string
+
+	// Upstream names the SLOs (by name) or jobs (keys or globs) this SLO's
+	// jobs depend on: while one of them has failed, a miss here is folded
+	// into the upstream incident instead of alerting on its own.
+	Upstream []string
+	// ExcludeSilenced leaves out of attainment the days on which a silence
+	// covering this SLO was active (see Excluding).
+	ExcludeSilenced bool
 }
 
 // Clock is a wall-clock time of day. Hour 24 with Minute 0 means the end of

@@ -80,12 +80,25 @@ type Store interface {
 	SetCheckpoint(ctx context.Context, source, key, value string) error
 
 	// PutAlert inserts or replaces the alert with a.ID, which is required
-	// (EINVALID).
+	// (EINVALID). Every field of kant.Alert comes back from Alerts as it was
+	// put (times in UTC).
 	PutAlert(ctx context.Context, a kant.Alert) error
 
-	// Alerts returns stored alerts, oldest first (by CreatedAt, then ID);
-	// only those with Status "open" when openOnly.
-	Alerts(ctx context.Context, openOnly bool) ([]kant.Alert, error)
+	// Alerts returns the stored alerts matching f, oldest first (by
+	// CreatedAt, then ID).
+	Alerts(ctx context.Context, f AlertFilter) ([]kant.Alert, error)
+
+	// PutSilence inserts or replaces the silence with s.ID; s must be valid
+	// (kant.Silence.Validate, EINVALID otherwise).
+	PutSilence(ctx context.Context, s kant.Silence) error
+
+	// DeleteSilence removes the silence with that ID; ENOTFOUND when there is
+	// none.
+	DeleteSilence(ctx context.Context, id string) error
+
+	// Silences returns the silences whose End is after endsAfter (all when it
+	// is zero), ordered by Start, then ID.
+	Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silence, error)
 
 	// Close releases the backend's resources.
 	Close() error
@@ -135,4 +148,11 @@ type ResultFilter struct {
 	SLO      string
 	Jobs     []string
 	From, To kant.Date
+}
+
+// AlertFilter selects alerts: only those with Status "open" when OpenOnly,
+// and only those updated at or after UpdatedFrom when it is not zero.
+type AlertFilter struct {
+	OpenOnly    bool
+	UpdatedFrom time.Time
 }

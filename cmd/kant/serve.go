@@ -14,6 +14,7 @@ import (
 	"github.com/kantproject/kant/api"
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/config"
+	"github.com/kantproject/kant/dashboards/statuspage"
 	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/gate"
 	"github.com/kantproject/kant/store"
@@ -139,6 +140,23 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	}
 	a.srv.HandleRead("GET /v1/gate", metrics.GateMiddleware(gateHandler))
 	a.srv.Handle("GET /metrics", tel.Handler())
+	if len(cfg.Tokens.Read) > 0 {
+		// Browsers send no bearer token: with read tokens the page would
+		// show to anyone what the API shows only to token holders.
+		logger.Info("status page off: read tokens are configured", "component", "main")
+	} else {
+		page, err := statuspage.New(statuspage.Config{
+			Runs: db, Results: db, Health: db,
+			SLOs: cfg.SLOs, Location: cfg.Location,
+			StaleAfter:  staleAfter(cfg),
+			ConsoleLink: consoleLinks(cfg),
+			Now:         now, Logger: logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+		page.Register(a.srv)
+	}
 	return a, nil
 }
 
@@ -193,6 +211,17 @@ func refreshGate(ctx context.Context, index *gate.Index, st gate.Store, interval
 			logger.Warn("gate refresh failed", "component", "gate", "err", err)
 		}
 	}
+}
+
+// staleAfter maps each source to its staleness bound.
+func staleAfter(cfg *config.Config) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, s := range cfg.Sources {
+		if s.StaleAfter > 0 {
+			out[s.Name] = s.StaleAfter
+		}
+	}
+	return out
 }
 
 // gateSources tells the gate each source's staleness bound.

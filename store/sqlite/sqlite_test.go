@@ -178,7 +178,7 @@ func TestDataSurvivesReopening(t *testing.T) {
 	if err != nil || len(days) != 1 || !days[0].SLOMet {
 		t.Errorf("days after reopening: %+v, %v", days, err)
 	}
-	alerts, err := db.Alerts(ctx, true)
+	alerts, err := db.Alerts(ctx, store.AlertFilter{OpenOnly: true})
 	if err != nil || len(alerts) != 1 {
 		t.Errorf("alerts after reopening: %+v, %v", alerts, err)
 	}

@@ -26,7 +26,7 @@ import (
 // must return a new, empty store for each call; Run closes it at the end of
 // the subtest that opened it.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	for _, tc := range tests {
+	for _, tc := range slices.Concat(tests, alertTests) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() {
@@ -90,8 +90,6 @@ var tests = []struct {
 	{"a failed poll counts consecutive failures and a success resets them", pollCounts},
 	{"a checkpoint is empty until set, then the last value set, per source and key", checkpoints},
 	{"source health is listed by source name", pollOrder},
-	{"an alert is inserted, then replaced by the one with the same ID", alertUpsert},
-	{"alerts are listed oldest first, only open ones when asked", alertList},
 }
 
 // t0 is the start of every test's day: 2026-06-01 01:00 UTC.
@@ -664,7 +662,7 @@ func zeroRoundTrip(t *testing.T, s store.Store) {
 	if err := s.PutAlert(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	alerts, err := s.Alerts(ctx, false)
+	alerts, err := s.Alerts(ctx, store.AlertFilter{})
 	if err != nil || len(alerts) != 1 || !alerts[0].SentAt.IsZero() || !alerts[0].Date.IsZero() || alerts[0].Job != "" || alerts[0].SLO != "" {
 		t.Errorf("alert with zero fields came back as %+v, %v", alerts, err)
 	}
@@ -1055,79 +1053,4 @@ func pollOrder(t *testing.T, s store.Store) {
 	if !slices.Equal(names, []string{"hegel", "onprem", "socrates"}) {
 		t.Errorf("sources %v, want them by name", names)
 	}
-}
-
-func alerts(t *testing.T, s store.Store, openOnly bool) []kant.Alert {
-	t.Helper()
-	a, err := s.Alerts(context.Background(), openOnly)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-func sameAlert(a, b kant.Alert) bool {
-	ta := [3]time.Time{a.CreatedAt, a.UpdatedAt, a.SentAt}
-	tb := [3]time.Time{b.CreatedAt, b.UpdatedAt, b.SentAt}
-	a.CreatedAt, a.UpdatedAt, a.SentAt = time.Time{}, time.Time{}, time.Time{}
-	b.CreatedAt, b.UpdatedAt, b.SentAt = time.Time{}, time.Time{}, time.Time{}
-	for i := range ta {
-		if !ta[i].Equal(tb[i]) || (!ta[i].IsZero() && ta[i].Location() != time.UTC) {
-			return false
-		}
-	}
-	return a == b
-}
-
-func checkAlerts(t *testing.T, what string, got, want []kant.Alert) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: got %d alerts, want %d:\n got %+v\nwant %+v", what, len(got), len(want), got, want)
-	}
-	for i := range got {
-		if !sameAlert(got[i], want[i]) {
-			t.Errorf("%s [%d]:\n got %+v\nwant %+v", what, i, got[i], want[i])
-		}
-	}
-}
-
-func alertUpsert(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	a := kant.Alert{
-		ID: "missed/hegel-nightly/hegel/export/2026-06-01", Kind: "missed", SLO: "hegel-nightly",
-		Job: "hegel/export", Date: date("2026-06-01"), Status: "open", Channel: "#data-alerts",
-		Text: "hegel/export missed its 06:00 deadline ⏰", CreatedAt: at(5 * time.Hour), UpdatedAt: at(5 * time.Hour),
-	}
-	if err := s.PutAlert(ctx, a); err != nil {
-		t.Fatal(err)
-	}
-	checkAlerts(t, "inserted", alerts(t, s, false), []kant.Alert{a})
-	sent := a
-	sent.MessageTS, sent.SentAt, sent.UpdatedAt = "1780290000.000100", at(5*time.Hour+time.Second), at(5*time.Hour+time.Second)
-	if err := s.PutAlert(ctx, sent); err != nil {
-		t.Fatal(err)
-	}
-	checkAlerts(t, "replaced", alerts(t, s, false), []kant.Alert{sent})
-	resolved := sent
-	resolved.Status, resolved.UpdatedAt, resolved.Text = "resolved", at(8*time.Hour), "recovered"
-	if err := s.PutAlert(ctx, resolved); err != nil {
-		t.Fatal(err)
-	}
-	checkAlerts(t, "resolved", alerts(t, s, false), []kant.Alert{resolved})
-	checkAlerts(t, "open", alerts(t, s, true), nil)
-}
-
-func alertList(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	mk := func(id, status string, created time.Duration) kant.Alert {
-		return kant.Alert{ID: id, Kind: "failed", Status: status, Channel: "#c", Text: id, CreatedAt: at(created), UpdatedAt: at(created)}
-	}
-	want := []kant.Alert{mk("c", "open", 0), mk("a", "resolved", time.Hour), mk("b", "open", time.Hour), mk("d", "open", 2*time.Hour)}
-	for _, i := range []int{3, 1, 0, 2} {
-		if err := s.PutAlert(ctx, want[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	checkAlerts(t, "all", alerts(t, s, false), want)
-	checkAlerts(t, "open", alerts(t, s, true), []kant.Alert{want[0], want[2], want[3]})
 }

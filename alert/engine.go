@@ -1,0 +1,461 @@
+package alert
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/slo"
+	"github.com/kantproject/kant/store"
+)
+
+// Message is what a Notifier sends: an alert's content, or one thread reply.
+type Message struct {
+	AlertID string
+	Kind    string
+	Status  string // open, resolved
+	Channel string
+	Text    string // headline; for a reply, the note
+	Owner   string
+	Fields  []kant.AlertField
+	Links   []kant.AlertLink
+	Reply   bool // a thread reply (or, without threads, a follow-up post)
+}
+
+// Notifier delivers messages. Errors that a later attempt may fix (rate
+// limits, 5xx, network) are *Error with Retryable set.
+type Notifier interface {
+	// Post sends a new message and returns where it went: the channel ID
+	// and the message's ts, both "" when the transport cannot address a
+	// message later (an incoming webhook); then updates are posted anew.
+	Post(ctx context.Context, m Message) (channel, ts string, err error)
+	// Update replaces the message ts in channel with m.
+	Update(ctx context.Context, channel, ts string, m Message) error
+	// Reply posts m in the thread of message ts in channel.
+	Reply(ctx context.Context, channel, ts string, m Message) error
+}
+
+// Finder is implemented by a Notifier that can look up the message it posted
+// for an alert. The Engine asks it before posting an alert whose previous
+// post was interrupted (Posting set, SentAt zero: the process stopped
+// between the receiver accepting the post and the store recording it), so
+// that the post is not repeated.
+type Finder interface {
+	// Find returns the channel and ts of a message posted for alertID in
+	// channel since the given time; ts is "" when there is none, or when
+	// the channel cannot be searched.
+	Find(ctx context.Context, channel, alertID string, since time.Time) (foundChannel, ts string, err error)
+}
+
+// Error is a delivery error with its class.
+type Error struct {
+	Retryable  bool
+	RetryAfter time.Duration // how long the receiver asked us to wait (429), 0 if unsaid
+	Err        error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Retryable reports whether err is worth retrying, and after how long the
+// receiver asked to wait (0: unsaid). Unclassed errors are not retryable,
+// except context deadlines.
+func Retryable(err error) (bool, time.Duration) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Retryable, e.RetryAfter
+	}
+	return errors.Is(err, context.DeadlineExceeded), 0
+}
+
+// Reader is what the Engine reads to decide.
+type Reader interface {
+	LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error)
+	Results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error)
+	Days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error)
+	SourceHealth(ctx context.Context) ([]kant.SourceHealth, error)
+}
+
+// Store keeps alerts and reads silences.
+type Store interface {
+	PutAlert(ctx context.Context, a kant.Alert) error
+	Alerts(ctx context.Context, f store.AlertFilter) ([]kant.Alert, error)
+	Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silence, error)
+}
+
+// Config holds the Engine's dependencies and settings.
+type Config struct {
+	Reader   Reader   // required
+	Store    Store    // required
+	Notifier Notifier // required; NewLogNotifier when Slack is not configured
+	Policy   Policy
+	// Maintenance windows from the configuration, silences like posted ones.
+	Maintenance []Maintenance
+
+	Interval     time.Duration // between ticks in Run; default 1m
+	Lookback     int           // days of verdicts and alerts considered; default 7
+	BudgetWindow int           // days of attainment for budget alerts; default 30
+	SendTimeout  time.Duration // per Notifier call; default 30s
+	Backoff      time.Duration // wait after a retryable error without Retry-After; default 30s
+
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger     // default discards
+}
+
+// Engine decides and delivers alerts.
+type Engine struct {
+	cfg     Config
+	log     *slog.Logger
+	retryAt time.Time // no delivery before this (a rate limit or an outage)
+}
+
+// New validates cfg and returns an Engine. It starts nothing.
+func New(cfg Config) (*Engine, error) {
+	switch {
+	case cfg.Reader == nil:
+		return nil, errors.New("alert: Reader is required")
+	case cfg.Store == nil:
+		return nil, errors.New("alert: Store is required")
+	case cfg.Notifier == nil:
+		return nil, errors.New("alert: Notifier is required")
+	}
+	for _, m := range cfg.Maintenance {
+		if err := m.Validate(); err != nil {
+			return nil, fmt.Errorf("alert: %w", err)
+		}
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Minute
+	}
+	if cfg.Lookback <= 0 {
+		cfg.Lookback = 7
+	}
+	if cfg.BudgetWindow <= 0 {
+		cfg.BudgetWindow = 30
+	}
+	if cfg.SendTimeout <= 0 {
+		cfg.SendTimeout = 30 * time.Second
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Policy.Location == nil {
+		cfg.Policy.Location = time.UTC
+	}
+	return &Engine{cfg: cfg, log: cfg.Logger.With("component", "alert")}, nil
+}
+
+// Run ticks every Interval until ctx is cancelled. Errors of a tick are
+// logged; the next tick tries again.
+func (e *Engine) Run(ctx context.Context) error {
+	t := time.NewTicker(e.cfg.Interval)
+	defer t.Stop()
+	for {
+		if err := e.Tick(ctx, e.cfg.Now()); err != nil && ctx.Err() == nil {
+			e.log.Warn("alert tick failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Tick reads the current state, decides, stores the changes and delivers
+// what is pending, as of now.
+func (e *Engine) Tick(ctx context.Context, now time.Time) error {
+	in, err := e.input(ctx, now)
+	if err != nil {
+		return err
+	}
+	for _, c := range Decide(e.cfg.Policy, in, now) {
+		if err := e.cfg.Store.PutAlert(ctx, c.Alert); err != nil {
+			return fmt.Errorf("alert store %s: %w", c.Alert.ID, err)
+		}
+		level := slog.LevelInfo
+		if c.Alert.Silenced != "" {
+			level = slog.LevelDebug
+		}
+		e.log.Log(ctx, level, "alert "+string(c.Action), "alert", c.Alert.ID, "kind", c.Alert.Kind,
+			"job", string(c.Alert.Job), "silenced", c.Alert.Silenced)
+	}
+	return e.Deliver(ctx, now)
+}
+
+func (e *Engine) input(ctx context.Context, now time.Time) (Input, error) {
+	p := e.cfg.Policy
+	today := kant.DateOf(now.In(p.Location))
+	from := today.AddDays(-e.cfg.Lookback)
+	var in Input
+	var err error
+	if in.Results, err = e.cfg.Reader.Results(ctx, store.ResultFilter{From: from, To: today.AddDays(1)}); err != nil {
+		return in, fmt.Errorf("alert read results: %w", err)
+	}
+	if in.Runs, err = e.cfg.Reader.LatestRuns(ctx, store.RunFilter{DateFrom: from, DateTo: today.AddDays(1),
+		From: now.AddDate(0, 0, -e.cfg.Lookback-1)}); err != nil {
+		return in, fmt.Errorf("alert read runs: %w", err)
+	}
+	if in.Health, err = e.cfg.Reader.SourceHealth(ctx); err != nil {
+		return in, fmt.Errorf("alert read source health: %w", err)
+	}
+	if p.BudgetBelow > 0 || p.Digest != nil {
+		days, err := e.cfg.Reader.Days(ctx, store.ResultFilter{From: today.AddDays(-e.cfg.BudgetWindow), To: today})
+		if err != nil {
+			return in, fmt.Errorf("alert read days: %w", err)
+		}
+		if in.Silences, err = e.cfg.Store.Silences(ctx, now.AddDate(0, 0, -e.cfg.BudgetWindow-1)); err != nil {
+			return in, fmt.Errorf("alert read silences: %w", err)
+		}
+		past := append(slices.Clone(in.Silences), windows(e.cfg.Maintenance, now.AddDate(0, 0, -e.cfg.BudgetWindow-1), now)...)
+		for _, def := range p.SLOs {
+			in.Budgets = append(in.Budgets, slo.Summarize(def, def.Excluding(days, past)))
+		}
+	}
+	if in.Silences, err = e.cfg.Store.Silences(ctx, now); err != nil {
+		return in, fmt.Errorf("alert read silences: %w", err)
+	}
+	in.Silences = append(in.Silences, windows(e.cfg.Maintenance, now, now.Add(time.Nanosecond))...)
+	recent, err := e.cfg.Store.Alerts(ctx, store.AlertFilter{UpdatedFrom: now.AddDate(0, 0, -e.cfg.Lookback)})
+	if err != nil {
+		return in, fmt.Errorf("alert read alerts: %w", err)
+	}
+	open, err := e.cfg.Store.Alerts(ctx, store.AlertFilter{OpenOnly: true})
+	if err != nil {
+		return in, fmt.Errorf("alert read alerts: %w", err)
+	}
+	in.Alerts = mergeAlerts(recent, open)
+	return in, nil
+}
+
+func mergeAlerts(lists ...[]kant.Alert) []kant.Alert {
+	seen := map[string]bool{}
+	var out []kant.Alert
+	for _, l := range lists {
+		for _, a := range l {
+			if !seen[a.ID] {
+				seen[a.ID] = true
+				out = append(out, a)
+			}
+		}
+	}
+	slices.SortFunc(out, byCreation)
+	return out
+}
+
+func byCreation(a, b kant.Alert) int {
+	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+}
+
+// Deliver brings the notifier up to date with the stored alerts, oldest
+// first, one alert at a time, recording each step in the store as soon as
+// the notifier accepted it. A retryable error stops the pass, keeping the
+// order, and delivery resumes after the wait the receiver asked for (or
+// Backoff) on a later call; an error a retry cannot fix is recorded on the
+// alert (LastError), which is then given up, and delivery goes on.
+func (e *Engine) Deliver(ctx context.Context, now time.Time) error {
+	if now.Before(e.retryAt) {
+		return nil
+	}
+	all, err := e.cfg.Store.Alerts(ctx, store.AlertFilter{UpdatedFrom: now.AddDate(0, 0, -e.cfg.Lookback)})
+	if err != nil {
+		return fmt.Errorf("alert read alerts: %w", err)
+	}
+	for _, a := range all {
+		if !a.Pending() {
+			continue
+		}
+		if err := e.deliver(ctx, now, a); err != nil {
+			if ok, wait := Retryable(err); ok {
+				e.retryAt = now.Add(cmp.Or(wait, e.cfg.Backoff))
+				e.log.Warn("alert delivery deferred", "alert", a.ID, "retry_at", e.retryAt, "err", err)
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// deliver sends what a is missing. It returns retryable errors and store
+// errors; other notifier errors are recorded on the alert.
+func (e *Engine) deliver(ctx context.Context, now time.Time, a kant.Alert) error {
+	put := func() error {
+		a.UpdatedAt = now
+		if err := e.cfg.Store.PutAlert(ctx, a); err != nil {
+			return fmt.Errorf("alert store %s: %w", a.ID, err)
+		}
+		return nil
+	}
+	send := func(f func(ctx context.Context) error) error {
+		ctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)
+		defer cancel()
+		err := f(ctx)
+		if err == nil {
+			return nil
+		}
+		if ok, _ := Retryable(err); ok {
+			return err
+		}
+		e.log.Error("alert delivery failed; giving up on this alert", "alert", a.ID, "err", err)
+		a.LastError = err.Error()
+		a.Delivered, a.NotesSent, a.Posting = a.Revision, len(a.Notes), false
+		if perr := put(); perr != nil {
+			return perr
+		}
+		return errGivenUp
+	}
+	err := e.steps(ctx, now, &a, send, put)
+	if errors.Is(err, errGivenUp) {
+		return nil
+	}
+	return err
+}
+
+var errGivenUp = errors.New("given up")
+
+func (e *Engine) steps(ctx context.Context, now time.Time, a *kant.Alert, send func(func(context.Context) error) error, put func() error) error {
+	msg := messageOf(*a)
+	if a.SentAt.IsZero() && a.Posting {
+		if err := e.find(ctx, now, a, put); err != nil {
+			return err
+		}
+	}
+	if a.SentAt.IsZero() {
+		a.Posting = true
+		if err := put(); err != nil {
+			return err
+		}
+		var channel, ts string
+		if err := send(func(ctx context.Context) (err error) {
+			channel, ts, err = e.cfg.Notifier.Post(ctx, msg)
+			return err
+		}); err != nil {
+			return err
+		}
+		a.SentAt, a.Posting = now, false
+		if channel != "" {
+			a.Channel = channel
+		}
+		a.MessageTS, a.Delivered, a.NotesSent, a.LastError = ts, a.Revision, len(a.Notes), ""
+		return put()
+	}
+	if a.Delivered < a.Revision {
+		if a.MessageTS != "" {
+			if err := send(func(ctx context.Context) error {
+				return e.cfg.Notifier.Update(ctx, a.Channel, a.MessageTS, msg)
+			}); err != nil {
+				return err
+			}
+		}
+		a.Delivered = a.Revision
+		if err := put(); err != nil {
+			return err
+		}
+	}
+	for a.NotesSent < len(a.Notes) {
+		note := Message{AlertID: a.ID, Kind: a.Kind, Status: a.Status, Channel: a.Channel, Text: a.Notes[a.NotesSent], Reply: true}
+		if err := send(func(ctx context.Context) error {
+			if a.MessageTS == "" { // no threads: a follow-up post
+				note.Fields, note.Links, note.Owner = msg.Fields, msg.Links, msg.Owner
+				_, _, err := e.cfg.Notifier.Post(ctx, note)
+				return err
+			}
+			return e.cfg.Notifier.Reply(ctx, a.Channel, a.MessageTS, note)
+		}); err != nil {
+			return err
+		}
+		a.NotesSent++
+		if err := put(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// find looks for the message of a post that was interrupted, and records it
+// when found: the message is then updated to the current revision rather
+// than posted again.
+func (e *Engine) find(ctx context.Context, now time.Time, a *kant.Alert, put func() error) error {
+	f, ok := e.cfg.Notifier.(Finder)
+	if !ok {
+		e.log.Warn("alert may have been posted before a restart; posting again", "alert", a.ID)
+		return nil
+	}
+	fctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)
+	channel, ts, err := f.Find(fctx, a.Channel, a.ID, a.UpdatedAt.Add(-5*time.Minute))
+	cancel()
+	if err != nil {
+		if ok, _ := Retryable(err); ok {
+			return err
+		}
+		// Searching is not possible (a missing scope, say): post again.
+		e.log.Warn("alert may have been posted before a restart; cannot search, posting again", "alert", a.ID, "err", err)
+		return nil
+	}
+	if ts == "" {
+		e.log.Warn("alert may have been posted before a restart and cannot be found; posting again", "alert", a.ID)
+		return nil
+	}
+	e.log.Info("alert post found after a restart; not posting again", "alert", a.ID)
+	a.SentAt, a.Posting, a.MessageTS = now, false, ts
+	if channel != "" {
+		a.Channel = channel
+	}
+	// What the found message shows is unknown: update it to the current
+	// revision. Notes from before the post are not replayed.
+	a.Delivered, a.NotesSent = 0, len(a.Notes)
+	return put()
+}
+
+func messageOf(a kant.Alert) Message {
+	return Message{AlertID: a.ID, Kind: a.Kind, Status: a.Status, Channel: a.Channel, Text: a.Text,
+		Owner: a.Owner, Fields: a.Fields, Links: a.Links}
+}
+
+// LogNotifier writes messages to a logger: the notifier when neither a Slack
+// token nor a webhook is configured. It never fails and has no threads.
+type LogNotifier struct{ log *slog.Logger }
+
+// NewLogNotifier returns a LogNotifier writing to logger (nil: discard).
+func NewLogNotifier(logger *slog.Logger) *LogNotifier {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &LogNotifier{log: logger.With("component", "alert")}
+}
+
+// Post logs m at warn level (an open incident) or info (anything else).
+func (n *LogNotifier) Post(ctx context.Context, m Message) (string, string, error) {
+	level := slog.LevelInfo
+	if m.Status == kant.AlertOpen && !m.Reply {
+		level = slog.LevelWarn
+	}
+	args := []any{"alert", m.AlertID, "kind", m.Kind, "status", m.Status, "channel", m.Channel}
+	for _, f := range m.Fields {
+		args = append(args, strings.ToLower(strings.ReplaceAll(f.Label, " ", "_")), f.Value)
+	}
+	n.log.Log(ctx, level, m.Text, args...)
+	return "", "", nil
+}
+
+// Update is never called: Post returns no ts.
+func (n *LogNotifier) Update(ctx context.Context, channel, ts string, m Message) error { return nil }
+
+// Reply is never called: Post returns no ts.
+func (n *LogNotifier) Reply(ctx context.Context, channel, ts string, m Message) error { return nil }

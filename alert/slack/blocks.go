@@ -1,0 +1,123 @@
+package slack
+
+import (
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/alert"
+)
+
+// Slack's limits on Block Kit text.
+const (
+	maxSectionText = 3000
+	maxFieldText   = 2000
+	maxFields      = 10
+)
+
+// longFields are shown as their own sections, not in the two-column grid.
+var longFields = map[string]bool{"Error": true, "Also affected": true, "Last error": true,
+	"Attainment": true, "Late and failed": true, "Closest to their deadline": true}
+
+// Blocks returns m as Block Kit: the headline, a grid of short fields, a
+// section per long field (errors in a code block), and a context line with
+// the owner and links. A reply is its note alone.
+func Blocks(m alert.Message) []slack.Block {
+	if m.Reply {
+		return []slack.Block{section(escape(m.Text))}
+	}
+	blocks := []slack.Block{section(emoji(m) + " *" + escape(m.Text) + "*")}
+	var grid []*slack.TextBlockObject
+	var long []slack.Block
+	for _, f := range m.Fields {
+		switch {
+		case f.Label == "Owner":
+			continue // in the context line, as a mention
+		case longFields[f.Label]:
+			v := escape(f.Value)
+			if f.Label == "Error" || f.Label == "Last error" {
+				v = "```" + strings.ReplaceAll(v, "```", "'''") + "```"
+			}
+			long = append(long, section("*"+escape(f.Label)+"*\n"+v))
+		case len(grid) < maxFields:
+			grid = append(grid, mrkdwn(clip("*"+escape(f.Label)+"*\n"+escape(f.Value), maxFieldText)))
+		}
+	}
+	if len(grid) > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(nil, grid, nil))
+	}
+	blocks = append(blocks, long...)
+	var ctx []slack.MixedElement
+	if m.Owner != "" {
+		ctx = append(ctx, mrkdwn("Owner: "+mention(m.Owner)))
+	}
+	for _, l := range m.Links {
+		ctx = append(ctx, mrkdwn("<"+l.URL+"|"+escape(l.Text)+">"))
+	}
+	if len(ctx) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", ctx...))
+	}
+	return blocks
+}
+
+// Fallback is the notification text of m: the headline and the owner.
+func Fallback(m alert.Message) string {
+	if m.Reply || m.Owner == "" {
+		return m.Text
+	}
+	return m.Text + " " + mention(m.Owner)
+}
+
+func section(text string) *slack.SectionBlock {
+	return slack.NewSectionBlock(mrkdwn(clip(text, maxSectionText)), nil, nil)
+}
+
+func mrkdwn(text string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, text, false, false)
+}
+
+func emoji(m alert.Message) string {
+	switch {
+	case m.Kind == alert.KindDigest:
+		return ":bar_chart:"
+	case m.Kind == alert.KindLate:
+		return ":large_yellow_circle:"
+	case m.Status == kant.AlertResolved:
+		return ":large_green_circle:"
+	case m.Kind == alert.KindStale || m.Kind == alert.KindBudget:
+		return ":warning:"
+	}
+	return ":red_circle:"
+}
+
+// mention turns an owner into a Slack mention where it can: "@here",
+// "@channel" and "@everyone" become special mentions, "<@U…>" and
+// "<!subteam^…>" are kept; a plain "@name" is shown as it is (Slack
+// resolves user group handles only given their ID).
+func mention(owner string) string {
+	switch owner {
+	case "@here", "@channel", "@everyone":
+		return "<!" + owner[1:] + ">"
+	}
+	if strings.HasPrefix(owner, "<@") || strings.HasPrefix(owner, "<!") {
+		return owner
+	}
+	return escape(owner)
+}
+
+// escape escapes Slack's control characters in mrkdwn.
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}

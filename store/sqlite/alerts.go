@@ -1,0 +1,213 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/store"
+)
+
+// alertBody is the JSON of the alerts.body column.
+type alertBody struct {
+	Fields []kant.AlertField `json:"fields,omitempty"`
+	Links  []kant.AlertLink  `json:"links,omitempty"`
+	Notes  []string          `json:"notes,omitempty"`
+}
+
+// PutAlert inserts or replaces the alert with a.ID, which is required.
+func (db *DB) PutAlert(ctx context.Context, a kant.Alert) error {
+	if a.ID == "" {
+		return fmt.Errorf("sqlite put alert: %w", kant.Errorf(kant.EINVALID, "id: required"))
+	}
+	for _, err := range []error{
+		checkDate("date", a.Date), checkTime("created_at", a.CreatedAt),
+		checkTime("updated_at", a.UpdatedAt), checkTime("sent_at", a.SentAt), checkTime("since", a.Since),
+	} {
+		if err != nil {
+			return fmt.Errorf("sqlite put alert %s: %w", a.ID, err)
+		}
+	}
+	var body any
+	if len(a.Fields)+len(a.Links)+len(a.Notes) > 0 {
+		b, err := json.Marshal(alertBody{a.Fields, a.Links, a.Notes})
+		if err != nil {
+			return fmt.Errorf("sqlite put alert %s: %w", a.ID, err)
+		}
+		body = string(b)
+	}
+	_, err := db.write.ExecContext(ctx, `INSERT OR REPLACE INTO alerts
+	(id, kind, slo, job, date, status, channel, message_ts, text, created_at, updated_at, sent_at,
+	 owner, since, body, revision, delivered, notes_sent, posting, silenced, last_error)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, text(a.Kind), text(a.SLO), text(string(a.Job)), formatDate(a.Date), text(a.Status),
+		text(a.Channel), text(a.MessageTS), text(a.Text),
+		formatTime(a.CreatedAt), formatTime(a.UpdatedAt), formatTime(a.SentAt),
+		text(a.Owner), formatTime(a.Since), body, a.Revision, a.Delivered, a.NotesSent, a.Posting,
+		text(a.Silenced), text(a.LastError))
+	if err != nil {
+		return fmt.Errorf("sqlite put alert %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// Alerts returns the alerts matching f, oldest first (by creation time, then
+// ID).
+func (db *DB) Alerts(ctx context.Context, f store.AlertFilter) ([]kant.Alert, error) {
+	q := `SELECT id, kind, slo, job, date, status, channel, message_ts, text, created_at, updated_at, sent_at,
+	owner, since, body, revision, delivered, notes_sent, posting, silenced, last_error
+FROM alerts WHERE 1=1`
+	var args []any
+	if f.OpenOnly {
+		q += ` AND status = 'open'`
+	}
+	if !f.UpdatedFrom.IsZero() {
+		q += ` AND updated_at >= ?`
+		args = append(args, formatTime(f.UpdatedFrom))
+	}
+	q += ` ORDER BY created_at, id`
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []kant.Alert
+	for rows.Next() {
+		var (
+			a                                         kant.Alert
+			kind, slo, job, date, status, channel, ts sql.NullString
+			txt, created, updated, sent               sql.NullString
+			owner, since, body, silenced, lastErr     sql.NullString
+		)
+		if err := rows.Scan(&a.ID, &kind, &slo, &job, &date, &status, &channel, &ts, &txt,
+			&created, &updated, &sent, &owner, &since, &body, &a.Revision, &a.Delivered, &a.NotesSent,
+			&a.Posting, &silenced, &lastErr); err != nil {
+			return nil, fmt.Errorf("sqlite alerts: %w", err)
+		}
+		var d decoder
+		a.Kind = kind.String
+		a.SLO = slo.String
+		a.Job = kant.JobKey(job.String)
+		a.Date = d.date(date)
+		a.Status = status.String
+		a.Channel = channel.String
+		a.MessageTS = ts.String
+		a.Text = txt.String
+		a.CreatedAt = d.time(created)
+		a.UpdatedAt = d.time(updated)
+		a.SentAt = d.time(sent)
+		a.Owner = owner.String
+		a.Since = d.time(since)
+		a.Silenced = silenced.String
+		a.LastError = lastErr.String
+		if d.err != nil {
+			return nil, fmt.Errorf("sqlite alert %s: %w", a.ID, d.err)
+		}
+		if body.Valid {
+			var b alertBody
+			if err := json.Unmarshal([]byte(body.String), &b); err != nil {
+				return nil, fmt.Errorf("sqlite alert %s: body: %w", a.ID, err)
+			}
+			a.Fields, a.Links, a.Notes = b.Fields, b.Links, b.Notes
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite alerts: %w", err)
+	}
+	return out, nil
+}
+
+// PutSilence inserts or replaces the silence with s.ID.
+func (db *DB) PutSilence(ctx context.Context, s kant.Silence) error {
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("sqlite put silence: %w", err)
+	}
+	for _, err := range []error{checkTime("start", s.Start), checkTime("end", s.End), checkTime("created_at", s.CreatedAt)} {
+		if err != nil {
+			return fmt.Errorf("sqlite put silence %s: %w", s.ID, err)
+		}
+	}
+	_, err := db.write.ExecContext(ctx, `INSERT OR REPLACE INTO silences
+	(id, slos, jobs, start_at, end_at, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, jsonList(s.SLOs), jsonList(s.Jobs), formatTime(s.Start), formatTime(s.End), s.Reason,
+		text(s.CreatedBy), formatTime(s.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("sqlite put silence %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+// DeleteSilence removes the silence with that ID (ENOTFOUND when none).
+func (db *DB) DeleteSilence(ctx context.Context, id string) error {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM silences WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("sqlite delete silence %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite delete silence %s: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlite delete silence: %w", kant.Errorf(kant.ENOTFOUND, "silence %q not found", id))
+	}
+	return nil
+}
+
+// Silences returns the silences ending after endsAfter (all when zero),
+// ordered by start, then ID.
+func (db *DB) Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silence, error) {
+	q := `SELECT id, slos, jobs, start_at, end_at, reason, created_by, created_at FROM silences`
+	var args []any
+	if !endsAfter.IsZero() {
+		q += ` WHERE end_at > ?`
+		args = append(args, formatTime(endsAfter))
+	}
+	q += ` ORDER BY start_at, id`
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite silences: %w", err)
+	}
+	defer rows.Close()
+	var out []kant.Silence
+	for rows.Next() {
+		var (
+			s                               kant.Silence
+			slos, jobs, start, end, by, crt sql.NullString
+		)
+		if err := rows.Scan(&s.ID, &slos, &jobs, &start, &end, &s.Reason, &by, &crt); err != nil {
+			return nil, fmt.Errorf("sqlite silences: %w", err)
+		}
+		var d decoder
+		s.Start, s.End, s.CreatedAt = d.time(start), d.time(end), d.time(crt)
+		s.CreatedBy = by.String
+		if d.err != nil {
+			return nil, fmt.Errorf("sqlite silence %s: %w", s.ID, d.err)
+		}
+		for _, l := range []struct {
+			col sql.NullString
+			dst *[]string
+		}{{slos, &s.SLOs}, {jobs, &s.Jobs}} {
+			if l.col.Valid {
+				if err := json.Unmarshal([]byte(l.col.String), l.dst); err != nil {
+					return nil, fmt.Errorf("sqlite silence %s: %w", s.ID, err)
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite silences: %w", err)
+	}
+	return out, nil
+}
+
+// jsonList returns l as a JSON array, or nil when it is empty.
+func jsonList(l []string) any {
+	if len(l) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
+}
