@@ -121,3 +121,47 @@ func TestTheBearerSchemeIsCaseInsensitive(t *testing.T) {
 		}
 	}
 }
+
+func TestSilencedDaysLeaveTheAttainmentOfAnSLOThatSaysSo(t *testing.T) {
+	d1, d2 := kant.Date{Year: 2026, Month: 6, Day: 1}, kant.Date{Year: 2026, Month: 6, Day: 2}
+	st := &fakeStore{days: []kant.Day{
+		{SLO: "hegel-nightly", Date: d1, Occurrences: 1, Missed: 1, Final: true},
+		{SLO: "hegel-nightly", Date: d2, Occurrences: 1, Met: 1, SLOMet: true, SLAMet: true, Final: true},
+	}}
+	maintenance := kant.Silence{ID: "upgrade", Start: time.Date(2026, 6, 1, 2, 0, 0, 0, time.UTC),
+		End: time.Date(2026, 6, 1, 4, 0, 0, 0, time.UTC), Reason: "upgrade"}
+	for _, tc := range []struct {
+		name    string
+		exclude bool
+		want    float64
+	}{
+		{"an SLO that excludes silenced days counts only the unsilenced one", true, 1},
+		{"an SLO that does not counts both", false, 0.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sched, _ := slo.ParseSchedule("0 1 * * *")
+			deadline := slo.Clock{Hour: 6}
+			var asked [2]time.Time
+			s, err := api.New(api.Config{Runs: st, Results: st, Ingester: st,
+				SLOs: []slo.Definition{{Name: "hegel-nightly", Jobs: []string{"hegel/*"}, Schedule: sched,
+					Location: time.UTC, Deadline: &deadline, Target: 0.95, ExcludeSilenced: tc.exclude}},
+				Silences: func(_ context.Context, from, to time.Time) ([]kant.Silence, error) {
+					asked = [2]time.Time{from, to}
+					return []kant.Silence{maintenance}, nil
+				},
+				Now: func() time.Time { return time.Date(2026, 6, 3, 9, 0, 0, 0, time.UTC) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, out := get(t, s, "/v1/sla?from=2026-06-01&to=2026-06-02", "")
+			sum := out["summary"].([]any)[0].(map[string]any)
+			if sum["attainment"] != tc.want {
+				t.Errorf("attainment %v, want %v (summary %v)", sum["attainment"], tc.want, sum)
+			}
+			if tc.exclude && (asked[0].After(maintenance.Start) || asked[1].Before(maintenance.End)) {
+				t.Errorf("silences asked for %v..%v, which misses the window", asked[0], asked[1])
+			}
+		})
+	}
+}

@@ -54,6 +54,11 @@ type Config struct {
 	WriteTokens []string
 	ReadTokens  []string
 
+	// Silences, when set, returns the silences (posted and maintenance
+	// windows) overlapping [from, to), so that /v1/sla leaves silenced days
+	// out of the attainment of SLOs with ExcludeSilenced.
+	Silences func(ctx context.Context, from, to time.Time) ([]kant.Silence, error)
+
 	// Ready reports whether the service can answer correctly yet (nil: always).
 	Ready func() error
 	// OnShutdown, when set, is called as graceful shutdown begins: for

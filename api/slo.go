@@ -116,6 +116,14 @@ func (s *Server) getSLA(w http.ResponseWriter, r *http.Request) {
 	if days == nil {
 		days = []kant.Day{}
 	}
+	var silences []kant.Silence
+	if s.cfg.Silences != nil && slices.ContainsFunc(defs, func(d slo.Definition) bool { return d.ExcludeSilenced }) {
+		// Days under a silence leave the attainment of SLOs that say so.
+		if silences, err = s.cfg.Silences(r.Context(), from.In(loc).AddDate(0, 0, -1), to.In(loc).AddDate(0, 0, 2)); err != nil {
+			s.error(w, r, err)
+			return
+		}
+	}
 	summary := make([]kant.Attainment, 0, len(defs))
 	for _, def := range defs {
 		var own []kant.Day
@@ -124,7 +132,7 @@ func (s *Server) getSLA(w http.ResponseWriter, r *http.Request) {
 				own = append(own, d)
 			}
 		}
-		summary = append(summary, slo.Summarize(def, own))
+		summary = append(summary, slo.Summarize(def, def.Excluding(own, silences)))
 	}
 	slices.SortFunc(summary, func(a, b kant.Attainment) int { return strings.Compare(a.SLO, b.SLO) })
 	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "days": days, "summary": summary})

@@ -297,6 +297,24 @@ func (d *decoder) checkAlertRefs(c *Config) {
 			}
 		}
 	}
+	for i, s := range c.SLOs {
+		for _, up := range s.Upstream {
+			switch {
+			case strings.Contains(up, "/"):
+				// A job key or glob: any job may be upstream.
+			case up == s.Name:
+				d.problems = append(d.problems, Problem{File: d.file, Line: c.SLOLines[i], Path: "slos",
+					Message: fmt.Sprintf("SLO %q lists itself as upstream", s.Name)})
+			case !slices.Contains(names, up):
+				hint := ""
+				if near := closest(up, names); near != "" {
+					hint = fmt.Sprintf(" (did you mean %q?)", near)
+				}
+				d.problems = append(d.problems, Problem{File: d.file, Line: c.SLOLines[i], Path: "slos",
+					Message: fmt.Sprintf("SLO %q: upstream %q is neither an SLO nor a job key like \"hegel/*\"%s", s.Name, up, hint)})
+			}
+		}
+	}
 	if c.Alerts.Slack.Token != "" && c.Alerts.Slack.Channel == "" {
 		for i, s := range c.SLOs {
 			if s.Channel == "" {

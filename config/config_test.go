@@ -495,6 +495,32 @@ slos:
 			},
 		},
 		{
+			name: "an SLO's upstream names another SLO or a job",
+			yaml: `slos:
+  - name: nightly
+    jobs: ["*"]
+    schedule: "0 1 * * *"
+    deadline: "06:00"
+    upstream: [nightly]
+  - name: reports
+    jobs: ["*"]
+    schedule: "0 2 * * *"
+    deadline: "07:00"
+    upstream: [nigthly, "hegel/*"]
+    exclude_silenced: true
+  - name: weekly
+    jobs: ["*"]
+    schedule: "0 2 * * 1"
+    deadline: "07:00"
+    exclude_silenced: yes
+`,
+			want: []string{
+				`kant.yaml:2: slos: SLO "nightly" lists itself as upstream`,
+				`kant.yaml:7: slos: SLO "reports": upstream "nigthly" is neither an SLO nor a job key like "hegel/*" (did you mean "nightly"?)`,
+				`kant.yaml:17: slos[2].exclude_silenced: want true or false, got "yes"`,
+			},
+		},
+		{
 			name: "a maintenance window names SLOs that exist",
 			yaml: `alerts:
   maintenance:

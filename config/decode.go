@@ -393,6 +393,7 @@ func checkName(s string) string {
 var sloKeys = []string{
 	"name", "jobs", "schedule", "timezone", "calendar", "extra_holidays", "extra_workdays",
 	"deadline", "within", "recover_by", "target", "tolerance", "owner", "channel",
+	"upstream", "exclude_silenced",
 }
 
 func (d *decoder) slos(n *yaml.Node, path string, c *Config) {
@@ -537,7 +538,20 @@ func (d *decoder) slo(n *yaml.Node, path string, c *Config, first map[string]int
 		def.Owner, _ = d.str(v, p)
 	}
 	if v, p := m.get("channel"); v != nil {
-		def.Channel, _ = d.str(v, p)
+		if ch, ok := d.str(v, p); ok && d.channel(v, p, ch) {
+			def.Channel = ch
+		}
+	}
+	if v, p := m.get("upstream"); v != nil {
+		items, _ := d.seq(v, p)
+		for i, item := range items {
+			if s, ok := d.str(item, fmt.Sprintf("%s[%d]", p, i)); ok {
+				def.Upstream = append(def.Upstream, s)
+			}
+		}
+	}
+	if v, p := m.get("exclude_silenced"); v != nil {
+		def.ExcludeSilenced, _ = d.boolean(v, p)
 	}
 	return def, true
 }

@@ -357,3 +357,19 @@ func validEnvName(s string) bool {
 	}
 	return true
 }
+
+// boolean reads true or false. A quoted value (as from ${ENV}) is accepted.
+func (d *decoder) boolean(n *yaml.Node, path string) (bool, bool) {
+	s, ok := d.str(n, path)
+	if !ok {
+		return false, false
+	}
+	switch strings.TrimSpace(s) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	d.errorf(n, path, "want true or false, got %q", s)
+	return false, false
+}

@@ -10,20 +10,34 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector/airflow"
 	"github.com/kantproject/kant/collector/glue"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/store"
 )
 
-// source is what cmd needs of a polled source's poller (glue.Poller,
-// airflow.Poller).
+// source is what cmd needs of a polled source's poller.
 type source interface {
 	PollOnce(ctx context.Context) error
 	Run(ctx context.Context, interval time.Duration) error
 	Check(ctx context.Context) (string, error)
 }
 
-var _ source = (*glue.Poller)(nil)
+var (
+	_ source = (*glue.Poller)(nil)
+	_ source = airflowSource{}
+)
+
+// airflowSource adapts airflow.Poller, which counts what it stored and keeps
+// its own interval.
+type airflowSource struct{ p *airflow.Poller }
+
+func (a airflowSource) PollOnce(ctx context.Context) error {
+	_, err := a.p.PollOnce(ctx)
+	return err
+}
+func (a airflowSource) Run(ctx context.Context, _ time.Duration) error { return a.p.Run(ctx) }
+func (a airflowSource) Check(ctx context.Context) (string, error)      { return a.p.Check(ctx) }
 
 // poller is a polled source.
 type poller struct {
@@ -57,6 +71,20 @@ func (h pollHealth) RecordPoll(ctx context.Context, source string, at time.Time,
 func newPollers(ctx context.Context, cfg *config.Config, runs glue.RunWriter, cps glue.Checkpoints, health glue.Health, logger *slog.Logger, now func() time.Time) ([]poller, error) {
 	var out []poller
 	for _, s := range cfg.Sources {
+		if a := s.Airflow; a != nil {
+			p, err := airflow.New(ctx, airflow.Config{
+				Source: s.Name, URL: a.URL, API: a.API, DAGs: a.DAGs, Level: a.Level, Interval: a.Interval,
+				Auth: a.Auth, Username: a.Username, Password: string(a.Password), Token: string(a.Token),
+				Environment: a.Environment, Region: a.Region, Endpoint: a.Endpoint,
+				Location: cfg.Location, Backfill: a.Backfill, Now: now,
+				Logger: logger.With("component", "collector", "source", s.Name),
+			}, airflow.Deps{Runs: runs, Checkpoints: cps, Health: health})
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", s.Name, err)
+			}
+			out = append(out, poller{source: s.Name, interval: a.Interval, poller: airflowSource{p}})
+			continue
+		}
 		if s.Glue == nil {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kantproject/kant/alert"
 	"github.com/kantproject/kant/api"
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/config"
@@ -55,6 +56,9 @@ type appDeps struct {
 	logger *slog.Logger
 	now    func() time.Time // tests and the demo pass their own clock
 	getenv func(string) string
+	// notifier, when set, receives alerts instead of Slack or the log (the
+	// demo prints them).
+	notifier alert.Notifier
 }
 
 // serve runs kant on ln until ctx is cancelled.
@@ -77,6 +81,7 @@ type app struct {
 	index   *gate.Index
 	srv     *api.Server
 	tel     *telemetry.Telemetry
+	alerts  *alert.Engine
 	pollers []poller
 }
 
@@ -121,7 +126,12 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	if a.pollers, err = newPollers(ctx, cfg, sink, db, health, logger, now); err != nil {
 		return nil, err
 	}
+	if a.alerts, err = newAlerts(cfg, db, metrics, deps); err != nil {
+		return nil, err
+	}
+	silenced := silences(cfg, db)
 	a.srv, err = api.New(api.Config{
+		Silences:    silenced,
 		Runs:        db,
 		Results:     db,
 		Ingester:    sink,
@@ -140,6 +150,13 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	}
 	a.srv.HandleRead("GET /v1/gate", metrics.GateMiddleware(gateHandler))
 	a.srv.Handle("GET /metrics", tel.Handler())
+	sil, err := api.NewSilences(api.SilencesConfig{Store: db, SLOs: sloNames(cfg), Now: now, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a.srv.HandleWrite("POST /v1/silences", sil.Post())
+	a.srv.HandleWrite("DELETE /v1/silences/{id}", sil.Delete())
+	a.srv.HandleRead("GET /v1/silences", sil.List())
 	if len(cfg.Tokens.Read) > 0 {
 		// Browsers send no bearer token: with read tokens the page would
 		// show to anyone what the API shows only to token holders.
@@ -167,6 +184,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		"store", a.cfg.Store.SQLitePath, "slos", len(a.cfg.SLOs), "sources", len(a.cfg.Sources))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.eval.Run(gctx) })
+	g.Go(func() error { return a.alerts.Run(gctx) })
 	g.Go(func() error { return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger) })
 	g.Go(func() error { return a.srv.Serve(gctx, ln) })
 	for _, p := range a.pollers {
@@ -211,6 +229,14 @@ func refreshGate(ctx context.Context, index *gate.Index, st gate.Store, interval
 			logger.Warn("gate refresh failed", "component", "gate", "err", err)
 		}
 	}
+}
+
+func sloNames(cfg *config.Config) []string {
+	out := make([]string, len(cfg.SLOs))
+	for i, s := range cfg.SLOs {
+		out[i] = s.Name
+	}
+	return out
 }
 
 // staleAfter maps each source to its staleness bound.

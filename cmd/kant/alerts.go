@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/alert"
+	"github.com/kantproject/kant/alert/slack"
+	"github.com/kantproject/kant/config"
+	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/telemetry"
+)
+
+// newNotifier returns where alerts go: Slack with a bot token or a webhook,
+// else the log.
+func newNotifier(cfg *config.Config, deps appDeps) (alert.Notifier, error) {
+	if deps.notifier != nil {
+		return deps.notifier, nil
+	}
+	s := cfg.Alerts.Slack
+	if s.Token == "" && s.WebhookURL == "" {
+		return alert.NewLogNotifier(deps.logger), nil
+	}
+	return slack.New(slack.Config{Token: string(s.Token), WebhookURL: string(s.WebhookURL), APIURL: s.APIURL,
+		Logger: deps.logger.With("component", "slack")})
+}
+
+// newAlerts wires the alert engine: routing and thresholds from cfg,
+// verdicts and the sent record from db, delivery through the notifier.
+func newAlerts(cfg *config.Config, db store.Store, metrics *telemetry.Metrics, deps appDeps) (*alert.Engine, error) {
+	n, err := newNotifier(cfg, deps)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	routes := map[string]alert.Route{}
+	for kind, ch := range cfg.Alerts.Routes {
+		routes[kind] = alert.Route{Channel: ch}
+	}
+	return alert.New(alert.Config{
+		Reader:   db,
+		Store:    db,
+		Notifier: telemetry.WrapNotifier(metrics, n, func(m alert.Message) string { return m.Kind }),
+		Policy: alert.Policy{
+			SLOs:        cfg.SLOs,
+			Channel:     cfg.Alerts.Slack.Channel,
+			Routes:      routes,
+			StaleAfter:  staleAfter(cfg),
+			BudgetBelow: cfg.Alerts.BudgetBelow,
+			Digest:      cfg.Alerts.Digest,
+			Location:    cfg.Location,
+			StatusURL:   statusURL(cfg),
+			ConsoleLink: consoleLinks(cfg),
+		},
+		Maintenance: maintenance(cfg),
+		Interval:    min(cfg.Evaluate.Interval, time.Minute),
+		Lookback:    max(1, int(cfg.Evaluate.Lookback/(24*time.Hour))),
+		Now:         deps.now,
+		Logger:      deps.logger.With("component", "alert"),
+	})
+}
+
+// maintenance converts the configured maintenance windows.
+func maintenance(cfg *config.Config) []alert.Maintenance {
+	out := make([]alert.Maintenance, 0, len(cfg.Alerts.Maintenance))
+	for _, w := range cfg.Alerts.Maintenance {
+		m := alert.Maintenance{Name: w.Name, Location: cfg.Location, Duration: w.Duration, From: w.From, To: w.To,
+			SLOs: w.SLOs, Jobs: w.Jobs}
+		if w.Schedule != nil {
+			m.Schedule = *w.Schedule
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// silences returns the silences overlapping [from, to): those posted to
+// /v1/silences and the maintenance windows.
+func silences(cfg *config.Config, db store.Store) func(ctx context.Context, from, to time.Time) ([]kant.Silence, error) {
+	windows := maintenance(cfg)
+	return func(ctx context.Context, from, to time.Time) ([]kant.Silence, error) {
+		posted, err := db.Silences(ctx, from)
+		if err != nil {
+			return nil, err
+		}
+		var out []kant.Silence
+		for _, s := range posted {
+			if s.Start.Before(to) {
+				out = append(out, s)
+			}
+		}
+		for _, m := range windows {
+			out = append(out, m.Windows(from, to)...)
+		}
+		return out, nil
+	}
+}
+
+// statusURL is the base URL links in alerts point at: alerts.status_url, or
+// the listen address on localhost.
+func statusURL(cfg *config.Config) string {
+	if cfg.Alerts.StatusURL != "" {
+		return cfg.Alerts.StatusURL
+	}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
