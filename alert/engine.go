@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kantproject/kant"
@@ -110,8 +111,11 @@ type Config struct {
 
 // Engine decides and delivers alerts.
 type Engine struct {
-	cfg     Config
-	log     *slog.Logger
+	cfg Config
+	log *slog.Logger
+	// mu serializes Tick and Deliver: two passes at once could both post
+	// the same pending alert.
+	mu      sync.Mutex
 	retryAt time.Time // no delivery before this (a rate limit or an outage)
 }
 
@@ -177,6 +181,8 @@ func (e *Engine) Run(ctx context.Context) error {
 // Tick reads the current state, decides, stores the changes and delivers
 // what is pending, as of now.
 func (e *Engine) Tick(ctx context.Context, now time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	in, err := e.input(ctx, now)
 	if err != nil {
 		return err
@@ -192,7 +198,7 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 		e.log.Log(ctx, level, "alert "+string(c.Action), "alert", c.Alert.ID, "kind", c.Alert.Kind,
 			"job", string(c.Alert.Job), "silenced", c.Alert.Silenced)
 	}
-	return e.Deliver(ctx, now)
+	return e.deliverAll(ctx, now)
 }
 
 func (e *Engine) input(ctx context.Context, now time.Time) (Input, error) {
@@ -266,6 +272,12 @@ func byCreation(a, b kant.Alert) int {
 // Backoff) on a later call; an error a retry cannot fix is recorded on the
 // alert (LastError), which is then given up, and delivery goes on.
 func (e *Engine) Deliver(ctx context.Context, now time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.deliverAll(ctx, now)
+}
+
+func (e *Engine) deliverAll(ctx context.Context, now time.Time) error {
 	if now.Before(e.retryAt) {
 		return nil
 	}

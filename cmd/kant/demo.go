@@ -13,10 +13,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/alert"
 	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/demo"
@@ -101,7 +104,9 @@ func (d demoRun) run(ctx context.Context, ln net.Listener) error {
 	if err := d.loadHistory(ctx, cfg, date); err != nil {
 		return err
 	}
-	a, err := newApp(ctx, cfg, appDeps{logger: d.logger, now: clock.Now, getenv: d.getenv})
+	now := &steppedClock{free: clock.Now, t: clock.Begin}
+	printer := &demoNotifier{out: d.stdout, loc: loc, clock: now.Now}
+	a, err := newApp(ctx, cfg, appDeps{logger: d.logger, now: now.Now, getenv: d.getenv, notifier: printer, manualAlerts: true})
 	if err != nil {
 		return err
 	}
@@ -116,7 +121,8 @@ func (d demoRun) run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- a.run(ctx, ln) }()
-	playErr := d.play(ctx, a, base, clock, date, loc)
+	playErr := d.play(ctx, a, now, base, clock, date, loc)
+	now.release()
 	if playErr != nil && ctx.Err() == nil {
 		cancel()
 		<-errc
@@ -125,6 +131,8 @@ func (d demoRun) run(ctx context.Context, ln net.Listener) error {
 	if d.played != nil {
 		close(d.played)
 	}
+	// From now on the alert engine ticks on its own, as in kant serve.
+	go a.alerts.Run(ctx)
 	if ctx.Err() == nil {
 		fmt.Fprintf(d.stdout, "\nThe night is over; kant keeps serving %s/ until Ctrl-C.\n", base)
 	}
@@ -161,35 +169,49 @@ func (d demoRun) loadHistory(ctx context.Context, cfg *config.Config, date kant.
 // downstream sensor would.
 var gateChecks = []string{"02:00", "03:00", "05:00", "07:00", "08:00"}
 
+// alertChecks are the moments, besides every observation, the alerts are
+// judged: just after each deadline. Alerts follow the simulated clock, not
+// the engine's wall-clock ticks, so the demo tells the same story at any
+// speed.
+var alertChecks = []string{"04:01", "06:01"}
+
 // play pushes the night's observations as the clock reaches them and asks
 // the gate at gateChecks.
-func (d demoRun) play(ctx context.Context, a *app, base string, clock demo.Clock, date kant.Date, loc *time.Location) error {
+func (d demoRun) play(ctx context.Context, a *app, now *steppedClock, base string, clock demo.Clock, date kant.Date, loc *time.Location) error {
 	type step struct {
 		at    time.Time
 		event *demo.Event
 		gate  bool
+		alert bool
 	}
 	var steps []step
 	events := demo.Night(date, loc)
-	checks := make([]time.Time, len(gateChecks))
-	for i, c := range gateChecks {
-		checks[i] = mustLocal(date, c, loc)
+	for i := range events {
+		steps = append(steps, step{at: events[i].At, event: &events[i]})
 	}
-	for i, j := 0, 0; i < len(events) || j < len(checks); {
-		if j == len(checks) || (i < len(events) && !events[i].At.After(checks[j])) {
-			steps = append(steps, step{at: events[i].At, event: &events[i]})
-			i++
-		} else {
-			steps = append(steps, step{at: checks[j], gate: true})
-			j++
-		}
+	for _, c := range gateChecks {
+		steps = append(steps, step{at: mustLocal(date, c, loc), gate: true})
 	}
+	for _, c := range alertChecks {
+		steps = append(steps, step{at: mustLocal(date, c, loc), alert: true})
+	}
+	slices.SortStableFunc(steps, func(a, b step) int { return a.at.Compare(b.at) })
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, s := range steps {
 		if err := sleepUntil(ctx, d.real, clock.RealAt(s.at)); err != nil {
 			return nil
 		}
 		local := s.at.In(loc).Format("15:04")
+		now.set(s.at)
+		if s.alert {
+			if err := a.eval.Evaluate(ctx, s.at, 48*time.Hour); err != nil {
+				return err
+			}
+			if err := a.alerts.Tick(ctx, s.at); err != nil {
+				return err
+			}
+			continue
+		}
 		if s.gate {
 			status, summary, err := askGate(ctx, client, base, "hegel-nightly", date)
 			if err != nil {
@@ -202,7 +224,10 @@ func (d demoRun) play(ctx context.Context, a *app, base string, clock demo.Clock
 		if err := pushRun(ctx, client, base, r); err != nil {
 			return err
 		}
-		fmt.Fprintf(d.stdout, "%s  run   %-28s %s%s\n", local, r.Job, describeRun(r), errorSuffix(r))
+		fmt.Fprintf(d.stdout, "%s  run   %-29s %s%s\n", local, r.Job, describeRun(r), errorSuffix(r))
+		if err := a.alerts.Tick(ctx, s.at); err != nil {
+			return err
+		}
 	}
 	// The deadlines of the night have all passed: judge it once more so the
 	// page shows the final verdicts without waiting for the next tick.
@@ -210,6 +235,82 @@ func (d demoRun) play(ctx context.Context, a *app, base string, clock demo.Clock
 		return err
 	}
 	return nil
+}
+
+// demoNotifier prints alerts as Slack would show them: a post per incident,
+// then edits and thread replies.
+type demoNotifier struct {
+	mu    sync.Mutex
+	out   io.Writer
+	loc   *time.Location
+	clock func() time.Time
+	n     int
+}
+
+func (p *demoNotifier) stamp() string { return p.clock().In(p.loc).Format("15:04") }
+
+// steppedClock is kant's clock in the demo: while the night plays it shows
+// the moment of the step being played, so that every part (evaluator, gate,
+// alerts) judges the same instant whatever the speed; afterwards it runs
+// freely.
+type steppedClock struct {
+	mu      sync.Mutex
+	t       time.Time
+	free    func() time.Time
+	running bool
+}
+
+func (c *steppedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running {
+		return c.free()
+	}
+	return c.t
+}
+
+func (c *steppedClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *steppedClock) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running = true
+}
+
+var _ alert.Notifier = (*demoNotifier)(nil)
+
+func (p *demoNotifier) Post(_ context.Context, m alert.Message) (string, string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	p.print("alert", m.Channel, m.Text, m)
+	return m.Channel, fmt.Sprintf("%d", p.n), nil
+}
+
+func (p *demoNotifier) Update(_ context.Context, channel, ts string, m alert.Message) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.print("edit", channel, m.Text, m)
+	return nil
+}
+
+func (p *demoNotifier) Reply(_ context.Context, channel, ts string, m alert.Message) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.out, "%s  ↳     %s  (thread of alert %s)\n", p.stamp(), m.Text, ts)
+	return nil
+}
+
+func (p *demoNotifier) print(what, channel, text string, m alert.Message) {
+	owner := ""
+	if m.Owner != "" {
+		owner = " " + m.Owner
+	}
+	fmt.Fprintf(p.out, "%s  %-5s %s%s: %s\n", p.stamp(), what, channel, owner, text)
 }
 
 func describeRun(r kant.Run) string {

@@ -105,6 +105,9 @@ func TestTheDemoPlaysTheNightAndJudgesIt(t *testing.T) {
 	}
 	for _, line := range []string{
 		"hegel/export_items", "failed (attempt 1 of 2), retry pending: java.lang.OutOfMemoryError",
+		"alert #data-alerts @data-platform: hegel/export_legacy missed its deadline",
+		"Downstream folded into this incident: socrates/daily_load.load",
+		"edit  #analytics-alerts @analytics: socrates/daily_load.report succeeded late",
 		"gate  hegel-nightly " + date.String() + " → 404 not yet: export_items running, export_legacy not_started, export_orders running",
 	} {
 		if !strings.Contains(out.String(), line) {

@@ -59,6 +59,9 @@ type appDeps struct {
 	// notifier, when set, receives alerts instead of Slack or the log (the
 	// demo prints them).
 	notifier alert.Notifier
+	// manualAlerts leaves ticking the alert engine to the caller (the demo
+	// ticks it on its simulated clock).
+	manualAlerts bool
 }
 
 // serve runs kant on ln until ctx is cancelled.
@@ -81,8 +84,9 @@ type app struct {
 	index   *gate.Index
 	srv     *api.Server
 	tel     *telemetry.Telemetry
-	alerts  *alert.Engine
-	pollers []poller
+	alerts       *alert.Engine
+	manualAlerts bool
+	pollers      []poller
 }
 
 // newApp opens the store, rebuilds the gate's index from it and wires the
@@ -98,7 +102,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		tel.Shutdown(ctx)
 		return nil, err
 	}
-	a = &app{cfg: cfg, logger: logger, db: db, tel: tel}
+	a = &app{cfg: cfg, logger: logger, db: db, tel: tel, manualAlerts: deps.manualAlerts}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -184,7 +188,9 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		"store", a.cfg.Store.SQLitePath, "slos", len(a.cfg.SLOs), "sources", len(a.cfg.Sources))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.eval.Run(gctx) })
-	g.Go(func() error { return a.alerts.Run(gctx) })
+	if !a.manualAlerts {
+		g.Go(func() error { return a.alerts.Run(gctx) })
+	}
 	g.Go(func() error { return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger) })
 	g.Go(func() error { return a.srv.Serve(gctx, ln) })
 	for _, p := range a.pollers {
