@@ -77,13 +77,13 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, deps appDep
 
 // app is kant serve's parts, wired.
 type app struct {
-	cfg     *config.Config
-	logger  *slog.Logger
-	db      store.Store
-	eval    *evaluator.Evaluator
-	index   *gate.Index
-	srv     *api.Server
-	tel     *telemetry.Telemetry
+	cfg          *config.Config
+	logger       *slog.Logger
+	db           store.Store
+	eval         *evaluator.Evaluator
+	index        *gate.Index
+	srv          *api.Server
+	tel          *telemetry.Telemetry
 	alerts       *alert.Engine
 	manualAlerts bool
 	pollers      []poller
