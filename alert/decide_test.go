@@ -146,7 +146,9 @@ func TestAFailureMessageSaysWhatWhenSinceDeadlineErrorOwnerAndLinks(t *testing.T
 	d := def("hegel-nightly", "hegel/*")
 	d.Location = jst
 	p := alert.Policy{SLOs: []slo.Definition{d}, Channel: "#kant", StatusURL: "https://kant.example.com/",
-		ConsoleLink: alert.GlueRunLink("ap-northeast-1")}
+		ConsoleLink: func(r kant.Run) string {
+			return "https://ap-northeast-1.console.aws.amazon.com/gluestudio/home?region=ap-northeast-1#/job/" + r.Job.Name() + "/run/" + r.RunID
+		}}
 	jstAt := func(h, m int) time.Time { return time.Date(2026, 6, 1, h, m, 0, 0, jst) }
 	r := result("hegel-nightly", export, kant.VerdictPending, "")
 	r.ExpectedAt, r.Deadline = jstAt(1, 0).UTC(), jstAt(15, 0).UTC()

@@ -121,6 +121,8 @@ const maxRunInfo = 100_000
 
 // Attribute names kept next to an observation.
 const (
+	AttrDagID           = "dag_id"
+	AttrTaskID          = "task_id"
 	AttrDagRunID        = "dag_run_id"
 	AttrLogicalDate     = "logical_date"
 	AttrRunAfter        = "run_after"
@@ -364,7 +366,7 @@ func (p *Poller) taskRun(api string, ti wireTI, now time.Time) (kant.Run, error)
 		maxAttempts = min(maxAttempts, attempt)
 	}
 	runID := ti.DagRunID
-	attrs := map[string]string{AttrDagRunID: ti.DagRunID}
+	attrs := map[string]string{AttrDagID: ti.DagID, AttrTaskID: ti.TaskID, AttrDagRunID: ti.DagRunID}
 	if mi := deref(ti.MapIndex, -1); mi >= 0 {
 		// A mapped task has one instance per index, each its own run.
 		runID = fmt.Sprintf("%s[%d]", ti.DagRunID, mi)
@@ -405,7 +407,7 @@ func (p *Poller) dagRun(api string, dr wireDagRun, now time.Time) (kant.Run, err
 		return kant.Run{}, fmt.Errorf("DAG run without dag_id or dag_run_id")
 	}
 	raw := deref(dr.State, "")
-	attrs := map[string]string{AttrDagRunID: dr.DagRunID}
+	attrs := map[string]string{AttrDagID: dr.DagID, AttrDagRunID: dr.DagRunID}
 	setAttr(attrs, AttrRunType, dr.RunType)
 	r := kant.Run{
 		Source:      p.cfg.Source,
