@@ -85,6 +85,7 @@ slos: []
 			if code != tc.code || !strings.Contains(out, tc.want) {
 				t.Errorf("check: exit %d, want %d, output lacks %q:\n%s", code, tc.code, tc.want, out)
 			}
+			t.Logf("kant check:\n%s", out)
 			if strings.Contains(out, tc.token) {
 				t.Errorf("check output shows the token:\n%s", out)
 			}
