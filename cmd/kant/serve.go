@@ -171,6 +171,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 			SLOs: cfg.SLOs, Location: cfg.Location,
 			StaleAfter:  staleAfter(cfg),
 			ConsoleLink: consoleLinks(cfg),
+			Silences:    silenced,
 			Now:         now, Logger: logger,
 		})
 		if err != nil {

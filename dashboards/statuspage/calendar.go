@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,11 +77,18 @@ func (h *Handler) calendarView(ctx context.Context, now time.Time) (*calendarVie
 	for _, d := range days {
 		bySLO[d.SLO] = append(bySLO[d.SLO], d)
 	}
+	var silences []kant.Silence
+	if h.cfg.Silences != nil && slices.ContainsFunc(h.cfg.SLOs, func(d slo.Definition) bool { return d.ExcludeSilenced }) {
+		// Silenced days leave the attainment of SLOs that say so, as in /v1/sla.
+		if silences, err = h.cfg.Silences(ctx, from.In(time.UTC).AddDate(0, 0, -1), to.In(time.UTC).AddDate(0, 0, 2)); err != nil {
+			return nil, fmt.Errorf("status page silences: %w", err)
+		}
+	}
 	var b strings.Builder
 	for _, def := range h.cfg.SLOs {
 		loc := zoneOf(def, h.cfg.Location)
 		today := kant.DateOf(now.In(loc))
-		v.Rows = append(v.Rows, calendarRowOf(def, loc, today.AddDays(1-n), today, bySLO[def.Name], &b))
+		v.Rows = append(v.Rows, calendarRowOf(def, loc, today.AddDays(1-n), today, def.Excluding(bySLO[def.Name], silences), &b))
 	}
 	return v, nil
 }

@@ -61,6 +61,9 @@ type Config struct {
 	// successful poll is older is shown as stale. Sources not listed are
 	// never stale.
 	StaleAfter map[string]time.Duration
+	// Silences, when set, returns the silences overlapping [from, to), so
+	// that silenced days leave the attainment of SLOs with ExcludeSilenced.
+	Silences func(ctx context.Context, from, to time.Time) ([]kant.Silence, error)
 	// ConsoleLink, when set, returns a link to a run in its source's console
 	// (Glue, Airflow), or "" for none.
 	ConsoleLink func(kant.Run) string

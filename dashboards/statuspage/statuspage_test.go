@@ -2,6 +2,7 @@ package statuspage
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -338,6 +339,47 @@ func TestFormatting(t *testing.T) {
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+func TestSilencedDaysLeaveTheCalendarsAttainmentOfAnSLOThatSaysSo(t *testing.T) {
+	f := newFixture(fixedNow)
+	st := f.store()
+	var missed []kant.Day
+	for _, d := range st.days {
+		if d.SLO == "hegel-nightly" && d.Final && !d.SLOMet {
+			missed = append(missed, d)
+		}
+	}
+	if len(missed) == 0 {
+		t.Fatal("the fixture has no missed hegel-nightly day to silence")
+	}
+	// One silence over every missed day.
+	var silences []kant.Silence
+	for _, d := range missed {
+		start := d.Date.In(tokyo)
+		silences = append(silences, kant.Silence{ID: "s" + d.Date.String(), Start: start.Add(time.Hour), End: start.Add(2 * time.Hour), Reason: "maintenance"})
+	}
+	for _, exclude := range []bool{false, true} {
+		cfg := f.config(st)
+		cfg.SLOs = slices.Clone(cfg.SLOs)
+		cfg.SLOs[0].ExcludeSilenced = exclude
+		cfg.Silences = func(context.Context, time.Time, time.Time) ([]kant.Silence, error) { return silences, nil }
+		h, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := h.calendarView(context.Background(), fixedNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := v.Rows[0].Attainment
+		if exclude && got != "100.0%" {
+			t.Errorf("excluding silenced days: attainment %s, want 100%% (every missed day was silenced)", got)
+		}
+		if !exclude && got == "100.0%" {
+			t.Errorf("not excluding: attainment %s, want the missed days to count", got)
 		}
 	}
 }
