@@ -6,8 +6,8 @@ import (
 	"html"
 	"html/template"
 	"net/http"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
