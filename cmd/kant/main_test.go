@@ -425,3 +425,22 @@ func TestMetricsCountGateRequestsAndPassPromtool(t *testing.T) {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+func TestServeRefusesToStartWhenBigQueryCannotBeReachedAndSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "kant.yaml")
+	if err := os.WriteFile(path, []byte("store:\n  bigquery: {project: my-project, dataset: kant}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", filepath.Join(dir, "missing-key.json"))
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve", "-config", path, "-listen", "127.0.0.1:0"}, env(nil), nil, &stdout, &stderr)
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFail, stderr.String())
+	}
+	for _, want := range []string{"open store bigquery my-project.kant", "missing-key.json: no such file"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}

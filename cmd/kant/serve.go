@@ -19,6 +19,7 @@ import (
 	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/gate"
 	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/cloudlogging"
 	"github.com/kantproject/kant/telemetry"
 )
 
@@ -84,6 +85,7 @@ type app struct {
 	index        *gate.Index
 	srv          *api.Server
 	tel          *telemetry.Telemetry
+	export       *cloudlogging.Exporter // nil unless export.cloud_logging
 	alerts       *alert.Engine
 	manualAlerts bool
 	pollers      []poller
@@ -109,7 +111,16 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		}
 	}()
 	metrics := tel.Metrics()
-	if a.eval, err = newEvaluator(cfg, metrics.WrapEvaluatorStore(db, cfg.Evaluate.Lookback), logger, now); err != nil {
+	if a.export, err = newExporter(ctx, cfg, logger); err != nil {
+		return nil, err
+	}
+	var evalStore evaluator.Store = metrics.WrapEvaluatorStore(db, cfg.Evaluate.Lookback)
+	observers := []collector.Observer{nil, nil, metrics} // the gate and the evaluator, set below
+	if a.export != nil {
+		evalStore = exportingStore{Store: evalStore, exp: a.export}
+		observers = append(observers, a.export)
+	}
+	if a.eval, err = newEvaluator(cfg, evalStore, logger, now); err != nil {
 		return nil, err
 	}
 	a.index = gate.New(gate.Config{
@@ -125,7 +136,8 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		return nil, err
 	}
 	gateHandler := gate.NewHandler(a.index, logger)
-	sink := collector.NewSink(db, logger, a.index, a.eval, metrics)
+	observers[0], observers[1] = a.index, a.eval
+	sink := collector.NewSink(db, logger, observers...)
 	health := metrics.WrapHealth(pollHealth{db: db, gate: a.index})
 	if a.pollers, err = newPollers(ctx, cfg, sink, db, health, logger, now); err != nil {
 		return nil, err
@@ -186,7 +198,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 // is cancelled, then shuts down gracefully.
 func (a *app) run(ctx context.Context, ln net.Listener) error {
 	a.logger.Info("kant serving", "component", "main", "addr", ln.Addr().String(),
-		"store", a.cfg.Store.SQLitePath, "slos", len(a.cfg.SLOs), "sources", len(a.cfg.Sources))
+		"store", storeName(a.cfg), "slos", len(a.cfg.SLOs), "sources", len(a.cfg.Sources))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.eval.Run(gctx) })
 	if !a.manualAlerts {
@@ -206,6 +218,11 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 func (a *app) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if a.export != nil {
+		if err := a.export.Close(); err != nil {
+			a.logger.Warn("cloud logging flush", "component", "main", "err", err)
+		}
+	}
 	if err := a.tel.Shutdown(ctx); err != nil {
 		a.logger.Warn("telemetry shutdown", "component", "main", "err", err)
 	}

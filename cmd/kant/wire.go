@@ -13,8 +13,10 @@ import (
 
 	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/config"
+	"github.com/kantproject/kant/dashboards/views"
 	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/bigquery"
 	"github.com/kantproject/kant/store/sqlite"
 )
 
@@ -96,14 +98,41 @@ func reportConfig(stderr io.Writer, err error) {
 	fmt.Fprintf(stderr, "kant: %v\n", err)
 }
 
-// openStore opens the configured store.
+// openStore opens the configured store: BigQuery when configured (kant
+// refuses to start, with the reason, when its dataset cannot be reached),
+// else the SQLite file. Both get the BI views of dashboards/views.
 func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, error) {
-	db, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.SQLitePath, Logger: logger})
+	if bq := cfg.Store.BigQuery; bq != nil {
+		var vs []bigquery.View
+		for _, v := range views.BigQueryFor(bq.Project, bq.Dataset) {
+			vs = append(vs, bigquery.View{Name: v.Name, Query: v.Query})
+		}
+		db, err := bigquery.New(ctx, bigquery.Config{Project: bq.Project, Dataset: bq.Dataset, Location: bq.Location,
+			Views: vs, Logger: logger.With("component", "store")})
+		if err != nil {
+			return nil, fmt.Errorf("open store bigquery %s.%s: %w", bq.Project, bq.Dataset, err)
+		}
+		logger.Debug("store open", "component", "store", "bigquery", bq.Project+"."+bq.Dataset)
+		return db, nil
+	}
+	var vs []sqlite.View
+	for _, v := range views.SQLite() {
+		vs = append(vs, sqlite.View{Name: v.Name, SQL: v.SQL})
+	}
+	db, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.SQLitePath, Logger: logger, Views: vs})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Store.SQLitePath, err)
 	}
 	logger.Debug("store open", "component", "store", "path", cfg.Store.SQLitePath)
 	return db, nil
+}
+
+// storeName says which store is used, for logs.
+func storeName(cfg *config.Config) string {
+	if bq := cfg.Store.BigQuery; bq != nil {
+		return "bigquery " + bq.Project + "." + bq.Dataset
+	}
+	return cfg.Store.SQLitePath
 }
 
 // pushDecoder accepts pushes from the configured push sources, or from any

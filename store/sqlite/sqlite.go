@@ -66,6 +66,16 @@ type Config struct {
 	// transaction (kant import beside kant serve) before it fails with
 	// SQLITE_BUSY. Default: 5s.
 	BusyTimeout time.Duration
+	// Views are extra views over kant's tables (the BI views of
+	// dashboards/views), dropped and created again at every open, in one
+	// transaction, after the migrations: a view never outlives its query.
+	Views []View
+}
+
+// View is a named CREATE VIEW statement.
+type View struct {
+	Name string
+	SQL  string // CREATE VIEW <Name> AS ...
 }
 
 // DB is a kant store in one SQLite file. It is safe for concurrent use.
@@ -152,7 +162,31 @@ func (db *DB) open(ctx context.Context, cfg Config) error {
 		db.read.SetMaxOpenConns(cfg.MaxReadConns)
 		db.read.SetMaxIdleConns(cfg.MaxReadConns)
 	}
-	return db.migrate(ctx)
+	if err := db.migrate(ctx); err != nil {
+		return err
+	}
+	return db.applyViews(ctx, cfg.Views)
+}
+
+// applyViews replaces views in one transaction; views are dropped in
+// reverse order, so that none outlives one it reads.
+func (db *DB) applyViews(ctx context.Context, views []View) error {
+	if len(views) == 0 {
+		return nil
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		for i := len(views) - 1; i >= 0; i-- {
+			if _, err := tx.ExecContext(ctx, `DROP VIEW IF EXISTS "`+views[i].Name+`"`); err != nil {
+				return fmt.Errorf("drop view %s: %w", views[i].Name, err)
+			}
+		}
+		for _, v := range views {
+			if _, err := tx.ExecContext(ctx, v.SQL); err != nil {
+				return fmt.Errorf("create view %s: %w", v.Name, err)
+			}
+		}
+		return nil
+	})
 }
 
 func cloneValues(v url.Values) url.Values {

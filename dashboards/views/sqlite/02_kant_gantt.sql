@@ -1,0 +1,14 @@
+-- kant_gantt: one row per occurrence (SLO, job, expected time) with its
+-- runs' first start and its success (or last finish) against the expected
+-- time and the deadline: the data behind a Gantt chart. start_delay_s is
+-- how long after the expected time the first run started; slack_s how long
+-- before the deadline it finished (negative: late).
+CREATE VIEW IF NOT EXISTS kant_gantt AS
+SELECT s.slo, s.job, s.date, s.expected_at, s.deadline, s.recover_by,
+  d.first_started_at AS started_at,
+  COALESCE(s.succeeded_at, d.last_finished_at) AS finished_at,
+  s.verdict, s.reason, s.lateness_s, COALESCE(d.runs, 0) AS runs,
+  unixepoch(d.first_started_at, 'subsec') - unixepoch(s.expected_at, 'subsec') AS start_delay_s,
+  unixepoch(s.deadline, 'subsec') - unixepoch(COALESCE(s.succeeded_at, d.last_finished_at), 'subsec') AS slack_s
+FROM slo_results AS s
+LEFT JOIN kant_job_daily AS d ON d.job = s.job AND d.date = s.date;

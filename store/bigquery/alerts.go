@@ -1,0 +1,219 @@
+package bigquery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/bigquery"
+
+	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/store"
+)
+
+// alertBody is the JSON of the alerts.body column, as in store/sqlite.
+type alertBody struct {
+	Fields []kant.AlertField `json:"fields,omitempty"`
+	Links  []kant.AlertLink  `json:"links,omitempty"`
+	Notes  []string          `json:"notes,omitempty"`
+}
+
+// PutAlert inserts or replaces the alert with a.ID, in one transaction.
+func (s *Store) PutAlert(ctx context.Context, a kant.Alert) error {
+	if a.ID == "" {
+		return fmt.Errorf("bigquery put alert: %w", kant.Errorf(kant.EINVALID, "id: required"))
+	}
+	for _, err := range []error{
+		checkDate("date", a.Date), checkTime("created_at", a.CreatedAt),
+		checkTime("updated_at", a.UpdatedAt), checkTime("sent_at", a.SentAt), checkTime("since", a.Since),
+	} {
+		if err != nil {
+			return fmt.Errorf("bigquery put alert %s: %w", a.ID, err)
+		}
+	}
+	var body any
+	if len(a.Fields)+len(a.Links)+len(a.Notes) > 0 {
+		b, err := json.Marshal(alertBody{a.Fields, a.Links, a.Notes})
+		if err != nil {
+			return fmt.Errorf("bigquery put alert %s: %w", a.ID, err)
+		}
+		body = string(b)
+	}
+	rp, err := rowsParam("alert", []map[string]any{{
+		"id": a.ID, "kind": text(a.Kind), "slo": text(a.SLO), "job": text(string(a.Job)),
+		"date": dateValue(a.Date), "status": text(a.Status), "channel": text(a.Channel),
+		"message_ts": text(a.MessageTS), "text": text(a.Text),
+		"created_us": us(a.CreatedAt), "updated_us": us(a.UpdatedAt), "sent_us": us(a.SentAt), "since_us": us(a.Since),
+		"created_ns": ns(a.CreatedAt), "updated_ns": ns(a.UpdatedAt), "sent_ns": ns(a.SentAt), "since_ns": ns(a.Since),
+		"owner": text(a.Owner), "body": body, "revision": a.Revision, "delivered": a.Delivered,
+		"notes_sent": a.NotesSent, "posting": a.Posting, "silenced": text(a.Silenced), "last_error": text(a.LastError),
+	}})
+	if err != nil {
+		return fmt.Errorf("bigquery put alert %s: %w", a.ID, err)
+	}
+	t := s.table("alerts")
+	q := `BEGIN TRANSACTION;
+DELETE FROM ` + t + ` WHERE id = @id;
+INSERT INTO ` + t + ` (id, kind, slo, job, date, status, channel, message_ts, text,
+  created_at, updated_at, sent_at, since, created_ns, updated_ns, sent_ns, since_ns,
+  owner, body, revision, delivered, notes_sent, posting, silenced, last_error)
+SELECT JSON_VALUE(x, '$.id'), JSON_VALUE(x, '$.kind'), JSON_VALUE(x, '$.slo'), JSON_VALUE(x, '$.job'),
+  PARSE_DATE('%Y-%m-%d', JSON_VALUE(x, '$.date')), JSON_VALUE(x, '$.status'), JSON_VALUE(x, '$.channel'),
+  JSON_VALUE(x, '$.message_ts'), JSON_VALUE(x, '$.text'),
+  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.created_us') AS INT64)),
+  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.updated_us') AS INT64)),
+  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.sent_us') AS INT64)),
+  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.since_us') AS INT64)),
+  CAST(JSON_VALUE(x, '$.created_ns') AS INT64), CAST(JSON_VALUE(x, '$.updated_ns') AS INT64),
+  CAST(JSON_VALUE(x, '$.sent_ns') AS INT64), CAST(JSON_VALUE(x, '$.since_ns') AS INT64),
+  JSON_VALUE(x, '$.owner'), JSON_VALUE(x, '$.body'),
+  CAST(JSON_VALUE(x, '$.revision') AS INT64), CAST(JSON_VALUE(x, '$.delivered') AS INT64),
+  CAST(JSON_VALUE(x, '$.notes_sent') AS INT64), CAST(JSON_VALUE(x, '$.posting') AS BOOL),
+  JSON_VALUE(x, '$.silenced'), JSON_VALUE(x, '$.last_error')
+FROM UNNEST(JSON_QUERY_ARRAY(@alert)) AS x;
+COMMIT TRANSACTION;`
+	if _, err := s.query(ctx, q, []bigquery.QueryParameter{rp, param("id", a.ID)}); err != nil {
+		return fmt.Errorf("bigquery put alert %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// Alerts returns the alerts matching f, oldest first (by creation time, then
+// ID).
+func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]kant.Alert, error) {
+	q := `SELECT id, kind, slo, job, date, status, channel, message_ts, text, created_ns, updated_ns, sent_ns,
+  since_ns, owner, body, revision, delivered, notes_sent, posting, silenced, last_error
+FROM ` + s.table("alerts") + ` WHERE TRUE`
+	var p params
+	if f.OpenOnly {
+		q += ` AND status = 'open'`
+	}
+	if !f.UpdatedFrom.IsZero() {
+		q += ` AND updated_ns >= ` + p.add(clampNs(f.UpdatedFrom))
+	}
+	q += ` ORDER BY created_ns, id`
+	rows, err := s.query(ctx, q, p.list)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery alerts: %w", err)
+	}
+	out := make([]kant.Alert, 0, len(rows))
+	for _, row := range rows {
+		var d decoder
+		a := kant.Alert{
+			ID: asString(row[0]), Kind: asString(row[1]), SLO: asString(row[2]), Job: kant.JobKey(asString(row[3])),
+			Date: d.date(row[4]), Status: asString(row[5]), Channel: asString(row[6]), MessageTS: asString(row[7]),
+			Text: asString(row[8]), CreatedAt: asTime(row[9]), UpdatedAt: asTime(row[10]), SentAt: asTime(row[11]),
+			Since: asTime(row[12]), Owner: asString(row[13]),
+			Revision: int(asInt(row[15])), Delivered: int(asInt(row[16])), NotesSent: int(asInt(row[17])),
+			Posting: asBool(row[18]), Silenced: asString(row[19]), LastError: asString(row[20]),
+		}
+		if d.err != nil {
+			return nil, fmt.Errorf("bigquery alert %s: %w", a.ID, d.err)
+		}
+		if body := asString(row[14]); body != "" {
+			var b alertBody
+			if err := json.Unmarshal([]byte(body), &b); err != nil {
+				return nil, fmt.Errorf("bigquery alert %s: body: %w", a.ID, err)
+			}
+			a.Fields, a.Links, a.Notes = b.Fields, b.Links, b.Notes
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// PutSilence inserts or replaces the silence with si.ID, in one transaction.
+func (s *Store) PutSilence(ctx context.Context, si kant.Silence) error {
+	if err := si.Validate(); err != nil {
+		return fmt.Errorf("bigquery put silence: %w", err)
+	}
+	for _, err := range []error{checkTime("start", si.Start), checkTime("end", si.End), checkTime("created_at", si.CreatedAt)} {
+		if err != nil {
+			return fmt.Errorf("bigquery put silence %s: %w", si.ID, err)
+		}
+	}
+	rp, err := rowsParam("silence", []map[string]any{{
+		"id": si.ID, "slos": jsonList(si.SLOs), "jobs": jsonList(si.Jobs), "reason": si.Reason,
+		"created_by": text(si.CreatedBy),
+		"start_us":   us(si.Start), "end_us": us(si.End), "created_us": us(si.CreatedAt),
+		"start_ns": ns(si.Start), "end_ns": ns(si.End), "created_ns": ns(si.CreatedAt),
+	}})
+	if err != nil {
+		return fmt.Errorf("bigquery put silence %s: %w", si.ID, err)
+	}
+	t := s.table("silences")
+	q := `BEGIN TRANSACTION;
+DELETE FROM ` + t + ` WHERE id = @id;
+INSERT INTO ` + t + ` (id, slos, jobs, start_at, end_at, reason, created_by, created_at, start_ns, end_ns, created_ns)
+SELECT JSON_VALUE(x, '$.id'), JSON_VALUE(x, '$.slos'), JSON_VALUE(x, '$.jobs'),
+  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.start_us') AS INT64)),
+  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.end_us') AS INT64)),
+  JSON_VALUE(x, '$.reason'), JSON_VALUE(x, '$.created_by'),
+  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.created_us') AS INT64)),
+  CAST(JSON_VALUE(x, '$.start_ns') AS INT64), CAST(JSON_VALUE(x, '$.end_ns') AS INT64),
+  CAST(JSON_VALUE(x, '$.created_ns') AS INT64)
+FROM UNNEST(JSON_QUERY_ARRAY(@silence)) AS x;
+COMMIT TRANSACTION;`
+	if _, err := s.query(ctx, q, []bigquery.QueryParameter{rp, param("id", si.ID)}); err != nil {
+		return fmt.Errorf("bigquery put silence %s: %w", si.ID, err)
+	}
+	return nil
+}
+
+// DeleteSilence removes the silence with that ID (ENOTFOUND when none). The
+// script's last statement reports how many rows the DELETE removed.
+func (s *Store) DeleteSilence(ctx context.Context, id string) error {
+	rows, err := s.query(ctx, "DELETE FROM "+s.table("silences")+" WHERE id = @id;\nSELECT @@row_count AS n;",
+		[]bigquery.QueryParameter{param("id", id)})
+	if err != nil {
+		return fmt.Errorf("bigquery delete silence %s: %w", id, err)
+	}
+	if len(rows) != 1 || asInt(rows[0][0]) == 0 {
+		return fmt.Errorf("bigquery delete silence: %w", kant.Errorf(kant.ENOTFOUND, "silence %q not found", id))
+	}
+	return nil
+}
+
+// Silences returns the silences ending after endsAfter (all when zero),
+// ordered by start, then ID.
+func (s *Store) Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silence, error) {
+	q := `SELECT id, slos, jobs, start_ns, end_ns, reason, created_by, created_ns FROM ` + s.table("silences")
+	var p params
+	if !endsAfter.IsZero() {
+		q += ` WHERE end_ns > ` + p.add(clampNs(endsAfter))
+	}
+	q += ` ORDER BY start_ns, id`
+	rows, err := s.query(ctx, q, p.list)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery silences: %w", err)
+	}
+	out := make([]kant.Silence, 0, len(rows))
+	for _, row := range rows {
+		si := kant.Silence{
+			ID: asString(row[0]), Start: asTime(row[3]), End: asTime(row[4]), Reason: asString(row[5]),
+			CreatedBy: asString(row[6]), CreatedAt: asTime(row[7]),
+		}
+		for _, l := range []struct {
+			col bigquery.Value
+			dst *[]string
+		}{{row[1], &si.SLOs}, {row[2], &si.Jobs}} {
+			if v := asString(l.col); v != "" {
+				if err := json.Unmarshal([]byte(v), l.dst); err != nil {
+					return nil, fmt.Errorf("bigquery silence %s: %w", si.ID, err)
+				}
+			}
+		}
+		out = append(out, si)
+	}
+	return out, nil
+}
+
+// jsonList returns l as a JSON array, or nil when it is empty.
+func jsonList(l []string) any {
+	if len(l) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
+}
