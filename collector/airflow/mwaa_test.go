@@ -22,7 +22,7 @@ import (
 	"github.com/kantproject/kant"
 )
 
-const mwaaModel = "../../../shared/contracts/mwaa-2020-07-01.json"
+const mwaaModel = "../../contracts/mwaa-2020-07-01.json"
 
 // mwaaShapes reads the members of the MWAA model's shapes.
 func mwaaShapes(t testing.TB) map[string]struct {
@@ -32,7 +32,7 @@ func mwaaShapes(t testing.TB) map[string]struct {
 	t.Helper()
 	b, err := os.ReadFile(mwaaModel)
 	if os.IsNotExist(err) {
-		t.Skipf("MWAA contract %s is absent", mwaaModel)
+		t.Fatalf("MWAA contract %s is absent", mwaaModel)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -25,8 +25,8 @@ import (
 // The excerpt holds the operations kant uses; shapes it lacks (Job and what
 // Job refers to) are taken from the full model beside it.
 const (
-	excerptModel = "../../../shared/contracts/glue-2017-03-31.excerpt.json"
-	fullModel    = "../../../shared/contracts/glue-2017-03-31.full.json"
+	excerptModel = "../../contracts/glue-2017-03-31.excerpt.json"
+	fullModel    = "../../contracts/glue-2017-03-31.full.json"
 )
 
 type modelRef struct {
@@ -62,7 +62,7 @@ var (
 func loadModel(t testing.TB) *glueModel {
 	t.Helper()
 	if _, err := os.Stat(excerptModel); os.IsNotExist(err) {
-		t.Skipf("Glue contract %s is absent (it lives in shared/contracts beside the repo); wire-format tests need it", excerptModel)
+		t.Fatalf("Glue contract %s is absent: the wire-format tests need it", excerptModel)
 	}
 	modelOnce.Do(func() {
 		modelVal, modelErr = readModel(excerptModel)
