@@ -160,14 +160,14 @@ func History(date kant.Date, days int, loc *time.Location) []kant.Run {
 			r := kant.Run{Source: j.source, Job: kant.JobKey(j.source + "/" + j.name), RunID: "hist_" + d.String(),
 				Attempt: 1, MaxAttempts: 1, LogicalDate: d, StartedAt: start, State: kant.StateSucceeded}
 			switch {
-			case h%41 == 0: // failed, re-run by hand two hours later
+			case h%89 == 0: // failed, re-run by hand two hours later
 				failed := r
 				failed.State, failed.FinishedAt, failed.ErrorMessage = kant.StateFailed, start.Add(dur/3), "task exited with return code 1"
 				failed.SourceState = sourceState(j.source, kant.StateFailed)
 				failed.ObservedAt = failed.FinishedAt
 				out = append(out, failed)
 				r.RunID, r.StartedAt = "rerun_"+d.String(), start.Add(2*time.Hour)
-			case h%13 == 0: // slow night: late
+			case h%37 == 0: // slow night: late
 				dur = time.Duration(j.deadline+20+int(h%30)) * time.Minute
 			}
 			r.FinishedAt = r.StartedAt.Add(dur)
