@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack/slacktest"
+)
+
+// TestAFinalFailureReachesSlackOnce wires kant serve to a local Slack (the
+// slack-go test server, its chat.postMessage recorded) through
+// alerts.slack.api_url: a pushed final failure is posted once to the SLO's
+// channel, and judging again sends nothing new.
+func TestAFinalFailureReachesSlackOnce(t *testing.T) {
+	var mu sync.Mutex
+	var posts []url.Values
+	slack := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			mu.Lock()
+			posts = append(posts, r.Form)
+			n := len(posts)
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"ok":true,"channel":"C0KANT","ts":"1700000000.%06d"}`, n)
+		})
+	})
+	slack.Start()
+	defer slack.Stop()
+	now := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
+	s := start(t, `
+alerts:
+  slack:
+    token: ${SLACK_BOT_TOKEN}
+    api_url: `+slack.GetAPIURL()+`
+    channel: "#kant"
+slos:
+  - name: nightly
+    jobs: ["onprem/*"]
+    schedule: "0 1 * * *"
+    deadline: "06:00"
+    owner: "@here"
+    channel: "#data-alerts"
+`, map[string]string{"SLACK_BOT_TOKEN": "xoxb-test-token"}, now)
+	if code, out := s.do(t, "POST", "/v1/runs", "", `{"source":"onprem","job":"export","run_id":"r1","state":"failed",
+		"started_at":"2026-11-21T01:00:00Z","finished_at":"2026-11-21T02:00:00Z","logical_date":"2026-11-21",
+		"error_message":"disk full"}`); code != 200 {
+		t.Fatalf("push: %d %v", code, out)
+	}
+	for range 2 {
+		if err := s.app.alerts.Tick(context.Background(), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 1 {
+		t.Fatalf("%d posts reached Slack, want 1: %v", len(posts), posts)
+	}
+	p := posts[0]
+	if p.Get("channel") != "#data-alerts" {
+		t.Errorf("post to channel %q, want the SLO's #data-alerts", p.Get("channel"))
+	}
+	for _, want := range []string{"onprem/export", "disk full", "<!here>"} {
+		if !strings.Contains(p.Get("blocks")+p.Get("text"), want) {
+			t.Errorf("the post lacks %q: text %q, blocks %s", want, p.Get("text"), p.Get("blocks"))
+		}
+	}
+}
