@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -47,6 +48,9 @@ type Notifier struct {
 	webhook string
 	http    *http.Client
 	log     *slog.Logger
+
+	mu       sync.Mutex
+	channels map[string]string // "#name" → channel ID, for Find
 }
 
 var (
@@ -140,8 +144,15 @@ func (n *Notifier) Reply(ctx context.Context, channel, ts string, m alert.Messag
 // five pages. It needs a channel ID (C…, G…) and the channels:history scope:
 // a channel given by name, or a webhook, finds nothing.
 func (n *Notifier) Find(ctx context.Context, channel, alertID string, since time.Time) (string, string, error) {
-	if n.api == nil || channel == "" || strings.HasPrefix(channel, "#") {
+	if n.api == nil || channel == "" {
 		return "", "", nil
+	}
+	if strings.HasPrefix(channel, "#") {
+		id, err := n.channelID(ctx, channel)
+		if err != nil || id == "" {
+			return "", "", err
+		}
+		channel = id
 	}
 	p := &slack.GetConversationHistoryParameters{ChannelID: channel, Limit: 200, IncludeAllMetadata: true,
 		Oldest: fmt.Sprintf("%d.000000", since.Unix())}
@@ -164,6 +175,50 @@ func (n *Notifier) Find(ctx context.Context, channel, alertID string, since time
 	return "", "", nil
 }
 
+// maxChannelPages bounds the conversations.list pages read to resolve a
+// channel name (1,000 channels a page).
+const maxChannelPages = 20
+
+// channelID resolves a channel name ("#data-alerts") to its ID through
+// conversations.list (scope channels:read, and groups:read for private
+// channels), remembering what it found; "" when no channel has the name.
+func (n *Notifier) channelID(ctx context.Context, name string) (string, error) {
+	n.mu.Lock()
+	id, ok := n.channels[name]
+	n.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	p := &slack.GetConversationsParameters{Types: []string{"public_channel", "private_channel"}, ExcludeArchived: true, Limit: 1000}
+	found := map[string]string{}
+	for range maxChannelPages {
+		chans, cursor, err := n.api.GetConversationsContext(ctx, p)
+		if err != nil {
+			return "", classify("slack resolve "+name, err)
+		}
+		for _, c := range chans {
+			found["#"+c.Name] = c.ID
+		}
+		if cursor == "" {
+			break
+		}
+		p.Cursor = cursor
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.channels == nil {
+		n.channels = map[string]string{}
+	}
+	for k, v := range found {
+		n.channels[k] = v
+	}
+	if found[name] == "" {
+		n.log.Warn("slack: cannot resolve channel name to look for an interrupted post; it may be posted again",
+			"channel", name)
+	}
+	return found[name], nil
+}
+
 const metadataType = "kant_alert"
 
 // metadata tags a message with the alert ID, so that it can be found again
@@ -177,6 +232,19 @@ var retryableErrors = map[string]bool{
 	"ratelimited": true, "rate_limited": true, "internal_error": true, "fatal_error": true,
 	"service_unavailable": true, "request_timeout": true,
 }
+
+// pauseErrors are Slack error codes that fail every message until someone
+// fixes the token or the app's scopes: delivery pauses (retryable, with
+// PauseAfterAuthError) instead of giving up every alert in the meantime.
+var pauseErrors = map[string]bool{
+	"invalid_auth": true, "not_authed": true, "token_revoked": true, "token_expired": true,
+	"account_inactive": true, "missing_scope": true, "no_permission": true, "team_access_not_granted": true,
+	"ekm_access_denied": true, "org_login_required": true,
+}
+
+// PauseAfterAuthError is how long delivery waits after an error of the
+// token or its scopes before trying again.
+const PauseAfterAuthError = 5 * time.Minute
 
 // classify wraps err as an *alert.Error saying whether a retry may help.
 func classify(op string, err error) error {
@@ -192,6 +260,8 @@ func classify(op string, err error) error {
 		e.Retryable, e.RetryAfter = true, rl.RetryAfter
 	case errors.As(err, &sc):
 		e.Retryable = sc.Code == http.StatusTooManyRequests || sc.Code >= 500
+	case errors.As(err, &se) && pauseErrors[se.Err]:
+		e.Retryable, e.RetryAfter = true, PauseAfterAuthError
 	case errors.As(err, &se):
 		e.Retryable = retryableErrors[se.Err]
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr):

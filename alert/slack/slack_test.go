@@ -54,6 +54,10 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 		}
 		c.Handle("/services/", f.handler("webhook"))
 		c.Handle("/conversations.history", f.history)
+		c.Handle("/conversations.list", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"ok":true,"channels":[{"id":"C0OPS","name":"ops"},{"id":"C0DATA","name":"data-alerts"}],"response_metadata":{"next_cursor":""}}`))
+		})
 	})
 	f.Start()
 	t.Cleanup(f.Stop)
@@ -297,7 +301,7 @@ func TestErrorsAreClassed(t *testing.T) {
 		{"a 503 is retryable", 503, nil, "<html>down</html>", true, 0},
 		{"an internal error is retryable", 200, nil, `{"ok":false,"error":"internal_error"}`, true, 0},
 		{"an unknown channel is not retryable", 200, nil, `{"ok":false,"error":"channel_not_found"}`, false, 0},
-		{"a bad token is not retryable", 200, nil, `{"ok":false,"error":"invalid_auth"}`, false, 0},
+		{"a bad token pauses delivery rather than giving up every alert", 200, nil, `{"ok":false,"error":"invalid_auth"}`, true, kslack.PauseAfterAuthError},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -355,7 +359,11 @@ func TestAMessageIsFoundByItsAlertIDInTheChannelHistory(t *testing.T) {
 	if _, ts, err := n.Find(ctx, "C0DATA", "job/never-posted", since); err != nil || ts != "" {
 		t.Errorf("found %q %v for an alert never posted", ts, err)
 	}
-	if _, ts, err := n.Find(ctx, "#data-alerts", mine.AlertID, since); err != nil || ts != "" || len(f.finds) != 2 {
-		t.Errorf("a channel name was searched: %q %v", ts, err)
+	// A channel configured by name is resolved to its ID, then searched.
+	if channel, ts, err := n.Find(ctx, "#data-alerts", mine.AlertID, since); err != nil || channel != "C0DATA" || ts != "1780000000.000002" {
+		t.Errorf("by channel name: found %q %q %v, want the second post in C0DATA", channel, ts, err)
+	}
+	if _, ts, err := n.Find(ctx, "#no-such-channel", mine.AlertID, since); err != nil || ts != "" || len(f.finds) != 3 {
+		t.Errorf("an unknown channel name: found %q %v after %d history reads, want nothing searched", ts, err, len(f.finds))
 	}
 }
