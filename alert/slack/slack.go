@@ -159,7 +159,7 @@ func (n *Notifier) Find(ctx context.Context, channel, alertID string, since time
 	for range 5 {
 		res, err := n.api.GetConversationHistoryContext(ctx, p)
 		if err != nil {
-			return "", "", classify("slack find "+alertID, err)
+			return "", "", classifySearch("slack find "+alertID, err)
 		}
 		for _, m := range res.Messages {
 			if m.Metadata.EventType == metadataType && m.Metadata.EventPayload["alert_id"] == alertID &&
@@ -194,7 +194,7 @@ func (n *Notifier) channelID(ctx context.Context, name string) (string, error) {
 	for range maxChannelPages {
 		chans, cursor, err := n.api.GetConversationsContext(ctx, p)
 		if err != nil {
-			return "", classify("slack resolve "+name, err)
+			return "", classifySearch("slack resolve "+name, err)
 		}
 		for _, c := range chans {
 			found["#"+c.Name] = c.ID
@@ -245,6 +245,17 @@ var pauseErrors = map[string]bool{
 // PauseAfterAuthError is how long delivery waits after an error of the
 // token or its scopes before trying again.
 const PauseAfterAuthError = 5 * time.Minute
+
+// classifySearch classifies an error of looking for an interrupted post. A
+// token or scope problem there (no channels:history, say) is not worth
+// waiting for: the alert is posted again rather than held back.
+func classifySearch(op string, err error) error {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && pauseErrors[se.Err] {
+		return &alert.Error{Err: fmt.Errorf("%s: %w", op, err)}
+	}
+	return classify(op, err)
+}
 
 // classify wraps err as an *alert.Error saying whether a retry may help.
 func classify(op string, err error) error {

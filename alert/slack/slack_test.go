@@ -42,6 +42,8 @@ type fakeSlack struct {
 	calls []apiCall
 	ts    int
 	finds []url.Values
+	// historyNoScope makes conversations.history answer missing_scope.
+	historyNoScope bool
 	down  func(method string) (status int, header http.Header, body string)
 }
 
@@ -104,6 +106,11 @@ func (f *fakeSlack) history(w http.ResponseWriter, r *http.Request) {
 	r.ParseForm()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.historyNoScope {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":false,"error":"missing_scope","needed":"channels:history"}`))
+		return
+	}
 	f.finds = append(f.finds, r.Form)
 	var msgs []map[string]any
 	for i, c := range f.calls {
@@ -359,6 +366,15 @@ func TestAMessageIsFoundByItsAlertIDInTheChannelHistory(t *testing.T) {
 	if _, ts, err := n.Find(ctx, "C0DATA", "job/never-posted", since); err != nil || ts != "" {
 		t.Errorf("found %q %v for an alert never posted", ts, err)
 	}
+	// A bot without channels:history cannot search: that is not worth
+	// waiting for (the alert is posted again), unlike a bad token on a post.
+	f.historyNoScope = true
+	if _, _, err := n.Find(ctx, "C0DATA", mine.AlertID, since); err == nil {
+		t.Errorf("a search refused for a missing scope returned no error")
+	} else if ok, _ := alert.Retryable(err); ok {
+		t.Errorf("a search refused for a missing scope is retryable: %v", err)
+	}
+	f.historyNoScope = false
 	// A channel configured by name is resolved to its ID, then searched.
 	if channel, ts, err := n.Find(ctx, "#data-alerts", mine.AlertID, since); err != nil || channel != "C0DATA" || ts != "1780000000.000002" {
 		t.Errorf("by channel name: found %q %q %v, want the second post in C0DATA", channel, ts, err)
