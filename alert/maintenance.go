@@ -21,6 +21,7 @@ type Maintenance struct {
 	From, To time.Time
 	SLOs     []string
 	Jobs     []string // job keys or globs
+	Reason   string   // why; default "maintenance <Name>"
 }
 
 // Validate checks m: a name, and either a schedule with a positive duration
@@ -39,9 +40,13 @@ func (m Maintenance) Validate() error {
 
 // Windows returns m's windows that overlap [from, to), as silences.
 func (m Maintenance) Windows(from, to time.Time) []kant.Silence {
+	reason := m.Reason
+	if reason == "" {
+		reason = "maintenance " + m.Name
+	}
 	mk := func(id string, start, end time.Time) kant.Silence {
 		return kant.Silence{ID: id, SLOs: m.SLOs, Jobs: m.Jobs, Start: start.UTC(), End: end.UTC(),
-			Reason: "maintenance " + m.Name, CreatedBy: "config"}
+			Reason: reason, CreatedBy: "config"}
 	}
 	if m.Schedule.IsZero() {
 		if m.From.Before(to) && m.To.After(from) {

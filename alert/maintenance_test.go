@@ -64,3 +64,16 @@ func TestMaintenanceWindows(t *testing.T) {
 		}
 	}
 }
+
+func TestAMaintenanceWindowCarriesItsConfiguredReason(t *testing.T) {
+	m := alert.Maintenance{Name: "year-end", From: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC),
+		To: time.Date(2027, 1, 3, 0, 0, 0, 0, time.UTC), Reason: "freeze"}
+	ws := m.Windows(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC))
+	if len(ws) != 1 || ws[0].Reason != "freeze" {
+		t.Errorf("windows %+v, want one with reason \"freeze\"", ws)
+	}
+	m.Reason = ""
+	if ws := m.Windows(m.From, m.To); len(ws) != 1 || ws[0].Reason != "maintenance year-end" {
+		t.Errorf("windows %+v, want the default reason", ws)
+	}
+}

@@ -90,10 +90,15 @@ func (d *decoder) airflow(m *mapping, src *Source) {
 	}
 	if v, p := m.get("url"); v != nil && a.URL != "" {
 		u, err := url.Parse(a.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			d.errorf(v, p, "%q is not an http(s) URL, like \"https://airflow.example.com\"", a.URL)
-		} else if u.User != nil {
+		switch {
+		case err == nil && u.User != nil:
 			d.errorf(v, p, "put credentials in username and password, not in the URL (value not shown)")
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			shown := a.URL
+			if strings.Contains(shown, "@") {
+				shown = "(value not shown)"
+			}
+			d.errorf(v, p, "%q is not an http(s) URL, like \"https://airflow.example.com\"", shown)
 		}
 	}
 	if v, p := m.get("api"); v != nil && a.API != "v1" && a.API != "v2" {
@@ -148,10 +153,10 @@ func (d *decoder) airflow(m *mapping, src *Source) {
 		// Reported by require.
 	case "google", "none":
 		need("url")
-		forbid("username", "password", "token", "environment")
+		forbid("username", "password", "token", "environment", "region", "endpoint")
 	case "basic":
 		need("url", "username", "password")
-		forbid("token", "environment")
+		forbid("token", "environment", "region", "endpoint")
 	case "bearer":
 		need("url")
 		switch {
@@ -163,7 +168,7 @@ func (d *decoder) airflow(m *mapping, src *Source) {
 		default:
 			d.errorf(av, ap, "auth bearer needs token, or username and password")
 		}
-		forbid("environment")
+		forbid("environment", "region", "endpoint")
 	case "mwaa":
 		need("environment", "region")
 		forbid("username", "password", "token")

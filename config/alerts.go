@@ -136,6 +136,9 @@ func (d *decoder) slack(n *yaml.Node, path string, s *Slack) {
 	if m.has("token") && m.has("webhook_url") {
 		d.errorf(m.key["webhook_url"], path, "set token or webhook_url, not both")
 	}
+	if m.has("webhook_url") && m.has("api_url") {
+		d.errorf(m.key["api_url"], path, "api_url is for the Web API (token); a webhook posts to its own URL")
+	}
 	if v, p := m.get("token"); v != nil {
 		if tok, ok := d.secret(v, p); ok {
 			switch {
@@ -316,6 +319,20 @@ func (d *decoder) checkAlertRefs(c *Config) {
 		}
 	}
 	if c.Alerts.Slack.Token != "" && c.Alerts.Slack.Channel == "" {
+		// Alerts that belong to no SLO need a channel of their own.
+		if c.Alerts.Routes["stale"] == "" {
+			for _, s := range c.Sources {
+				if s.StaleAfter > 0 {
+					d.problems = append(d.problems, Problem{File: d.file, Line: s.Line, Path: "sources",
+						Message: fmt.Sprintf("source %q has stale_after, but stale alerts have no channel: set alerts.slack.channel or alerts.routes.stale", s.Name)})
+					break
+				}
+			}
+		}
+		if c.Alerts.Digest != nil && c.Alerts.Routes["digest"] == "" {
+			d.problems = append(d.problems, Problem{File: d.file, Path: "alerts.digest",
+				Message: "the digest has no channel: set alerts.slack.channel or alerts.routes.digest"})
+		}
 		for i, s := range c.SLOs {
 			if s.Channel == "" {
 				d.problems = append(d.problems, Problem{File: d.file, Line: c.SLOLines[i],

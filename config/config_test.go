@@ -521,6 +521,39 @@ slos:
 			},
 		},
 		{
+			name: "alerts that belong to no SLO need a channel when a bot token is set",
+			yaml: `alerts:
+  slack: {token: xoxb-1}
+  digest: "09:00"
+sources:
+  - {name: hegel, type: push, stale_after: 26h}
+slos:
+  - {name: nightly, jobs: ["*"], schedule: "0 1 * * *", deadline: "06:00", channel: "#data"}
+`,
+			want: []string{
+				`kant.yaml: alerts.digest: the digest has no channel: set alerts.slack.channel or alerts.routes.digest`,
+				`kant.yaml:5: sources: source "hegel" has stale_after, but stale alerts have no channel`,
+			},
+		},
+		{
+			name: "a webhook takes no api_url, and a URL with credentials is never shown",
+			yaml: `alerts:
+  slack: {webhook_url: "https://hooks.slack.com/services/T/B/X", api_url: "https://slack.example.gov/api/"}
+sources:
+  - name: socrates
+    type: airflow
+    url: ${AIRFLOW_URL}
+    auth: google
+    region: us-east-1
+`,
+			env: map[string]string{"AIRFLOW_URL": "htps://admin:pw@airflow.example.com"},
+			want: []string{
+				`kant.yaml:2: alerts.slack: api_url is for the Web API (token)`,
+				`kant.yaml:6: sources[0].url: put credentials in username and password, not in the URL (value not shown)`,
+				`kant.yaml:8: sources[0].region: not used with auth google`,
+			},
+		},
+		{
 			name: "a maintenance window names SLOs that exist",
 			yaml: `alerts:
   maintenance:

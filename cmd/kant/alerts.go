@@ -83,7 +83,7 @@ func maintenance(cfg *config.Config) []alert.Maintenance {
 	out := make([]alert.Maintenance, 0, len(cfg.Alerts.Maintenance))
 	for _, w := range cfg.Alerts.Maintenance {
 		m := alert.Maintenance{Name: w.Name, Location: cfg.Location, Duration: w.Duration, From: w.From, To: w.To,
-			SLOs: w.SLOs, Jobs: w.Jobs}
+			SLOs: w.SLOs, Jobs: w.Jobs, Reason: w.Reason}
 		if w.Schedule != nil {
 			m.Schedule = *w.Schedule
 		}
