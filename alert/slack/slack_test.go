@@ -44,7 +44,7 @@ type fakeSlack struct {
 	finds []url.Values
 	// historyNoScope makes conversations.history answer missing_scope.
 	historyNoScope bool
-	down  func(method string) (status int, header http.Header, body string)
+	down           func(method string) (status int, header http.Header, body string)
 }
 
 func newFakeSlack(t *testing.T) *fakeSlack {
