@@ -143,13 +143,13 @@ func cmdCollect(ctx context.Context, args []string, getenv func(string) string, 
 	if !ok {
 		return exitConfig
 	}
-	db, eval, ok := storeAndEvaluator(ctx, cfg, logger, stderr)
+	o, ok := storeAndEvaluator(ctx, cfg, logger, stderr)
 	if !ok {
 		return exitFail
 	}
-	defer db.Close()
-	counter := &countingWriter{next: newSink(db, logger, eval, nil), count: map[string]int{}}
-	pollers, err := newPollers(ctx, cfg, counter, db, pollHealth{db: db}, logger, time.Now)
+	defer o.Close()
+	counter := &countingWriter{next: o.sink(logger), count: map[string]int{}}
+	pollers, err := newPollers(ctx, cfg, counter, o.db, pollHealth{db: o.db}, logger, time.Now)
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitConfig

@@ -131,12 +131,20 @@ func (d demoRun) run(ctx context.Context, ln net.Listener) error {
 	if d.played != nil {
 		close(d.played)
 	}
-	// From now on the alert engine ticks on its own, as in kant serve.
-	go a.alerts.Run(ctx)
+	// From now on the alert engine ticks on its own, as in kant serve; it
+	// stops before the store is closed.
+	alertsDone := make(chan struct{})
+	go func() {
+		defer close(alertsDone)
+		a.alerts.Run(ctx)
+	}()
 	if ctx.Err() == nil {
 		fmt.Fprintf(d.stdout, "\nThe night is over; kant keeps serving %s/ until Ctrl-C.\n", base)
 	}
-	return <-errc
+	err = <-errc
+	cancel()
+	<-alertsDone
+	return err
 }
 
 // loadHistory imports the past days' runs before kant starts, as `kant

@@ -41,11 +41,12 @@ func cmdEvaluate(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintln(stderr, "kant: -now needs -once")
 		return exitConfig
 	}
-	db, eval, ok := storeAndEvaluator(ctx, cfg, logger, stderr)
+	o, ok := storeAndEvaluator(ctx, cfg, logger, stderr)
 	if !ok {
 		return exitFail
 	}
-	defer db.Close()
+	defer o.Close()
+	db, eval := o.db, o.eval
 	if !*once {
 		if err := eval.Run(ctx); err != nil {
 			fmt.Fprintf(stderr, "kant: %v\n", err)

@@ -229,15 +229,6 @@ func (a *app) close() error {
 	return a.db.Close()
 }
 
-// newSink returns the sink every source writes through: it stores new
-// observations, then tells the gate (the cheaper, first) and the evaluator.
-func newSink(db store.Store, logger *slog.Logger, eval *evaluator.Evaluator, index *gate.Index) *collector.Sink {
-	if index == nil {
-		return collector.NewSink(db, logger, eval)
-	}
-	return collector.NewSink(db, logger, index, eval)
-}
-
 // refreshGate merges into the gate's index, every interval, what other
 // processes wrote to the store (a `kant import`, another replica).
 func refreshGate(ctx context.Context, index *gate.Index, st gate.Store, interval time.Duration, logger *slog.Logger) error {
