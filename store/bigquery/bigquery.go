@@ -147,6 +147,8 @@ type Store struct {
 
 	seqMu   sync.Mutex
 	lastSeq int64
+
+	txMu sync.Mutex // one multi-statement transaction at a time (see query)
 }
 
 // New connects to the dataset, checks that it is reachable, and creates or

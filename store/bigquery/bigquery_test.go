@@ -3,6 +3,7 @@ package bigquery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"runtime"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/bigquery"
+	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
 
 	"github.com/kantproject/kant"
@@ -590,5 +592,29 @@ func TestAFullBufferMakesWritersWaitForRoom(t *testing.T) {
 	}
 	if !slices.Equal(sizes, []int{1, 1, 1}) {
 		t.Errorf("insertAll row counts %v, want [1 1 1]: no request over the buffer", sizes)
+	}
+}
+
+func TestQueryJobErrorsAreClassed(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"a transaction aborted by a concurrent update is retried",
+			&bigquery.Error{Reason: "invalidQuery", Message: "Transaction is aborted due to concurrent update against table p.kant.source_health."}, true},
+		{"a backend error of the job is retried", &bigquery.Error{Reason: "backendError", Message: "Backend error"}, true},
+		{"a job rate limit is retried", &bigquery.Error{Reason: "jobRateLimitExceeded"}, true},
+		{"an invalid query is not retried", &bigquery.Error{Reason: "invalidQuery", Message: "Syntax error"}, false},
+		{"a 400 aborting a transaction for a concurrent update is retried",
+			&googleapi.Error{Code: 400, Message: "Transaction is aborted due to concurrent update against table x"}, true},
+		{"a plain 400 is not retried", &googleapi.Error{Code: 400, Message: "Invalid value"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Retryable(fmt.Errorf("wrapped: %w", tc.err)); got != tc.want {
+				t.Errorf("Retryable = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/bigquery"
@@ -26,6 +27,13 @@ func param(name string, v any) bigquery.QueryParameter {
 // query runs sql (a SELECT, or a script) and returns every row of its
 // result. Transient failures are retried (see retry).
 func (s *Store) query(ctx context.Context, sql string, params []bigquery.QueryParameter) ([][]bigquery.Value, error) {
+	if strings.HasPrefix(sql, "BEGIN TRANSACTION") {
+		// BigQuery aborts one of two transactions that touch the same table
+		// at once ("concurrent update"): this process runs its own one at a
+		// time, and an abort by another replica is retried (Retryable).
+		s.txMu.Lock()
+		defer s.txMu.Unlock()
+	}
 	var out [][]bigquery.Value
 	err := s.retry(ctx, "query", func(ctx context.Context) error {
 		out = out[:0]
@@ -102,9 +110,20 @@ func Retryable(err error) bool {
 		}
 		return transient
 	}
+	var be *bigquery.Error
+	if errors.As(err, &be) {
+		// A query job's own error.
+		switch be.Reason {
+		case "backendError", "internalError", "rateLimitExceeded", "quotaExceeded", "jobRateLimitExceeded", "timeout":
+			return true
+		}
+		if concurrentUpdate(be.Message) {
+			return true
+		}
+	}
 	var g *googleapi.Error
 	if errors.As(err, &g) {
-		if g.Code >= 500 || g.Code == http.StatusTooManyRequests {
+		if g.Code >= 500 || g.Code == http.StatusTooManyRequests || concurrentUpdate(g.Message) {
 			return true
 		}
 		for _, e := range g.Errors {
@@ -115,6 +134,12 @@ func Retryable(err error) bool {
 		}
 	}
 	return false
+}
+
+// concurrentUpdate reports whether msg is BigQuery aborting a transaction
+// or DML statement for a concurrent change of the same table.
+func concurrentUpdate(msg string) bool {
+	return strings.Contains(msg, "aborted due to concurrent update") || strings.Contains(msg, "Could not serialize access")
 }
 
 // Values written to BigQuery: times as TIMESTAMP text (microseconds) and
