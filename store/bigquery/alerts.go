@@ -12,33 +12,16 @@ import (
 	"github.com/kantproject/kant/store"
 )
 
-// alertBody is the JSON of the alerts.body column, as in store/sqlite.
-type alertBody struct {
-	Fields []kant.AlertField `json:"fields,omitempty"`
-	Links  []kant.AlertLink  `json:"links,omitempty"`
-	Notes  []string          `json:"notes,omitempty"`
-}
-
 // PutAlert inserts or replaces the alert with a.ID, in one transaction.
 func (s *Store) PutAlert(ctx context.Context, a kant.Alert) error {
-	if a.ID == "" {
-		return fmt.Errorf("bigquery put alert: %w", kant.Errorf(kant.EINVALID, "id: required"))
-	}
-	for _, err := range []error{
-		checkDate("date", a.Date), checkTime("created_at", a.CreatedAt),
-		checkTime("updated_at", a.UpdatedAt), checkTime("sent_at", a.SentAt), checkTime("since", a.Since),
-	} {
-		if err != nil {
-			return fmt.Errorf("bigquery put alert %s: %w", a.ID, err)
-		}
+	if err := store.CheckAlert(a); err != nil {
+		return fmt.Errorf("bigquery put alert %q: %w", a.ID, err)
 	}
 	var body any
-	if len(a.Fields)+len(a.Links)+len(a.Notes) > 0 {
-		b, err := json.Marshal(alertBody{a.Fields, a.Links, a.Notes})
-		if err != nil {
-			return fmt.Errorf("bigquery put alert %s: %w", a.ID, err)
-		}
-		body = string(b)
+	if b, err := store.EncodeAlertBody(a); err != nil {
+		return fmt.Errorf("bigquery put alert %q: %w", a.ID, err)
+	} else if b != "" {
+		body = b
 	}
 	rp, err := rowsParam("alert", []map[string]any{{
 		"id": a.ID, "kind": text(a.Kind), "slo": text(a.SLO), "job": text(string(a.Job)),
@@ -50,7 +33,7 @@ func (s *Store) PutAlert(ctx context.Context, a kant.Alert) error {
 		"notes_sent": a.NotesSent, "posting": a.Posting, "silenced": text(a.Silenced), "last_error": text(a.LastError),
 	}})
 	if err != nil {
-		return fmt.Errorf("bigquery put alert %s: %w", a.ID, err)
+		return fmt.Errorf("bigquery put alert %q: %w", a.ID, err)
 	}
 	t := s.table("alerts")
 	q := `BEGIN TRANSACTION;
@@ -74,7 +57,7 @@ SELECT JSON_VALUE(x, '$.id'), JSON_VALUE(x, '$.kind'), JSON_VALUE(x, '$.slo'), J
 FROM UNNEST(JSON_QUERY_ARRAY(@alert)) AS x;
 COMMIT TRANSACTION;`
 	if _, err := s.query(ctx, q, []bigquery.QueryParameter{rp, param("id", a.ID)}); err != nil {
-		return fmt.Errorf("bigquery put alert %s: %w", a.ID, err)
+		return fmt.Errorf("bigquery put alert %q: %w", a.ID, err)
 	}
 	return nil
 }
@@ -112,7 +95,7 @@ FROM ` + s.table("alerts") + ` WHERE TRUE`
 			return nil, fmt.Errorf("bigquery alert %s: %w", a.ID, d.err)
 		}
 		if body := asString(row[14]); body != "" {
-			var b alertBody
+			var b store.AlertBody
 			if err := json.Unmarshal([]byte(body), &b); err != nil {
 				return nil, fmt.Errorf("bigquery alert %s: body: %w", a.ID, err)
 			}
@@ -128,7 +111,7 @@ func (s *Store) PutSilence(ctx context.Context, si kant.Silence) error {
 	if err := si.Validate(); err != nil {
 		return fmt.Errorf("bigquery put silence: %w", err)
 	}
-	for _, err := range []error{checkTime("start", si.Start), checkTime("end", si.End), checkTime("created_at", si.CreatedAt)} {
+	for _, err := range []error{store.CheckTime("start", si.Start), store.CheckTime("end", si.End), store.CheckTime("created_at", si.CreatedAt)} {
 		if err != nil {
 			return fmt.Errorf("bigquery put silence %s: %w", si.ID, err)
 		}

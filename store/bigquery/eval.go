@@ -3,7 +3,6 @@ package bigquery
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/kantproject/kant"
@@ -15,7 +14,7 @@ import (
 // when it is not empty. It runs one multi-statement transaction: DELETE the
 // range, INSERT the rows, which arrive as one JSON parameter.
 func (s *Store) WriteEvaluation(ctx context.Context, e store.Evaluation) error {
-	if err := checkEvaluation(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return fmt.Errorf("bigquery write evaluation %s: %w", e.SLO, err)
 	}
 	var p params
@@ -105,73 +104,6 @@ FROM UNNEST(JSON_QUERY_ARRAY(@days)) AS x;
 	b.WriteString("COMMIT TRANSACTION;")
 	if _, err := s.query(ctx, b.String(), p.list); err != nil {
 		return fmt.Errorf("bigquery write evaluation %s: %w", e.SLO, err)
-	}
-	return nil
-}
-
-func checkEvaluation(e store.Evaluation) error {
-	inRange := func(d kant.Date) bool {
-		return (e.From.IsZero() || !d.Before(e.From)) && (e.To.IsZero() || !d.After(e.To))
-	}
-	switch {
-	case e.SLO == "":
-		return kant.Errorf(kant.EINVALID, "slo: required")
-	case !e.From.IsZero() && !e.To.IsZero() && e.From.After(e.To):
-		return kant.Errorf(kant.EINVALID, "from %s is after to %s", e.From, e.To)
-	}
-	if err := checkDate("from", e.From); err != nil {
-		return err
-	}
-	if err := checkDate("to", e.To); err != nil {
-		return err
-	}
-	for i, r := range e.Results {
-		bad := func(format string, args ...any) error {
-			return kant.Errorf(kant.EINVALID, "results[%d]: "+format, append([]any{i}, args...)...)
-		}
-		switch {
-		case r.SLO != e.SLO:
-			return bad("slo %q is not %q", r.SLO, e.SLO)
-		case r.Job == "":
-			return bad("job: required")
-		case r.Date.IsZero():
-			return bad("date: required")
-		case !inRange(r.Date):
-			return bad("date %s outside [%s, %s]", r.Date, e.From, e.To)
-		case r.ExpectedAt.IsZero():
-			return bad("expected_at: required")
-		case r.Verdict == "":
-			return bad("verdict: required")
-		case len(e.Jobs) > 0 && !slices.Contains(e.Jobs, r.Job):
-			return bad("job %s is not among the jobs being replaced", r.Job)
-		}
-		for _, err := range []error{
-			checkDate("date", r.Date), checkTime("expected_at", r.ExpectedAt),
-			checkTime("deadline", r.Deadline), checkTime("recover_by", r.RecoverBy),
-			checkTime("succeeded_at", r.SucceededAt), checkTime("evaluated_at", r.EvaluatedAt),
-		} {
-			if err != nil {
-				return bad("%s", kant.ErrorMessage(err))
-			}
-		}
-	}
-	for i, d := range e.Days {
-		bad := func(format string, args ...any) error {
-			return kant.Errorf(kant.EINVALID, "days[%d]: "+format, append([]any{i}, args...)...)
-		}
-		switch {
-		case d.SLO != e.SLO:
-			return bad("slo %q is not %q", d.SLO, e.SLO)
-		case d.Date.IsZero():
-			return bad("date: required")
-		case !inRange(d.Date):
-			return bad("date %s outside [%s, %s]", d.Date, e.From, e.To)
-		}
-		for _, err := range []error{checkDate("date", d.Date), checkTime("evaluated_at", d.EvaluatedAt)} {
-			if err != nil {
-				return bad("%s", kant.ErrorMessage(err))
-			}
-		}
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/store"
 )
 
 // param returns a named query parameter.
@@ -184,37 +185,11 @@ func text(s string) any {
 	return s
 }
 
-// The times that can be stored: those with a Unix time in nanoseconds.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-func checkTime(field string, t time.Time) error {
-	if t.IsZero() {
-		return nil
-	}
-	if t.Before(minTime) || t.After(maxTime) {
-		return kant.Errorf(kant.EINVALID, "%s: %s outside %d-%d", field, t.UTC().Format(time.RFC3339), minTime.Year()+1, maxTime.Year()-1)
-	}
-	return nil
-}
-
-func checkDate(field string, d kant.Date) error {
-	if d.IsZero() {
-		return nil
-	}
-	if d.Year < 1 || d.Year > 9999 || d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 31 {
-		return kant.Errorf(kant.EINVALID, "%s: bad date %d-%d-%d", field, d.Year, d.Month, d.Day)
-	}
-	return nil
-}
-
 func clampNs(t time.Time) int64 {
 	switch {
-	case t.Before(minTime):
+	case t.Before(store.MinTime):
 		return math.MinInt64
-	case t.After(maxTime):
+	case t.After(store.MaxTime):
 		return math.MaxInt64
 	}
 	return t.UnixNano()

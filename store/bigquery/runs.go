@@ -3,7 +3,6 @@ package bigquery
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"cloud.google.com/go/bigquery"
@@ -42,8 +40,8 @@ func encodeRun(index int, r kant.Run) (*runRow, error) {
 		return nil, invalidRun(index, err)
 	}
 	for _, err := range [...]error{
-		checkTime("started_at", r.StartedAt), checkTime("finished_at", r.FinishedAt),
-		checkTime("observed_at", r.ObservedAt), checkDate("logical_date", r.LogicalDate),
+		store.CheckTime("started_at", r.StartedAt), store.CheckTime("finished_at", r.FinishedAt),
+		store.CheckTime("observed_at", r.ObservedAt), store.CheckDate("logical_date", r.LogicalDate),
 	} {
 		if err != nil {
 			return nil, invalidRun(index, err)
@@ -71,7 +69,7 @@ func encodeRun(index int, r kant.Run) (*runRow, error) {
 	if r.MaxAttempts > 0 {
 		maxAttempts = strconv.Itoa(r.MaxAttempts)
 	}
-	h := observationHash(&r, keys)
+	h, _ := store.ObservationHash(nil, &r, keys)
 	job := string(r.Job)
 	jobSum := sha256.Sum256([]byte(job))
 	row := &runRow{
@@ -107,50 +105,6 @@ func encodeRun(index int, r kant.Run) (*runRow, error) {
 
 func invalidRun(i int, err error) error {
 	return kant.Errorf(kant.EINVALID, "runs[%d]: %s", i, kant.ErrorMessage(err))
-}
-
-// observationHash returns the dedup key of r: the first 8 bytes of the
-// SHA-256 of a canonical encoding of every field kant.Run.SameObservation
-// compares (everything but ObservedAt), attributes in key order. It is the
-// encoding store/sqlite uses, so that the two stores agree on what is a
-// repeat. Stored rows carry it: it must never change.
-func observationHash(r *kant.Run, keys []string) int64 {
-	var b []byte
-	str := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	tm := func(t time.Time) {
-		if t.IsZero() {
-			b = append(b, 0)
-			return
-		}
-		b = append(b, 1)
-		b = binary.AppendVarint(b, t.Unix())
-		b = binary.AppendVarint(b, int64(t.Nanosecond()))
-	}
-	str(r.Source)
-	str(string(r.Job))
-	str(r.RunID)
-	b = binary.AppendVarint(b, int64(r.Attempt))
-	b = binary.AppendVarint(b, int64(r.MaxAttempts))
-	str(string(r.State))
-	str(r.SourceState)
-	if r.LogicalDate.IsZero() {
-		str("")
-	} else {
-		str(r.LogicalDate.String())
-	}
-	tm(r.StartedAt)
-	tm(r.FinishedAt)
-	str(r.ErrorMessage)
-	b = binary.AppendUvarint(b, uint64(len(keys)))
-	for _, k := range keys {
-		str(k)
-		str(r.Attributes[k])
-	}
-	sum := sha256.Sum256(b)
-	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
 // WriteRuns appends the observations that are new and returns them,

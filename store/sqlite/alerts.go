@@ -11,33 +11,16 @@ import (
 	"github.com/kantproject/kant/store"
 )
 
-// alertBody is the JSON of the alerts.body column.
-type alertBody struct {
-	Fields []kant.AlertField `json:"fields,omitempty"`
-	Links  []kant.AlertLink  `json:"links,omitempty"`
-	Notes  []string          `json:"notes,omitempty"`
-}
-
 // PutAlert inserts or replaces the alert with a.ID, which is required.
 func (db *DB) PutAlert(ctx context.Context, a kant.Alert) error {
-	if a.ID == "" {
-		return fmt.Errorf("sqlite put alert: %w", kant.Errorf(kant.EINVALID, "id: required"))
-	}
-	for _, err := range []error{
-		checkDate("date", a.Date), checkTime("created_at", a.CreatedAt),
-		checkTime("updated_at", a.UpdatedAt), checkTime("sent_at", a.SentAt), checkTime("since", a.Since),
-	} {
-		if err != nil {
-			return fmt.Errorf("sqlite put alert %s: %w", a.ID, err)
-		}
+	if err := store.CheckAlert(a); err != nil {
+		return fmt.Errorf("sqlite put alert %q: %w", a.ID, err)
 	}
 	var body any
-	if len(a.Fields)+len(a.Links)+len(a.Notes) > 0 {
-		b, err := json.Marshal(alertBody{a.Fields, a.Links, a.Notes})
-		if err != nil {
-			return fmt.Errorf("sqlite put alert %s: %w", a.ID, err)
-		}
-		body = string(b)
+	if b, err := store.EncodeAlertBody(a); err != nil {
+		return fmt.Errorf("sqlite put alert %q: %w", a.ID, err)
+	} else if b != "" {
+		body = b
 	}
 	_, err := db.write.ExecContext(ctx, `INSERT OR REPLACE INTO alerts
 	(id, kind, slo, job, date, status, channel, message_ts, text, created_at, updated_at, sent_at,
@@ -49,7 +32,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		text(a.Owner), formatTime(a.Since), body, a.Revision, a.Delivered, a.NotesSent, a.Posting,
 		text(a.Silenced), text(a.LastError))
 	if err != nil {
-		return fmt.Errorf("sqlite put alert %s: %w", a.ID, err)
+		return fmt.Errorf("sqlite put alert %q: %w", a.ID, err)
 	}
 	return nil
 }
@@ -107,7 +90,7 @@ FROM alerts WHERE 1=1`
 			return nil, fmt.Errorf("sqlite alert %s: %w", a.ID, d.err)
 		}
 		if body.Valid {
-			var b alertBody
+			var b store.AlertBody
 			if err := json.Unmarshal([]byte(body.String), &b); err != nil {
 				return nil, fmt.Errorf("sqlite alert %s: body: %w", a.ID, err)
 			}
@@ -126,7 +109,7 @@ func (db *DB) PutSilence(ctx context.Context, s kant.Silence) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("sqlite put silence: %w", err)
 	}
-	for _, err := range []error{checkTime("start", s.Start), checkTime("end", s.End), checkTime("created_at", s.CreatedAt)} {
+	for _, err := range []error{store.CheckTime("start", s.Start), store.CheckTime("end", s.End), store.CheckTime("created_at", s.CreatedAt)} {
 		if err != nil {
 			return fmt.Errorf("sqlite put silence %s: %w", s.ID, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/store"
 )
 
 // Column encodings. Times are UTC RFC 3339 with exactly nine fractional
@@ -83,35 +84,6 @@ func text(s string) any {
 		return nil
 	}
 	return s
-}
-
-// The times that can be stored: those with a Unix time in nanoseconds, from
-// 1677-09-21 to 2262-04-11, which run_current keeps as integers.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-// checkTime reports an EINVALID error when t cannot be stored.
-func checkTime(field string, t time.Time) error {
-	if t.IsZero() {
-		return nil
-	}
-	if t.Before(minTime) || t.After(maxTime) {
-		return kant.Errorf(kant.EINVALID, "%s: %s outside %d-%d", field, t.UTC().Format(time.RFC3339), minTime.Year()+1, maxTime.Year()-1)
-	}
-	return nil
-}
-
-// checkDate reports an EINVALID error when d cannot be stored.
-func checkDate(field string, d kant.Date) error {
-	if d.IsZero() {
-		return nil
-	}
-	if d.Year < 1 || d.Year > 9999 || d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 31 {
-		return kant.Errorf(kant.EINVALID, "%s: bad date %d-%d-%d", field, d.Year, d.Month, d.Day)
-	}
-	return nil
 }
 
 // decoder turns column values back into kant's types, keeping the first
@@ -211,56 +183,6 @@ func sortedKeys(buf []string, m map[string]string) []string {
 	return buf
 }
 
-// observationHash returns the dedup key of r: the first 8 bytes of the
-// SHA-256 of a canonical encoding of every field kant.Run.SameObservation
-// compares (everything but ObservedAt), attributes in key order. Stored rows
-// carry it, so the encoding must never change: a different hash for the same
-// observation would store it twice. Two different observations of one job
-// with the same hash would be stored once; with 64 bits of SHA-256 that is
-// as unlikely as anything gets (about n²/2⁶⁵ for n observations of a job).
-//
-// Each string is written as its uvarint length and its bytes, each integer
-// as a varint, each time as a presence byte followed by the varints of its
-// Unix seconds and nanoseconds, and the date as YYYY-MM-DD (empty when zero).
-func observationHash(buf []byte, r *kant.Run, keys []string) (int64, []byte) {
-	b := buf[:0]
-	str := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	tm := func(t time.Time) {
-		if t.IsZero() {
-			b = append(b, 0)
-			return
-		}
-		b = append(b, 1)
-		b = binary.AppendVarint(b, t.Unix())
-		b = binary.AppendVarint(b, int64(t.Nanosecond()))
-	}
-	str(r.Source)
-	str(string(r.Job))
-	str(r.RunID)
-	b = binary.AppendVarint(b, int64(r.Attempt))
-	b = binary.AppendVarint(b, int64(r.MaxAttempts))
-	str(string(r.State))
-	str(r.SourceState)
-	if r.LogicalDate.IsZero() {
-		str("")
-	} else {
-		b = append(b, 10)
-		b = appendDate(b, r.LogicalDate)
-	}
-	tm(r.StartedAt)
-	tm(r.FinishedAt)
-	str(r.ErrorMessage)
-	b = binary.AppendUvarint(b, uint64(len(keys)))
-	for _, k := range keys {
-		str(k)
-		str(r.Attributes[k])
-	}
-	return hash64(b), b
-}
-
 // runKey returns the key of a run within its job in run_current: the first
 // 8 bytes of the SHA-256 of its run ID (uvarint length and bytes) and
 // attempt (varint). Like observationHash, it must never change.
@@ -315,8 +237,8 @@ func (e *runEncoder) encode(index int, r kant.Run) (encodedRun, error) {
 		return encodedRun{}, err
 	}
 	for _, err := range [...]error{
-		checkTime("started_at", r.StartedAt), checkTime("finished_at", r.FinishedAt),
-		checkTime("observed_at", r.ObservedAt), checkDate("logical_date", r.LogicalDate),
+		store.CheckTime("started_at", r.StartedAt), store.CheckTime("finished_at", r.FinishedAt),
+		store.CheckTime("observed_at", r.ObservedAt), store.CheckDate("logical_date", r.LogicalDate),
 	} {
 		if err != nil {
 			return encodedRun{}, err
@@ -332,7 +254,7 @@ func (e *runEncoder) encode(index int, r kant.Run) (encodedRun, error) {
 		logicalDate: formatDate(r.LogicalDate),
 	}
 	x.ref.job = string(r.Job)
-	x.hash, e.buf = observationHash(e.buf, &r, e.keys)
+	x.hash, e.buf = store.ObservationHash(e.buf, &r, e.keys)
 	x.ref.key, e.buf = runKey(e.buf, r.RunID, r.Attempt)
 	var dur any
 	if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() {

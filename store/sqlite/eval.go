@@ -18,7 +18,7 @@ import (
 // the range, and every result to e.Jobs when it is given; otherwise nothing
 // is written and the error is EINVALID.
 func (db *DB) WriteEvaluation(ctx context.Context, e store.Evaluation) error {
-	if err := checkEvaluation(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return fmt.Errorf("sqlite write evaluation %s: %w", e.SLO, err)
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -103,75 +103,6 @@ func insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, vals []a
 			return err
 		}
 		vals = vals[n*cols:]
-	}
-	return nil
-}
-
-// checkEvaluation reports the first thing in e that cannot be written as an
-// EINVALID error.
-func checkEvaluation(e store.Evaluation) error {
-	inRange := func(d kant.Date) bool {
-		return (e.From.IsZero() || !d.Before(e.From)) && (e.To.IsZero() || !d.After(e.To))
-	}
-	switch {
-	case e.SLO == "":
-		return kant.Errorf(kant.EINVALID, "slo: required")
-	case !e.From.IsZero() && !e.To.IsZero() && e.From.After(e.To):
-		return kant.Errorf(kant.EINVALID, "from %s is after to %s", e.From, e.To)
-	}
-	if err := checkDate("from", e.From); err != nil {
-		return err
-	}
-	if err := checkDate("to", e.To); err != nil {
-		return err
-	}
-	for i, r := range e.Results {
-		bad := func(format string, args ...any) error {
-			return kant.Errorf(kant.EINVALID, "results[%d]: "+format, append([]any{i}, args...)...)
-		}
-		switch {
-		case r.SLO != e.SLO:
-			return bad("slo %q is not %q", r.SLO, e.SLO)
-		case r.Job == "":
-			return bad("job: required")
-		case r.Date.IsZero():
-			return bad("date: required")
-		case !inRange(r.Date):
-			return bad("date %s outside [%s, %s]", r.Date, e.From, e.To)
-		case r.ExpectedAt.IsZero():
-			return bad("expected_at: required")
-		case r.Verdict == "":
-			return bad("verdict: required")
-		case len(e.Jobs) > 0 && !slices.Contains(e.Jobs, r.Job):
-			return bad("job %s is not among the jobs being replaced", r.Job)
-		}
-		for _, err := range []error{
-			checkDate("date", r.Date), checkTime("expected_at", r.ExpectedAt),
-			checkTime("deadline", r.Deadline), checkTime("recover_by", r.RecoverBy),
-			checkTime("succeeded_at", r.SucceededAt), checkTime("evaluated_at", r.EvaluatedAt),
-		} {
-			if err != nil {
-				return bad("%s", kant.ErrorMessage(err))
-			}
-		}
-	}
-	for i, d := range e.Days {
-		bad := func(format string, args ...any) error {
-			return kant.Errorf(kant.EINVALID, "days[%d]: "+format, append([]any{i}, args...)...)
-		}
-		switch {
-		case d.SLO != e.SLO:
-			return bad("slo %q is not %q", d.SLO, e.SLO)
-		case d.Date.IsZero():
-			return bad("date: required")
-		case !inRange(d.Date):
-			return bad("date %s outside [%s, %s]", d.Date, e.From, e.To)
-		}
-		for _, err := range []error{checkDate("date", d.Date), checkTime("evaluated_at", d.EvaluatedAt)} {
-			if err != nil {
-				return bad("%s", kant.ErrorMessage(err))
-			}
-		}
 	}
 	return nil
 }

@@ -209,9 +209,9 @@ func (db *DB) Jobs(ctx context.Context) ([]store.JobInfo, error) {
 // clampNs returns t in Unix nanoseconds, clamped to the storable range.
 func clampNs(t time.Time) int64 {
 	switch {
-	case t.Before(minTime):
+	case t.Before(store.MinTime):
 		return math.MinInt64
-	case t.After(maxTime):
+	case t.After(store.MaxTime):
 		return math.MaxInt64
 	}
 	return t.UnixNano()

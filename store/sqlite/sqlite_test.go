@@ -471,7 +471,7 @@ func TestTimeText(t *testing.T) {
 			t.Errorf("formatTime(%v) = %v, want %v", tc.t, got, tc.want)
 		}
 	}
-	if err := checkTime("t", time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)); kant.ErrorCode(err) != kant.EINVALID {
+	if err := store.CheckTime("t", time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)); kant.ErrorCode(err) != kant.EINVALID {
 		t.Errorf("a time in 1500: %v, want EINVALID", err)
 	}
 }
