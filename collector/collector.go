@@ -1,14 +1,17 @@
 // Package collector owns the way observations enter kant: every source, pushed
 // or polled, hands its runs to a Sink, which stores what is new and tells the
-// observers (the evaluator, later the gate index) about exactly those runs.
-// Source adapters live in subpackages (collector/push, and later glue and
-// airflow); this package imports only kant.
+// observers (the gate index, the evaluator, metrics, exports) about exactly
+// those runs; and what a poller is given: where to write (Ingester), its
+// checkpoints and its health record. Source adapters live in subpackages
+// (collector/push, collector/glue, collector/airflow); this package imports
+// only kant.
 package collector
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/kantproject/kant"
 )
@@ -23,6 +26,31 @@ type RunWriter interface {
 // Observe must not fail the write: it logs its own errors.
 type Observer interface {
 	Observe(ctx context.Context, runs []kant.Run)
+}
+
+// What a poller of a source (collector/glue, collector/airflow) is given.
+
+// Ingester stores run observations and returns how many were new. It writes
+// all or nothing: on error nothing of runs was stored. Sink is one.
+type Ingester interface {
+	Ingest(ctx context.Context, runs []kant.Run) (int, error)
+}
+
+var _ Ingester = (*Sink)(nil)
+
+// Checkpoints keeps one opaque string per (source, key). Checkpoint returns ""
+// when none was saved. SetCheckpoint replaces the earlier value; it is called
+// only after the runs the checkpoint covers were stored.
+type Checkpoints interface {
+	Checkpoint(ctx context.Context, source, key string) (string, error)
+	SetCheckpoint(ctx context.Context, source, key, value string) error
+}
+
+// Health records the outcome of each poll cycle of a source: success when
+// pollErr is empty, otherwise a failure with that message. Calls for one
+// source are made in the order the polls happened.
+type Health interface {
+	RecordPoll(ctx context.Context, source string, at time.Time, pollErr string) error
 }
 
 // Sink writes observations and notifies observers of the new ones.

@@ -18,8 +18,8 @@ import (
 	"github.com/kantproject/kant/store"
 )
 
-// Health is a poller's health recorder (glue.Health, and every poller
-// built the same way): RecordPoll is called once per poll cycle, when it
+// Health is a poller's health recorder (collector.Health, what every poller
+// is given): RecordPoll is called once per poll cycle, when it
 // is over, with the time the cycle started and its error ("" on success).
 type Health interface {
 	RecordPoll(ctx context.Context, source string, at time.Time, pollErr string) error

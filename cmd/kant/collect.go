@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/collector/airflow"
 	"github.com/kantproject/kant/collector/glue"
 	"github.com/kantproject/kant/config"
@@ -68,7 +69,7 @@ func (h pollHealth) RecordPoll(ctx context.Context, source string, at time.Time,
 
 // newPollers builds a poller for every polled source of cfg, writing through
 // runs and recording health through health.
-func newPollers(ctx context.Context, cfg *config.Config, runs glue.RunWriter, cps glue.Checkpoints, health glue.Health, logger *slog.Logger, now func() time.Time) ([]poller, error) {
+func newPollers(ctx context.Context, cfg *config.Config, runs collector.Ingester, cps collector.Checkpoints, health collector.Health, logger *slog.Logger, now func() time.Time) ([]poller, error) {
 	var out []poller
 	for _, s := range cfg.Sources {
 		if a := s.Airflow; a != nil {
@@ -113,7 +114,7 @@ func (p poller) run(ctx context.Context) error {
 
 // countingWriter counts the new observations written per source.
 type countingWriter struct {
-	next  glue.RunWriter
+	next  collector.Ingester
 	count map[string]int
 }
 

@@ -32,29 +32,6 @@ import (
 	"github.com/kantproject/kant/collector"
 )
 
-// RunWriter stores run observations and returns how many were new. It writes
-// all or nothing: on error nothing of runs was stored. collector.Sink is one.
-type RunWriter interface {
-	Ingest(ctx context.Context, runs []kant.Run) (int, error)
-}
-
-// Checkpoints keeps one opaque string per (source, key). Checkpoint returns ""
-// when none was saved. SetCheckpoint replaces the earlier value; it is called
-// only after the runs the checkpoint covers were stored.
-type Checkpoints interface {
-	Checkpoint(ctx context.Context, source, key string) (string, error)
-	SetCheckpoint(ctx context.Context, source, key, value string) error
-}
-
-// Health records the outcome of each poll cycle of a source: success when
-// pollErr is empty, otherwise a failure with that message. Calls for one
-// source are made in the order the polls happened.
-type Health interface {
-	RecordPoll(ctx context.Context, source string, at time.Time, pollErr string) error
-}
-
-var _ RunWriter = (*collector.Sink)(nil)
-
 // Levels: what one kant job is.
 const (
 	LevelTask = "task" // one job per task: <source>/<dag_id>.<task_id>
@@ -165,12 +142,12 @@ type Config struct {
 // Deps are the Poller's collaborators.
 type Deps struct {
 	// Runs receives the observations of each poll in one call. Required.
-	Runs RunWriter
+	Runs collector.Ingester
 	// Checkpoints keeps the poll window (key: "task_instances" or
 	// "dag_runs"). Required.
-	Checkpoints Checkpoints
+	Checkpoints collector.Checkpoints
 	// Health records each poll cycle. Required.
-	Health Health
+	Health collector.Health
 	// HTTPClient sends the requests to Airflow (and, with mwaa, the web
 	// login). Default: a client with no overall timeout (each request has
 	// RequestTimeout).

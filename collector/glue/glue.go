@@ -32,29 +32,6 @@ import (
 	"github.com/kantproject/kant/collector"
 )
 
-// RunWriter stores run observations and returns how many were new. It writes
-// all or nothing: on error nothing of runs was stored. collector.Sink is one.
-type RunWriter interface {
-	Ingest(ctx context.Context, runs []kant.Run) (int, error)
-}
-
-// Checkpoints keeps one opaque string per (source, key). Checkpoint returns ""
-// when none was saved. SetCheckpoint replaces the earlier value; it is called
-// only after the runs the checkpoint covers were stored.
-type Checkpoints interface {
-	Checkpoint(ctx context.Context, source, key string) (string, error)
-	SetCheckpoint(ctx context.Context, source, key, value string) error
-}
-
-// Health records the outcome of each poll cycle of a source: success when
-// pollErr is empty, otherwise a failure with that message. Calls for one
-// source are made in the order the polls happened.
-type Health interface {
-	RecordPoll(ctx context.Context, source string, at time.Time, pollErr string) error
-}
-
-var _ RunWriter = (*collector.Sink)(nil)
-
 // api lists the Glue calls the poller makes; *glue.Client satisfies it.
 type api interface {
 	GetJobs(ctx context.Context, in *glue.GetJobsInput, optFns ...func(*glue.Options)) (*glue.GetJobsOutput, error)
@@ -136,11 +113,11 @@ type Config struct {
 type Deps struct {
 	// Runs receives the observations of each job, one call per job and poll.
 	// Required.
-	Runs RunWriter
+	Runs collector.Ingester
 	// Checkpoints keeps each job's checkpoint (key: the Glue job name). Required.
-	Checkpoints Checkpoints
+	Checkpoints collector.Checkpoints
 	// Health records each poll cycle. Required.
-	Health Health
+	Health collector.Health
 	// AWSConfig, when set, is used instead of config.LoadDefaultConfig
 	// (tests, or a caller that built its own). Its Retryer, when set, is kept.
 	AWSConfig *aws.Config
