@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,14 +67,16 @@ const (
 	DefaultMaxTries = 3
 )
 
+// maxPages caps the pages read for one list in one poll (100,000 entries);
+// what is beyond is read by the next poll, which starts from the same
+// checkpoint. A variable so that tests can lower it.
+var maxPages = 1000
+
 // Limits.
 const (
 	// pageLimit is the page size asked for: Airflow's default
 	// [api] maximum_page_limit, the most a 2.10.3+ server returns.
 	pageLimit = 100
-	// maxPages caps the pages read for one list in one poll (100,000
-	// entries); what is beyond is read again by the next poll.
-	maxPages = 1000
 	// dagChunk is how many DAG ids go into one batch request body.
 	dagChunk = 500
 	// maxBody caps a response body: MWAA's InvokeRestApi cap.
@@ -179,6 +182,11 @@ type Poller struct {
 	listedAt time.Time           // zero: list before the next poll
 	runInfo  map[string]dagRunAt // v1: dag run ticks by dag_id + "\x00" + dag_run_id
 	unknown  map[string]bool     // Airflow states already logged as unknown
+
+	// cuts counts lists cut short at maxPages: a poll during which one was
+	// keeps the previous checkpoint, so that what was not read is read by
+	// the next poll rather than skipped.
+	cuts atomic.Int64
 }
 
 // New validates cfg and deps, builds the transport for cfg.Auth and returns

@@ -359,3 +359,39 @@ func TestMappedTasks(t *testing.T) {
 		}
 	})
 }
+
+func TestAListCutShortKeepsTheCheckpointSoTheNextPollReadsTheRest(t *testing.T) {
+	defer func(n int) { maxPages = n }(maxPages)
+	maxPages = 2
+	h := newHarness(t, APIv2)
+	h.cfg.API = APIv2
+	h.fake.pageCap = 100
+	h.fake.addDAGs("big")
+	r := day("big", 9, "success")
+	h.fake.addRun(r)
+	for i := range 250 {
+		h.fake.addTI(ti(r, fmt.Sprintf("t%03d", i), "success", 1, 0))
+	}
+	p := h.poller(t)
+	pollOK(t, p)
+	first := h.runs.take()
+	if len(first) != 200 {
+		t.Fatalf("first poll read %d runs, want the 200 of two pages", len(first))
+	}
+	if cp, _ := h.cps.Checkpoint(context.Background(), "socrates", checkpointTasks); cp != "" {
+		t.Errorf("checkpoint %q saved after a list was cut short, want none yet", cp)
+	}
+	maxPages = 1000
+	h.clock.Advance(time.Minute)
+	pollOK(t, p)
+	seen := map[kant.JobKey]bool{}
+	for _, r := range append(first, h.runs.take()...) {
+		seen[r.Job] = true
+	}
+	if len(seen) != 250 {
+		t.Errorf("two polls read %d distinct tasks, want all 250: the rest of the cut list was skipped", len(seen))
+	}
+	if cp, _ := h.cps.Checkpoint(context.Background(), "socrates", checkpointTasks); cp == "" {
+		t.Errorf("no checkpoint after a complete poll")
+	}
+}

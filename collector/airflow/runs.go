@@ -161,6 +161,7 @@ func (p *Poller) poll(ctx context.Context, now time.Time) (int, error) {
 		from = time.Unix(cp.Since, 0).Add(-p.cfg.Overlap)
 	}
 	openFrom := now.Add(-p.cfg.Backfill)
+	cutsBefore := p.cuts.Load()
 
 	var runs []kant.Run
 	if p.cfg.Level == LevelDAG {
@@ -179,6 +180,11 @@ func (p *Poller) poll(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	p.log.Debug("airflow polled", "dags", len(dags), "read", len(runs), "stored", n)
+	if p.cuts.Load() != cutsBefore {
+		// A list was cut short: what it did not reach ended after the
+		// checkpoint, so the checkpoint stays where it was.
+		return n, listErr
+	}
 	next, _ := json.Marshal(checkpoint{V: checkpointVersion, Since: now.Unix()})
 	if err := p.deps.Checkpoints.SetCheckpoint(ctx, p.cfg.Source, key, string(next)); err != nil {
 		return n, errors.Join(listErr, fmt.Errorf("airflow: save checkpoint: %w", err))
@@ -548,6 +554,7 @@ func (p *Poller) listAll(ctx context.Context, api, path string, body map[string]
 			return nil
 		}
 	}
+	p.cuts.Add(1)
 	p.log.Warn("airflow list cut short; the rest is read by the next poll", "path", path, "pages", maxPages)
 	return nil
 }
@@ -579,6 +586,7 @@ func (p *Poller) getAll(ctx context.Context, api, path string, key string, each 
 			return nil
 		}
 	}
+	p.cuts.Add(1)
 	p.log.Warn("airflow list cut short", "path", path, "pages", maxPages)
 	return nil
 }
