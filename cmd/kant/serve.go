@@ -111,7 +111,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		}
 	}()
 	metrics := tel.Metrics()
-	if a.export, err = newExporter(ctx, cfg, logger); err != nil {
+	if a.export, err = newExporter(ctx, cfg, db, now(), logger); err != nil {
 		return nil, err
 	}
 	var evalStore evaluator.Store = metrics.WrapEvaluatorStore(db, cfg.Evaluate.Lookback)

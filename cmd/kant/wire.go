@@ -202,7 +202,7 @@ func storeAndEvaluator(ctx context.Context, cfg *config.Config, logger *slog.Log
 	}
 	o := &oneShot{db: db}
 	var evalStore evaluator.Store = db
-	if o.export, err = newExporter(ctx, cfg, logger); err != nil {
+	if o.export, err = newExporter(ctx, cfg, db, time.Now(), logger); err != nil {
 		db.Close()
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return nil, false

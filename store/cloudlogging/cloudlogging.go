@@ -230,6 +230,21 @@ func verdictSeverity(v kant.Verdict) logging.Severity {
 	return logging.Info
 }
 
+// Seed tells the exporter which verdicts the log already has (those stored
+// before a restart), so that the first evaluation after a restart, which
+// judges the whole retention window again, writes only what changed.
+func (e *Exporter) Seed(results []kant.Result) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range results {
+		st := verdictState{r.Verdict, r.Reason, r.SucceededAt.UnixNano()}
+		if r.SucceededAt.IsZero() {
+			st.succeeded = 0
+		}
+		e.verdicts[occurrence{r.SLO, r.Job, r.ExpectedAt.UnixNano()}] = st
+	}
+}
+
 // ExportResults writes one entry per verdict that is new or changed since
 // this exporter last wrote the occurrence's verdict (an evaluator re-judges
 // the same occurrences every tick; the log gets each change once).

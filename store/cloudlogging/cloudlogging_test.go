@@ -213,6 +213,26 @@ func TestVerdictsAreWrittenOncePerChangeWithWarningsForLateAndMissed(t *testing.
 	}
 }
 
+func TestAfterARestartSeededVerdictsAreNotWrittenAgain(t *testing.T) {
+	f, addr := startFake(t)
+	e := newExporter(t, addr, Config{LogID: "kant-restart", DelayThreshold: time.Hour})
+	res := func(job kant.JobKey, v kant.Verdict) kant.Result {
+		return kant.Result{Occurrence: kant.Occurrence{SLO: "hegel-nightly", Job: job, Date: kant.Date{Year: 2026, Month: 6, Day: 1},
+			ExpectedAt: t0, Deadline: t0.Add(5 * time.Hour)}, Verdict: v, EvaluatedAt: t0.Add(6 * time.Hour)}
+	}
+	// What the store held before the restart.
+	e.Seed([]kant.Result{res("hegel/a", kant.VerdictMet), res("hegel/b", kant.VerdictPending)})
+	// The first evaluation after the restart judges both again; only b changed.
+	e.ExportResults(context.Background(), []kant.Result{res("hegel/a", kant.VerdictMet), res("hegel/b", kant.VerdictMissed)})
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := f.entries("kant-restart")
+	if len(got) != 1 || got[0].Labels["job"] != "hegel/b" || got[0].Labels["verdict"] != "missed" {
+		t.Errorf("%d entries (%v), want only hegel/b's new verdict", len(got), got)
+	}
+}
+
 func TestEntriesAreBatchedAndTheRestFlushedOnClose(t *testing.T) {
 	f, addr := startFake(t)
 	e := newExporter(t, addr, Config{LogID: "kant-batch", EntryCountThreshold: 2, DelayThreshold: time.Hour})
