@@ -24,6 +24,9 @@ func newNotifier(cfg *config.Config, deps appDeps) (alert.Notifier, error) {
 	if s.Token == "" && s.WebhookURL == "" {
 		return alert.NewLogNotifier(deps.logger), nil
 	}
+	if s.Token != "" && cleartext(s.APIURL) {
+		deps.logger.Warn("the Slack token will cross the network unencrypted: alerts.slack.api_url is http://", "component", "alert")
+	}
 	return slack.New(slack.Config{Token: string(s.Token), WebhookURL: string(s.WebhookURL), APIURL: s.APIURL,
 		Logger: deps.logger.With("component", "slack")})
 }

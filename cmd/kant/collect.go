@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"time"
 
 	"github.com/kantproject/kant"
@@ -73,6 +75,9 @@ func newPollers(ctx context.Context, cfg *config.Config, runs collector.Ingester
 	var out []poller
 	for _, s := range cfg.Sources {
 		if a := s.Airflow; a != nil {
+			if (a.Auth == "basic" || a.Auth == "bearer" || a.Auth == "google") && cleartext(a.URL) {
+				logger.Warn("credentials will cross the network unencrypted: the Airflow url is http://", "component", "collector", "source", s.Name)
+			}
 			p, err := airflow.New(ctx, airflow.Config{
 				Source: s.Name, URL: a.URL, API: a.API, DAGs: a.DAGs, Level: a.Level, Interval: a.Interval,
 				Auth: a.Auth, Username: a.Username, Password: string(a.Password), Token: string(a.Token),
@@ -102,6 +107,21 @@ func newPollers(ctx context.Context, cfg *config.Config, runs collector.Ingester
 		out = append(out, poller{source: s.Name, interval: g.Interval, poller: p})
 	}
 	return out, nil
+}
+
+// cleartext reports whether rawURL is plain http to a host other than the
+// loopback interface.
+func cleartext(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 // run polls until ctx is done; a cancelled context is a clean stop.

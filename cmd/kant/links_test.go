@@ -45,3 +45,19 @@ sources:
 		})
 	}
 }
+
+func TestCleartextIsPlainHTTPBeyondLoopback(t *testing.T) {
+	for u, want := range map[string]bool{
+		"http://airflow.internal:8080": true,
+		"http://10.0.0.5":              true,
+		"https://airflow.internal":     false,
+		"http://127.0.0.1:8080":        false,
+		"http://localhost:8080":        false,
+		"http://[::1]:8080":            false,
+		"":                             false,
+	} {
+		if got := cleartext(u); got != want {
+			t.Errorf("cleartext(%q) = %v, want %v", u, got, want)
+		}
+	}
+}
