@@ -175,6 +175,20 @@ func (n *Notifier) Find(ctx context.Context, channel, alertID string, since time
 	return "", "", nil
 }
 
+// Check reports whether Slack accepts the bot token (auth.test), for kant
+// check: which bot in which workspace. A webhook cannot be checked without
+// posting; Check says so.
+func (n *Notifier) Check(ctx context.Context) (string, error) {
+	if n.api == nil {
+		return "incoming webhook (not checked: that would post a message)", nil
+	}
+	res, err := n.api.AuthTestContext(ctx)
+	if err != nil {
+		return "", classify("slack auth.test", err)
+	}
+	return fmt.Sprintf("bot %s in workspace %s", res.User, res.Team), nil
+}
+
 // maxChannelPages bounds the conversations.list pages read to resolve a
 // channel name (1,000 channels a page).
 const maxChannelPages = 20

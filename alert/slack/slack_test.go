@@ -383,3 +383,26 @@ func TestAMessageIsFoundByItsAlertIDInTheChannelHistory(t *testing.T) {
 		t.Errorf("an unknown channel name: found %q %v after %d history reads, want nothing searched", ts, err, len(f.finds))
 	}
 }
+
+func TestCheckSaysWhichBotTheTokenIs(t *testing.T) {
+	f := newFakeSlack(t)
+	got, err := f.notifier(t).Check(context.Background())
+	if err != nil || !strings.Contains(got, "in workspace") {
+		t.Errorf("Check = %q, %v", got, err)
+	}
+	bad := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/auth.test", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"ok":false,"error":"invalid_auth"}`))
+		})
+	})
+	bad.Start()
+	defer bad.Stop()
+	n, err := kslack.New(kslack.Config{Token: "xoxb-revoked-token", APIURL: bad.GetAPIURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "invalid_auth") || strings.Contains(err.Error(), "xoxb-revoked-token") {
+		t.Errorf("Check with a revoked token: %v, want invalid_auth without the token", err)
+	}
+}

@@ -40,6 +40,25 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		fmt.Fprintf(stdout, "source %s: ok: %s\n", p.source, report)
 	}
+	// Reach Slack: does it accept the token?
+	if s := cfg.Alerts.Slack; s.Token != "" || s.WebhookURL != "" {
+		n, err := newNotifier(cfg, appDeps{logger: logger})
+		if err != nil {
+			fmt.Fprintf(stdout, "slack: FAILED: %v\n", err)
+			return exitFail
+		}
+		if c, ok := n.(interface {
+			Check(context.Context) (string, error)
+		}); ok {
+			report, err := c.Check(ctx)
+			if err != nil {
+				fmt.Fprintf(stdout, "slack: FAILED: %v\n", err)
+				code = exitFail
+			} else {
+				fmt.Fprintf(stdout, "slack: ok: %s\n", report)
+			}
+		}
+	}
 	return code
 }
 

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -153,5 +155,26 @@ slos:
 	after, _ := s.app.db.Alerts(ctx, store.AlertFilter{})
 	if len(after) != 1 || after[0].MessageTS != "1700000000.000001" || after[0].Posting {
 		t.Errorf("alert after the pass: %+v, want the found message recorded", after)
+	}
+}
+
+func TestCheckReportsWhetherSlackAcceptsTheToken(t *testing.T) {
+	slack := slacktest.NewTestServer()
+	slack.Start()
+	defer slack.Stop()
+	dir := t.TempDir()
+	path := dir + "/kant.yaml"
+	if err := os.WriteFile(path, []byte(`alerts:
+  slack: {token: "${SLACK_BOT_TOKEN}", api_url: "`+slack.GetAPIURL()+`", channel: "#kant"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"check", "-config", path}, env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-check-token"}), nil, &stdout, &stderr)
+	if code != 0 || !strings.Contains(stdout.String(), "slack: ok: bot ") {
+		t.Errorf("check: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if strings.Contains(stdout.String()+stderr.String(), "xoxb-check-token") {
+		t.Errorf("check shows the token")
 	}
 }
