@@ -100,12 +100,23 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) postRuns(w http.ResponseWriter, r *http.Request) {
+	s.ingest(w, r, s.cfg.Push.DecodeBody, http.StatusOK)
+}
+
+// postLineage takes OpenLineage RunEvents, on the path Marquez serves, so
+// that existing emitters work. It answers 201, as Marquez does.
+func (s *Server) postLineage(w http.ResponseWriter, r *http.Request) {
+	s.ingest(w, r, s.cfg.Lineage.DecodeBody, http.StatusCreated)
+}
+
+// ingest decodes a pushed body with decode and stores it all or nothing.
+func (s *Server) ingest(w http.ResponseWriter, r *http.Request, decode func([]byte, time.Time) ([]kant.Run, error), status int) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	runs, err := s.cfg.Push.DecodeBody(body, s.cfg.Now())
+	runs, err := decode(body, s.cfg.Now())
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -115,7 +126,7 @@ func (s *Server) postRuns(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"received": len(runs), "stored": stored})
+	writeJSON(w, status, map[string]int{"received": len(runs), "stored": stored})
 }
 
 func splitList(v string) []string {

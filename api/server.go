@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector/lineage"
 	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/slo"
 	"github.com/kantproject/kant/store"
@@ -46,6 +47,9 @@ type Config struct {
 	Results  ResultReader // required
 	Ingester Ingester     // required
 	Push     push.Decoder // which sources may push
+	// Lineage decodes OpenLineage RunEvents (POST /api/v1/lineage), from
+	// the same sources as Push.
+	Lineage lineage.Decoder
 	SLOs     []slo.Definition
 	Location *time.Location // zone of dates in queries that name no SLO; default UTC
 
@@ -121,6 +125,7 @@ func (s *Server) routes() {
 	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	s.Handle("GET /v1/runs", s.auth(s.read, s.listRuns))
 	s.Handle("POST /v1/runs", s.auth(s.write, s.postRuns))
+	s.Handle("POST /api/v1/lineage", s.auth(s.write, s.postLineage))
 	s.Handle("GET /v1/slo", s.auth(s.read, s.getSLO))
 	s.Handle("GET /v1/sla", s.auth(s.read, s.getSLA))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -444,3 +444,37 @@ func TestServeRefusesToStartWhenBigQueryCannotBeReachedAndSaysWhy(t *testing.T) 
 		}
 	}
 }
+
+func TestOpenLineageEventsArriveOnTheMarquezPath(t *testing.T) {
+	now := time.Date(2026, 6, 2, 3, 0, 0, 0, time.UTC)
+	s := start(t, "", nil, now)
+	for _, f := range []string{"airflow_task_start.json", "airflow_task_complete.json"} {
+		body, err := os.ReadFile(filepath.Join("..", "..", "collector", "lineage", "testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", s.url+"/api/v1/lineage", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || !strings.Contains(string(out), `"stored":1`) {
+			t.Fatalf("%s: %d %s, want 201 with one observation stored", f, resp.StatusCode, out)
+		}
+	}
+	code, out := s.do(t, "GET", "/v1/runs?job=socrates/*", "", "")
+	runs, _ := out["runs"].([]any)
+	if code != 200 || len(runs) != 1 {
+		t.Fatalf("runs: %d %v, want the task's one run", code, out)
+	}
+	r := runs[0].(map[string]any)
+	if r["job"] != "socrates/daily_load.load_users" || r["state"] != "succeeded" || r["logical_date"] != "2026-06-01" {
+		t.Errorf("run %v, want socrates/daily_load.load_users succeeded for 2026-06-01", r)
+	}
+	if code, out := s.do(t, "POST", "/api/v1/lineage", "", `{"eventType":"COMPLETE"}`); code != 400 || out["error"] == "" {
+		t.Errorf("a bad event: %d %v, want a 400 naming the field", code, out)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/kantproject/kant/alert"
 	"github.com/kantproject/kant/api"
 	"github.com/kantproject/kant/collector"
+	"github.com/kantproject/kant/collector/lineage"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/dashboards/statuspage"
 	"github.com/kantproject/kant/evaluator"
@@ -152,6 +153,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		Results:     db,
 		Ingester:    sink,
 		Push:        pushDecoder(cfg),
+		Lineage:     lineage.Decoder{Sources: pushDecoder(cfg).Sources, Location: cfg.Location},
 		SLOs:        cfg.SLOs,
 		Location:    cfg.Location,
 		WriteTokens: cfg.Tokens.Write,
