@@ -49,7 +49,7 @@ type Config struct {
 	Push     push.Decoder // which sources may push
 	// Lineage decodes OpenLineage RunEvents (POST /api/v1/lineage), from
 	// the same sources as Push.
-	Lineage lineage.Decoder
+	Lineage  lineage.Decoder
 	SLOs     []slo.Definition
 	Location *time.Location // zone of dates in queries that name no SLO; default UTC
 
