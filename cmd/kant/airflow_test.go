@@ -20,6 +20,9 @@ import (
 // one checks the wiring of kant check and collect.
 func fakeAirflow3(t *testing.T, token string) *httptest.Server {
 	t.Helper()
+	// Fixed once: every poll must see the same task instance.
+	start := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
+	end := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -29,8 +32,6 @@ func fakeAirflow3(t *testing.T, token string) *httptest.Server {
 			w.Write([]byte(`{"detail":"Invalid JWT token"}`))
 			return
 		}
-		start := time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
-		end := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 		switch {
 		case r.Method == "GET" && r.URL.Path == "/api/v2/version":
 			w.Write([]byte(`{"version":"3.0.2","git_version":null}`))

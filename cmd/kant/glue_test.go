@@ -20,6 +20,8 @@ import (
 // this one checks the wiring of kant collect, check and serve.
 func fakeGlue(t *testing.T, denied bool) *httptest.Server {
 	t.Helper()
+	// Fixed once: every poll must see the same run.
+	started, completed := float64(time.Now().Add(-2*time.Hour).Unix()), float64(time.Now().Add(-time.Hour).Unix())
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
@@ -32,7 +34,7 @@ func fakeGlue(t *testing.T, denied bool) *httptest.Server {
 		case op == "GetJobRuns":
 			json.NewEncoder(w).Encode(map[string]any{"JobRuns": []map[string]any{{
 				"Id": "jr_1", "Attempt": 0, "JobName": "export_users", "JobRunState": "SUCCEEDED",
-				"StartedOn": float64(time.Now().Add(-2 * time.Hour).Unix()), "CompletedOn": float64(time.Now().Add(-time.Hour).Unix()),
+				"StartedOn": started, "CompletedOn": completed,
 				"ExecutionTime": 3600, "Arguments": map[string]string{"--target_date": "2026-06-01"},
 			}}})
 		default:
