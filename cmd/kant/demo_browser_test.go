@@ -6,11 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/net/html"
 
-	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/dashboards/statuspage/browsertest"
 )
 
@@ -20,8 +18,8 @@ import (
 func TestTheDemoPagesInHeadlessChromium(t *testing.T) {
 	browser := browsertest.Require(t)
 	artifacts := browsertest.ArtifactDir(t)
-	base, _ := demoServer(t)
-	date := kant.DateOf(time.Now().In(mustTokyo(t)))
+	base, out := demoServer(t)
+	date := demoDate(t, out)
 	ctx := context.Background()
 
 	pages := []struct {

@@ -67,9 +67,23 @@ func demoServer(t *testing.T) (base string, out *lockedBuffer) {
 	return "http://" + ln.Addr().String(), out
 }
 
+// demoDate is the date of the night the demo played, as it printed it.
+func demoDate(t *testing.T, out *lockedBuffer) kant.Date {
+	t.Helper()
+	_, rest, ok := strings.Cut(out.String(), "Playing the night of ")
+	if !ok || len(rest) < 10 {
+		t.Fatalf("the demo did not say which night it plays:\n%s", out)
+	}
+	d, err := kant.ParseDate(rest[:10])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func TestTheDemoPlaysTheNightAndJudgesIt(t *testing.T) {
 	base, out := demoServer(t)
-	date := kant.DateOf(time.Now().In(mustTokyo(t)))
+	date := demoDate(t, out)
 
 	resp, err := http.Get(base + "/v1/slo?date=" + date.String())
 	if err != nil {
