@@ -129,12 +129,3 @@ func TestTheDemoPlaysTheNightAndJudgesIt(t *testing.T) {
 		}
 	}
 }
-
-func mustTokyo(t *testing.T) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Asia/Tokyo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
