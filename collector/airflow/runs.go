@@ -214,19 +214,9 @@ func (p *Poller) pollTaskInstances(ctx context.Context, api string, dags []strin
 		}
 		return nil
 	}
-	dateField := "execution_date_gte"
-	if api == APIv2 {
-		dateField = "run_after_gte"
-	}
-	for chunk := range slices.Chunk(dags, dagChunk) {
-		ended := map[string]any{"dag_ids": chunk, "end_date_gte": wireTime(from)}
-		if err := p.listAll(ctx, api, "/dags/~/dagRuns/~/taskInstances/list", ended, "task_instances", collect); err != nil {
-			return nil, err
-		}
-		open := map[string]any{"dag_ids": chunk, "state": openTaskStates, dateField: wireTime(openFrom)}
-		if err := p.listAll(ctx, api, "/dags/~/dagRuns/~/taskInstances/list", open, "task_instances", collect); err != nil {
-			return nil, err
-		}
+	if err := p.listChanged(ctx, api, "/dags/~/dagRuns/~/taskInstances/list", "task_instances", "state", openTaskStates,
+		dags, from, openFrom, collect); err != nil {
+		return nil, err
 	}
 	if api == APIv1 {
 		if err := p.learnDagRuns(ctx, tis); err != nil {
@@ -261,19 +251,9 @@ func (p *Poller) pollDagRuns(ctx context.Context, api string, dags []string, fro
 		}
 		return nil
 	}
-	dateField := "execution_date_gte"
-	if api == APIv2 {
-		dateField = "run_after_gte"
-	}
-	for chunk := range slices.Chunk(dags, dagChunk) {
-		ended := map[string]any{"dag_ids": chunk, "end_date_gte": wireTime(from)}
-		if err := p.listAll(ctx, api, "/dags/~/dagRuns/list", ended, "dag_runs", collect); err != nil {
-			return nil, err
-		}
-		open := map[string]any{"dag_ids": chunk, "states": openDAGStates, dateField: wireTime(openFrom)}
-		if err := p.listAll(ctx, api, "/dags/~/dagRuns/list", open, "dag_runs", collect); err != nil {
-			return nil, err
-		}
+	if err := p.listChanged(ctx, api, "/dags/~/dagRuns/list", "dag_runs", "states", openDAGStates,
+		dags, from, openFrom, collect); err != nil {
+		return nil, err
 	}
 	runs := make([]kant.Run, 0, len(drs))
 	for _, dr := range drs {
@@ -285,6 +265,30 @@ func (p *Poller) pollDagRuns(ctx context.Context, api string, dags []string, fro
 		runs = append(runs, r)
 	}
 	return runs, nil
+}
+
+// listChanged reads what changed among the items of a batch list of dags
+// (under key in each answer) and hands each to each: those that ended at or
+// after from, and those in one of the open states (the body key stateField)
+// of runs after openFrom. A starting item is open; an ending one has an
+// end_date; a poll sees both. each sees an item once per list it is in.
+func (p *Poller) listChanged(ctx context.Context, api, path, key, stateField string, openStates, dags []string,
+	from, openFrom time.Time, each func(json.RawMessage) error) error {
+	dateField := "execution_date_gte"
+	if api == APIv2 {
+		dateField = "run_after_gte"
+	}
+	for chunk := range slices.Chunk(dags, dagChunk) {
+		ended := map[string]any{"dag_ids": chunk, "end_date_gte": wireTime(from)}
+		if err := p.listAll(ctx, api, path, ended, key, each); err != nil {
+			return err
+		}
+		open := map[string]any{"dag_ids": chunk, stateField: openStates, dateField: wireTime(openFrom)}
+		if err := p.listAll(ctx, api, path, open, key, each); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // learnDagRuns reads, for v1 task instances whose DAG run the poller has
@@ -525,28 +529,46 @@ func wireTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // servers that ignore page_limit and return everything (before 2.10.3) and
 // against those that cap pages at 100 or less.
 func (p *Poller) listAll(ctx context.Context, api, path string, body map[string]any, key string, each func(json.RawMessage) error) error {
-	offset := 0
-	for page := 0; page < maxPages; page++ {
+	return p.pages(ctx, api, path, key, each, func(offset int) request {
 		b := make(map[string]any, len(body)+2)
 		for k, v := range body {
 			b[k] = v
 		}
 		b["page_limit"], b["page_offset"] = pageLimit, offset
+		return request{method: http.MethodPost, api: api, path: path, body: b}
+	})
+}
+
+// getAll reads every page of a GET list (limit and offset in the query).
+func (p *Poller) getAll(ctx context.Context, api, path string, key string, each func(json.RawMessage) error) error {
+	return p.pages(ctx, api, path, key, each, func(offset int) request {
+		q := url.Values{"limit": {strconv.Itoa(pageLimit)}, "offset": {strconv.Itoa(offset)}}
+		return request{method: http.MethodGet, api: api, path: path, query: q}
+	})
+}
+
+// pages reads the pages that page(offset) asks for, handing each item under
+// key to each, until total_entries items were read or a page is empty. A
+// list longer than maxPages pages is cut short, counted in p.cuts.
+func (p *Poller) pages(ctx context.Context, api, path, key string, each func(json.RawMessage) error, page func(offset int) request) error {
+	offset := 0
+	for range maxPages {
+		req := page(offset)
 		var coll map[string]json.RawMessage
-		if err := p.call(ctx, request{method: http.MethodPost, api: api, path: path, body: b}, &coll); err != nil {
+		if err := p.call(ctx, req, &coll); err != nil {
 			return err
 		}
 		var items []json.RawMessage
 		var total int
 		if err := json.Unmarshal(coll[key], &items); err != nil {
-			return fmt.Errorf("airflow POST /api/%s%s: no %s list in the answer", api, path, key)
+			return fmt.Errorf("airflow %s /api/%s%s: no %s list in the answer", req.method, api, path, key)
 		}
 		if raw, ok := coll["total_entries"]; ok {
 			_ = json.Unmarshal(raw, &total)
 		}
 		for _, it := range items {
 			if err := each(it); err != nil {
-				return fmt.Errorf("airflow POST /api/%s%s: %w", api, path, err)
+				return fmt.Errorf("airflow %s /api/%s%s: %w", req.method, api, path, err)
 			}
 		}
 		offset += len(items)
@@ -556,38 +578,6 @@ func (p *Poller) listAll(ctx context.Context, api, path string, body map[string]
 	}
 	p.cuts.Add(1)
 	p.log.Warn("airflow list cut short; the rest is read by the next poll", "path", path, "pages", maxPages)
-	return nil
-}
-
-// getAll reads every page of a GET list (limit and offset in the query).
-func (p *Poller) getAll(ctx context.Context, api, path string, key string, each func(json.RawMessage) error) error {
-	offset := 0
-	for page := 0; page < maxPages; page++ {
-		q := url.Values{"limit": {strconv.Itoa(pageLimit)}, "offset": {strconv.Itoa(offset)}}
-		var coll map[string]json.RawMessage
-		if err := p.call(ctx, request{method: http.MethodGet, api: api, path: path, query: q}, &coll); err != nil {
-			return err
-		}
-		var items []json.RawMessage
-		var total int
-		if err := json.Unmarshal(coll[key], &items); err != nil {
-			return fmt.Errorf("airflow GET /api/%s%s: no %s list in the answer", api, path, key)
-		}
-		if raw, ok := coll["total_entries"]; ok {
-			_ = json.Unmarshal(raw, &total)
-		}
-		for _, it := range items {
-			if err := each(it); err != nil {
-				return err
-			}
-		}
-		offset += len(items)
-		if len(items) == 0 || offset >= total {
-			return nil
-		}
-	}
-	p.cuts.Add(1)
-	p.log.Warn("airflow list cut short", "path", path, "pages", maxPages)
 	return nil
 }
 
