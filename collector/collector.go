@@ -1,8 +1,9 @@
 // Package collector owns the way observations enter kant: every source, pushed
 // or polled, hands its runs to a Sink, which stores what is new and tells the
 // observers (the gate index, the evaluator, metrics, exports) about exactly
-// those runs; and what a poller is given: where to write (Ingester), its
-// checkpoints and its health record. Source adapters live in subpackages
+// those runs; and what every poller is given and shares: where to write
+// (Ingester), its checkpoints and health record, the polling loop with its
+// backoff, and the health summary of a failed cycle (poll.go). Source adapters live in subpackages
 // (collector/push, collector/glue, collector/airflow); this package imports
 // only kant.
 package collector

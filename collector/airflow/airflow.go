@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -272,7 +271,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 		deps.HTTPClient = &http.Client{}
 	}
 	if deps.Sleep == nil {
-		deps.Sleep = sleepCtx
+		deps.Sleep = collector.Sleep
 	}
 	p := &Poller{
 		cfg:     cfg,
@@ -298,17 +297,6 @@ func setDefault(d *time.Duration, def time.Duration) {
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // PollOnce polls the source once: it detects the API version when it is
 // not known, resolves the DAG list when it is due, reads what changed since
 // the checkpoint, stores it in one Ingest call, saves the checkpoint after
@@ -322,7 +310,7 @@ func (p *Poller) PollOnce(ctx context.Context) (int, error) {
 	cancel()
 	msg := ""
 	if err != nil {
-		msg = healthMessage(err)
+		msg = collector.HealthMessage(err, maxHealthMessage)
 	}
 	if herr := p.deps.Health.RecordPoll(ctx, p.cfg.Source, start, msg); herr != nil {
 		err = errors.Join(err, fmt.Errorf("airflow source %q: record health: %w", p.cfg.Source, herr))
@@ -339,47 +327,9 @@ func (p *Poller) PollOnce(ctx context.Context) (int, error) {
 // at Interval; other failures (401, 403, unknown DAGs) wait the full
 // interval, so they are reported every cycle but never retried in a loop.
 func (p *Poller) Run(ctx context.Context) error {
-	failures := 0
-	for {
+	poll := func(ctx context.Context) error {
 		_, err := p.PollOnce(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil && Retryable(err) {
-			failures++
-		} else {
-			failures = 0
-		}
-		if err := p.sleep(ctx, nextDelay(p.cfg.Interval, failures, rand.Float64())); err != nil {
-			return err
-		}
+		return err
 	}
-}
-
-// nextDelay is the wait before the next cycle: interval after a success or
-// a permanent failure (failures == 0), otherwise a full-jitter exponential
-// backoff from 1 s, capped at interval. jitter is in [0, 1).
-func nextDelay(interval time.Duration, failures int, jitter float64) time.Duration {
-	if failures <= 0 {
-		return interval
-	}
-	ceiling := time.Second << min(failures-1, 20)
-	if ceiling > interval || ceiling <= 0 {
-		ceiling = interval
-	}
-	return max(time.Duration(jitter*float64(ceiling)), 100*time.Millisecond)
-}
-
-// healthMessage summarizes err for source_health: the number of failures
-// and the first message, capped in length.
-func healthMessage(err error) string {
-	leaves := leafErrors(err)
-	msg := err.Error()
-	if len(leaves) > 1 {
-		msg = fmt.Sprintf("%d errors; first: %s", len(leaves), leaves[0].Error())
-	}
-	if len(msg) > maxHealthMessage {
-		msg = msg[:maxHealthMessage]
-	}
-	return msg
+	return collector.Loop(ctx, p.cfg.Interval, poll, Retryable, p.sleep)
 }

@@ -13,6 +13,7 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	"github.com/kantproject/kant/collector"
 )
 
 // APIError is an Airflow API answer other than 2xx: its status and, when the
@@ -100,7 +101,7 @@ func parseProblem(body []byte) (title, detail string) {
 // a network failure. 401, 403, 404, invalid input and unknown DAGs are not:
 // they are reported and wait for the next regular poll.
 func Retryable(err error) bool {
-	for _, e := range leafErrors(err) {
+	for _, e := range collector.LeafErrors(err) {
 		if retryable(e) {
 			return true
 		}
@@ -138,20 +139,4 @@ func retryable(err error) bool {
 		return true // timeouts, refused and reset connections: the network or the server is down for now
 	}
 	return false
-}
-
-// leafErrors flattens err's tree of joined errors (errors.Join) into the
-// errors that are not themselves joins, in order.
-func leafErrors(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, leafErrors(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kantproject/kant/collector"
 )
 
 func TestParseProblem(t *testing.T) {
@@ -74,7 +76,7 @@ func TestNextDelay(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := nextDelay(time.Minute, c.failures, c.jitter); got != c.want {
+			if got := collector.NextDelay(time.Minute, c.failures, c.jitter); got != c.want {
 				t.Errorf("nextDelay = %v, want %v", got, c.want)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector"
 )
 
 // Checkpoint keys, one per level.
@@ -31,20 +32,6 @@ type checkpoint struct {
 }
 
 const checkpointVersion = 1
-
-func decodeCheckpoint(s string) (checkpoint, bool, error) {
-	if s == "" {
-		return checkpoint{}, false, nil
-	}
-	var cp checkpoint
-	if err := json.Unmarshal([]byte(s), &cp); err != nil {
-		return checkpoint{}, false, err
-	}
-	if cp.V != checkpointVersion {
-		return checkpoint{}, false, fmt.Errorf("checkpoint version %d, want %d", cp.V, checkpointVersion)
-	}
-	return cp, true, nil
-}
 
 // Airflow states that are not finished, as sent in the "state" filter.
 var (
@@ -152,7 +139,8 @@ func (p *Poller) poll(ctx context.Context, now time.Time) (int, error) {
 	if err != nil {
 		return 0, errors.Join(listErr, fmt.Errorf("airflow: read checkpoint: %w", err))
 	}
-	cp, ok, err := decodeCheckpoint(saved)
+	var cp checkpoint
+	ok, err := collector.DecodeCheckpoint(saved, checkpointVersion, &cp)
 	if err != nil {
 		p.log.Warn("airflow checkpoint unreadable, reading the backfill window again", "error", err)
 	}

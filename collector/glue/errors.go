@@ -7,6 +7,7 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	"github.com/kantproject/kant/collector"
 )
 
 // retryableCodes are Glue and AWS error codes for which trying again later
@@ -32,7 +33,7 @@ var retryableCodes = map[string]bool{
 // denied, an unknown job (EntityNotFoundException) and invalid input are not:
 // they are reported and wait for the next regular poll.
 func Retryable(err error) bool {
-	for _, e := range leafErrors(err) {
+	for _, e := range collector.LeafErrors(err) {
 		if retryable(e) {
 			return true
 		}
@@ -65,21 +66,4 @@ func retryable(err error) bool {
 func isCode(err error, code string) bool {
 	var apiErr smithy.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode() == code
-}
-
-// leafErrors flattens err's tree of joined errors (errors.Join) into the
-// errors that are not themselves joins, in order. A join wrapped by another
-// error counts as one leaf; errors.As still looks inside it.
-func leafErrors(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, leafErrors(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -309,7 +308,7 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 	err := p.poll(ctx)
 	msg := ""
 	if err != nil {
-		msg = healthMessage(err)
+		msg = collector.HealthMessage(err, maxHealthMessage)
 	}
 	if herr := p.deps.Health.RecordPoll(ctx, p.cfg.Source, start, msg); herr != nil {
 		herr = fmt.Errorf("glue source %q: record health: %w", p.cfg.Source, herr)
@@ -456,52 +455,5 @@ func (p *Poller) Run(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		return kant.Errorf(kant.EINVALID, "glue source %q: interval must be positive", p.cfg.Source)
 	}
-	failures := 0
-	for {
-		err := p.PollOnce(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil && Retryable(err) {
-			failures++
-		} else {
-			failures = 0
-		}
-		t := time.NewTimer(nextDelay(interval, failures, rand.Float64()))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-}
-
-// nextDelay is the wait before the next cycle: interval after a success or
-// a permanent failure (failures == 0), otherwise a full-jitter exponential
-// backoff from 1 s, capped at interval. jitter is in [0, 1).
-func nextDelay(interval time.Duration, failures int, jitter float64) time.Duration {
-	if failures <= 0 {
-		return interval
-	}
-	ceiling := time.Second << min(failures-1, 20)
-	if ceiling > interval || ceiling <= 0 {
-		ceiling = interval
-	}
-	d := time.Duration(jitter * float64(ceiling))
-	return max(d, 100*time.Millisecond)
-}
-
-// healthMessage summarizes err for source_health: the number of failures and
-// the first messages, capped in length.
-func healthMessage(err error) string {
-	leaves := leafErrors(err)
-	msg := err.Error()
-	if len(leaves) > 1 {
-		msg = fmt.Sprintf("%d errors; first: %s", len(leaves), leaves[0].Error())
-	}
-	if len(msg) > maxHealthMessage {
-		msg = msg[:maxHealthMessage]
-	}
-	return msg
+	return collector.Loop(ctx, interval, p.PollOnce, Retryable, nil)
 }

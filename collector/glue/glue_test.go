@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector"
 )
 
 // t0 is "now" at the start of every test: 03:00 UTC, 12:00 in Tokyo.
@@ -621,7 +622,7 @@ func TestRun(t *testing.T) {
 	}
 	for _, tt := range delays {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := nextDelay(5*time.Minute, tt.failures, tt.jitter); got != tt.want {
+			if got := collector.NextDelay(5*time.Minute, tt.failures, tt.jitter); got != tt.want {
 				t.Errorf("nextDelay = %v, want %v", got, tt.want)
 			}
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector"
 )
 
 // checkpoint is what the poller remembers of one job between polls, saved
@@ -36,20 +37,6 @@ type checkpoint struct {
 
 const checkpointVersion = 1
 
-func decodeCheckpoint(s string) (checkpoint, bool, error) {
-	if s == "" {
-		return checkpoint{}, false, nil
-	}
-	var cp checkpoint
-	if err := json.Unmarshal([]byte(s), &cp); err != nil {
-		return checkpoint{}, false, err
-	}
-	if cp.V != checkpointVersion {
-		return checkpoint{}, false, fmt.Errorf("checkpoint version %d, want %d", cp.V, checkpointVersion)
-	}
-	return cp, true, nil
-}
-
 func (cp checkpoint) encode() string {
 	b, _ := json.Marshal(cp) // maps of strings and ints always marshal
 	return string(b)
@@ -66,7 +53,8 @@ func (p *Poller) pollJob(ctx context.Context, job jobInfo) error {
 	if err != nil {
 		return fmt.Errorf("glue job %q: read checkpoint: %w", job.name, err)
 	}
-	cp, ok, err := decodeCheckpoint(saved)
+	var cp checkpoint
+	ok, err := collector.DecodeCheckpoint(saved, checkpointVersion, &cp)
 	if err != nil {
 		p.log.Warn("glue checkpoint unreadable, reading the backfill window again", "job", job.name, "error", err)
 	}
