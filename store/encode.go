@@ -23,6 +23,17 @@ var (
 	MaxTime = time.Unix(0, math.MaxInt64)
 )
 
+// ClampNs returns t in Unix nanoseconds, clamped to the storable range.
+func ClampNs(t time.Time) int64 {
+	switch {
+	case t.Before(MinTime):
+		return math.MinInt64
+	case t.After(MaxTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
 // CheckTime reports an EINVALID error naming field when t cannot be stored.
 // The zero time (absent) can.
 func CheckTime(field string, t time.Time) error {

@@ -73,7 +73,7 @@ FROM ` + s.table("alerts") + ` WHERE TRUE`
 		q += ` AND status = 'open'`
 	}
 	if !f.UpdatedFrom.IsZero() {
-		q += ` AND updated_ns >= ` + p.add(clampNs(f.UpdatedFrom))
+		q += ` AND updated_ns >= ` + p.add(store.ClampNs(f.UpdatedFrom))
 	}
 	q += ` ORDER BY created_ns, id`
 	rows, err := s.query(ctx, q, p.list)
@@ -164,7 +164,7 @@ func (s *Store) Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silen
 	q := `SELECT id, slos, jobs, start_ns, end_ns, reason, created_by, created_ns FROM ` + s.table("silences")
 	var p params
 	if !endsAfter.IsZero() {
-		q += ` WHERE end_ns > ` + p.add(clampNs(endsAfter))
+		q += ` WHERE end_ns > ` + p.add(store.ClampNs(endsAfter))
 	}
 	q += ` ORDER BY start_ns, id`
 	rows, err := s.query(ctx, q, p.list)

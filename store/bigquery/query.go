@@ -17,7 +17,6 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
 )
 
 // param returns a named query parameter.
@@ -183,16 +182,6 @@ func text(s string) any {
 		return nil
 	}
 	return s
-}
-
-func clampNs(t time.Time) int64 {
-	switch {
-	case t.Before(store.MinTime):
-		return math.MinInt64
-	case t.After(store.MaxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
 }
 
 // Values read from BigQuery.

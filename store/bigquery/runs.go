@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
@@ -274,16 +273,16 @@ func (s *Store) LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, 
 	}
 	undated := []string{"logical_date IS NULL"}
 	if !f.From.IsZero() {
-		undated = append(undated, "at_ns >= "+p.add(clampNs(f.From)))
+		undated = append(undated, "at_ns >= "+p.add(store.ClampNs(f.From)))
 	}
 	if !f.To.IsZero() {
-		undated = append(undated, "at_ns < "+p.add(clampNs(f.To)))
+		undated = append(undated, "at_ns < "+p.add(store.ClampNs(f.To)))
 	}
 	if len(dated) > 1 || len(undated) > 1 {
 		where = append(where, "(("+strings.Join(dated, " AND ")+") OR ("+strings.Join(undated, " AND ")+"))")
 	}
 	if !f.ObservedFrom.IsZero() {
-		where = append(where, "observed_ns >= "+p.add(clampNs(f.ObservedFrom)))
+		where = append(where, "observed_ns >= "+p.add(store.ClampNs(f.ObservedFrom)))
 	}
 	q := "SELECT " + latestColumns + " FROM " + s.table("job_runs_latest")
 	if len(where) > 0 {
@@ -319,51 +318,22 @@ func (s *Store) LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, 
 // reduced to their literal prefix (a range, which clustering by job
 // serves); kant.Match decides the rest. "" means no restriction.
 func jobFilter(p *params, col string, patterns []string) (string, bool) {
-	if len(patterns) == 0 {
-		return "", true
+	sel := store.SelectJobs(patterns)
+	if sel.All {
+		return "", sel.Exact
 	}
 	var ors []string
-	var literals []string
-	exact := true
-	for _, pat := range patterns {
-		i := strings.IndexAny(pat, "*?")
-		if i < 0 {
-			literals = append(literals, pat)
-			continue
-		}
-		if pat[i:] != "*" {
-			exact = false
-		}
-		prefix := pat[:i]
-		if prefix == "" {
-			return "", pat == "*"
-		}
-		if end, ok := prefixEnd(prefix); ok && utf8.ValidString(end) {
-			ors = append(ors, "("+col+" >= "+p.add(prefix)+" AND "+col+" < "+p.add(end)+")")
+	for _, r := range sel.Ranges {
+		if r.To != "" {
+			ors = append(ors, "("+col+" >= "+p.add(r.From)+" AND "+col+" < "+p.add(r.To)+")")
 		} else {
-			ors = append(ors, col+" >= "+p.add(prefix))
-			exact = false
+			ors = append(ors, col+" >= "+p.add(r.From))
 		}
 	}
-	if len(literals) > 0 {
-		ors = append(ors, col+" IN UNNEST("+p.add(literals)+")")
+	if len(sel.Literals) > 0 {
+		ors = append(ors, col+" IN UNNEST("+p.add(sel.Literals)+")")
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", exact
-}
-
-// prefixEnd returns the least string greater than every string with the
-// given prefix, in byte order, or false when there is none. BigQuery orders
-// STRINGs by code point, which is the byte order of UTF-8; a prefix whose
-// last bytes are 0xff is not valid UTF-8 and never a job's.
-func prefixEnd(prefix string) (string, bool) {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1]), true
-		}
-	}
-	return "", false
+	return "(" + strings.Join(ors, " OR ") + ")", sel.Exact
 }
 
 // Jobs returns every job that has at least one observation, ordered by key.

@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
-	"time"
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/store"
@@ -73,18 +71,18 @@ func (db *DB) latestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, er
 	undated := []string{"c.logical_date IS NULL"}
 	if !f.From.IsZero() {
 		undated = append(undated, "c.at_ns >= ?")
-		args = append(args, clampNs(f.From))
+		args = append(args, store.ClampNs(f.From))
 	}
 	if !f.To.IsZero() {
 		undated = append(undated, "c.at_ns < ?")
-		args = append(args, clampNs(f.To))
+		args = append(args, store.ClampNs(f.To))
 	}
 	if len(dated) > 1 || len(undated) > 1 {
 		where = append(where, "(("+strings.Join(dated, " AND ")+") OR ("+strings.Join(undated, " AND ")+"))")
 	}
 	if !f.ObservedFrom.IsZero() {
 		where = append(where, "c.observed_ns >= ?")
-		args = append(args, clampNs(f.ObservedFrom))
+		args = append(args, store.ClampNs(f.ObservedFrom))
 	}
 	q := "SELECT " + runColumns + " FROM run_current c JOIN job_runs r ON r.id = c.run_rowid"
 	if len(where) > 0 {
@@ -123,61 +121,33 @@ func (db *DB) latestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, er
 // range on the index; kant.Match decides the rest. An empty condition means
 // no restriction.
 func jobFilter(col string, patterns []string) (string, []any, bool) {
-	if len(patterns) == 0 {
-		return "", nil, true
+	sel := store.SelectJobs(patterns)
+	if sel.All {
+		return "", nil, sel.Exact
 	}
 	var ors []string
 	var args []any
-	var literals []string
-	exact := true
-	for _, p := range patterns {
-		i := strings.IndexAny(p, "*?")
-		if i < 0 {
-			literals = append(literals, p)
-			continue
-		}
-		if p[i:] != "*" {
-			exact = false
-		}
-		prefix := p[:i]
-		if prefix == "" {
-			// This pattern may match any job, so no condition can narrow
-			// the union; it is exact only if it is "*".
-			return "", nil, p == "*"
-		}
-		if end, ok := prefixEnd(prefix); ok {
+	for _, r := range sel.Ranges {
+		if r.To != "" {
 			ors = append(ors, "("+col+" >= ? AND "+col+" < ?)")
-			args = append(args, prefix, end)
+			args = append(args, r.From, r.To)
 		} else {
 			ors = append(ors, col+" >= ?")
-			args = append(args, prefix)
+			args = append(args, r.From)
 		}
 	}
 	switch {
-	case len(literals) == 1:
+	case len(sel.Literals) == 1:
 		ors = append(ors, col+" = ?")
-		args = append(args, literals[0])
-	case len(literals) > 1:
+		args = append(args, sel.Literals[0])
+	case len(sel.Literals) > 1:
 		// One parameter however many keys: the statement text stays the
 		// same, and the planner reads the keys as an IN list on the index.
-		list, _ := json.Marshal(literals)
+		list, _ := json.Marshal(sel.Literals)
 		ors = append(ors, col+" IN (SELECT value FROM json_each(?))")
 		args = append(args, string(list))
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", args, exact
-}
-
-// prefixEnd returns the least string greater than every string with the
-// given prefix, in byte order, or false when there is none.
-func prefixEnd(prefix string) (string, bool) {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1]), true
-		}
-	}
-	return "", false
+	return "(" + strings.Join(ors, " OR ") + ")", args, sel.Exact
 }
 
 // Jobs returns every job that has at least one observation, ordered by key.
@@ -204,15 +174,4 @@ func (db *DB) Jobs(ctx context.Context) ([]store.JobInfo, error) {
 		return nil, fmt.Errorf("sqlite jobs: %w", err)
 	}
 	return out, nil
-}
-
-// clampNs returns t in Unix nanoseconds, clamped to the storable range.
-func clampNs(t time.Time) int64 {
-	switch {
-	case t.Before(store.MinTime):
-		return math.MinInt64
-	case t.After(store.MaxTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
 }

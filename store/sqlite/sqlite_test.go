@@ -498,10 +498,4 @@ func TestJobFilter(t *testing.T) {
 			t.Errorf("jobFilter(%q) = %q, %v; want %q, %v", tc.patterns, where, exact, tc.where, tc.exact)
 		}
 	}
-	if end, ok := prefixEnd("a/\xff\xff"); !ok || end != "a0" {
-		t.Errorf("prefixEnd = %q, %v", end, ok)
-	}
-	if _, ok := prefixEnd("\xff"); ok {
-		t.Error("prefixEnd of 0xff has an end")
-	}
 }
