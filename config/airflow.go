@@ -108,16 +108,7 @@ func (d *decoder) airflow(m *mapping, src *Source) {
 		d.errorf(v, p, "unknown level %q: want task (one job per task) or dag (one job per DAG run)", a.Level)
 	}
 	if v, p := m.get("dags"); v != nil {
-		items, ok := d.seq(v, p)
-		if ok && len(items) == 0 {
-			d.errorf(v, p, "empty: list DAG ids or globs, like \"daily_*\"")
-		}
-		a.DAGs = nil
-		for i, item := range items {
-			if s, ok := d.str(item, fmt.Sprintf("%s[%d]", p, i)); ok {
-				a.DAGs = append(a.DAGs, s)
-			}
-		}
+		a.DAGs = d.strs(v, p, "empty: list DAG ids or globs, like \"daily_*\"")
 	}
 	for _, k := range []struct {
 		key string

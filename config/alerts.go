@@ -246,12 +246,7 @@ func (d *decoder) maintenance(n *yaml.Node, path string, c *Config) {
 			dst *[]string
 		}{{"slos", &w.SLOs}, {"jobs", &w.Jobs}} {
 			if v, kp := m.get(k.key); v != nil {
-				items, _ := d.seq(v, kp)
-				for j, it := range items {
-					if s, ok := d.str(it, fmt.Sprintf("%s[%d]", kp, j)); ok {
-						*k.dst = append(*k.dst, s)
-					}
-				}
+				*k.dst = d.strs(v, kp, "")
 			}
 		}
 		c.Alerts.Maintenance = append(c.Alerts.Maintenance, w)

@@ -278,16 +278,7 @@ func (d *decoder) glue(m *mapping, src *Source) {
 		d.errorf(v, p, "%q is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)", g.RoleARN)
 	}
 	if v, p := m.get("jobs"); v != nil {
-		items, ok := d.seq(v, p)
-		if ok && len(items) == 0 {
-			d.errorf(v, p, "empty: list Glue job names or globs, like \"export_*\"")
-		}
-		g.Jobs = nil
-		for i, item := range items {
-			if s, ok := d.str(item, fmt.Sprintf("%s[%d]", p, i)); ok {
-				g.Jobs = append(g.Jobs, s)
-			}
-		}
+		g.Jobs = d.strs(v, p, "empty: list Glue job names or globs, like \"export_*\"")
 	}
 	for _, k := range []struct {
 		key string
@@ -543,12 +534,7 @@ func (d *decoder) slo(n *yaml.Node, path string, c *Config, first map[string]int
 		}
 	}
 	if v, p := m.get("upstream"); v != nil {
-		items, _ := d.seq(v, p)
-		for i, item := range items {
-			if s, ok := d.str(item, fmt.Sprintf("%s[%d]", p, i)); ok {
-				def.Upstream = append(def.Upstream, s)
-			}
-		}
+		def.Upstream = d.strs(v, p, "")
 	}
 	if v, p := m.get("exclude_silenced"); v != nil {
 		def.ExcludeSilenced, _ = d.boolean(v, p)

@@ -373,3 +373,19 @@ func (d *decoder) boolean(n *yaml.Node, path string) (bool, bool) {
 	d.errorf(n, path, "want true or false, got %q", s)
 	return false, false
 }
+
+// strs reads a list of strings. When ifEmpty is set, an empty list is a
+// problem with that message.
+func (d *decoder) strs(n *yaml.Node, path, ifEmpty string) []string {
+	items, ok := d.seq(n, path)
+	if ok && len(items) == 0 && ifEmpty != "" {
+		d.errorf(n, path, "%s", ifEmpty)
+	}
+	var out []string
+	for i, item := range items {
+		if s, ok := d.str(item, fmt.Sprintf("%s[%d]", path, i)); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
