@@ -287,11 +287,29 @@ type Notifier[M any] interface {
 // and a thread reply each count as one delivery. With a nil m it returns
 // next. For alert: WrapNotifier(m, n, func(msg alert.Message) string {
 // return msg.Kind }).
+//
+// A next that can also find an interrupted post (alert.Finder's Find) keeps
+// that ability: the wrapper then has Find too, passed through uncounted.
 func WrapNotifier[M any](m *Metrics, next Notifier[M], kindOf func(M) string) Notifier[M] {
 	if m == nil {
 		return next
 	}
-	return notifierRecorder[M]{m: m, next: next, kindOf: kindOf}
+	r := notifierRecorder[M]{m: m, next: next, kindOf: kindOf}
+	if f, ok := next.(finder); ok {
+		return findingRecorder[M]{notifierRecorder: r, finder: f}
+	}
+	return r
+}
+
+// finder is alert.Finder, declared here so as not to import alert.
+type finder interface {
+	Find(ctx context.Context, channel, alertID string, since time.Time) (foundChannel, ts string, err error)
+}
+
+// findingRecorder is a notifierRecorder whose notifier can also find.
+type findingRecorder[M any] struct {
+	notifierRecorder[M]
+	finder
 }
 
 type notifierRecorder[M any] struct {

@@ -45,7 +45,7 @@ func newAlerts(cfg *config.Config, db store.Store, metrics *telemetry.Metrics, d
 	return alert.New(alert.Config{
 		Reader:   db,
 		Store:    db,
-		Notifier: measured(metrics, n),
+		Notifier: telemetry.WrapNotifier(metrics, n, func(m alert.Message) string { return m.Kind }),
 		Policy: alert.Policy{
 			SLOs:        cfg.SLOs,
 			Channel:     cfg.Alerts.Slack.Channel,
@@ -63,22 +63,6 @@ func newAlerts(cfg *config.Config, db store.Store, metrics *telemetry.Metrics, d
 		Now:         deps.now,
 		Logger:      deps.logger.With("component", "alert"),
 	})
-}
-
-// measured counts deliveries in the metrics. A notifier that can find an
-// interrupted post (Slack) keeps that ability through the wrapper, so that a
-// restart does not post it again.
-func measured(metrics *telemetry.Metrics, n alert.Notifier) alert.Notifier {
-	m := telemetry.WrapNotifier(metrics, n, func(m alert.Message) string { return m.Kind })
-	if f, ok := n.(alert.Finder); ok {
-		return finding{Notifier: m, Finder: f}
-	}
-	return m
-}
-
-type finding struct {
-	alert.Notifier
-	alert.Finder
 }
 
 // maintenance converts the configured maintenance windows.
