@@ -78,7 +78,7 @@ func Night(date kant.Date, loc *time.Location) []Event {
 	for _, s := range night {
 		var r kant.Run
 		for _, st := range s.steps {
-			at := localTime(date, st.at, loc)
+			at := At(date, st.at, loc)
 			if r.Job == "" {
 				r = kant.Run{Source: s.source, Job: kant.JobKey(s.source + "/" + s.job), RunID: s.runID,
 					Attempt: s.attempt, MaxAttempts: s.max, LogicalDate: date}
@@ -105,7 +105,9 @@ func Night(date kant.Date, loc *time.Location) []Event {
 // passes with no run at all.
 const Never = "hegel/export_legacy"
 
-func localTime(date kant.Date, hhmm string, loc *time.Location) time.Time {
+// At returns the local time hhmm ("HH:MM", a constant of the script) on
+// date in loc.
+func At(date kant.Date, hhmm string, loc *time.Location) time.Time {
 	t, err := time.Parse("15:04", hhmm)
 	if err != nil {
 		panic("demo: bad time " + hhmm) // the script above is constant
@@ -155,7 +157,7 @@ func History(date kant.Date, days int, loc *time.Location) []kant.Run {
 		d := date.AddDays(-back)
 		for i, j := range jobs {
 			h := hash(d.String(), i)
-			start := localTime(d, j.start, loc)
+			start := At(d, j.start, loc)
 			dur := time.Duration(j.minutes+int(h%25)) * time.Minute
 			r := kant.Run{Source: j.source, Job: kant.JobKey(j.source + "/" + j.name), RunID: "hist_" + d.String(),
 				Attempt: 1, MaxAttempts: 1, LogicalDate: d, StartedAt: start, State: kant.StateSucceeded}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/alert"
+	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/demo"
@@ -95,8 +95,8 @@ func (d demoRun) run(ctx context.Context, ln net.Listener) error {
 	start := d.real()
 	date := kant.DateOf(start.In(loc))
 	clock := demo.Clock{
-		Begin:   mustLocal(date, demo.Start, loc),
-		End:     mustLocal(date, demo.End, loc),
+		Begin:   demo.At(date, demo.Start, loc),
+		End:     demo.At(date, demo.End, loc),
 		Started: start,
 		Speed:   d.speed,
 		Real:    d.real,
@@ -198,15 +198,15 @@ func (d demoRun) play(ctx context.Context, a *app, now *steppedClock, base strin
 		steps = append(steps, step{at: events[i].At, event: &events[i]})
 	}
 	for _, c := range gateChecks {
-		steps = append(steps, step{at: mustLocal(date, c, loc), gate: true})
+		steps = append(steps, step{at: demo.At(date, c, loc), gate: true})
 	}
 	for _, c := range alertChecks {
-		steps = append(steps, step{at: mustLocal(date, c, loc), alert: true})
+		steps = append(steps, step{at: demo.At(date, c, loc), alert: true})
 	}
 	slices.SortStableFunc(steps, func(a, b step) int { return a.at.Compare(b.at) })
 	client := &http.Client{Timeout: 10 * time.Second}
 	for _, s := range steps {
-		if err := sleepUntil(ctx, d.real, clock.RealAt(s.at)); err != nil {
+		if err := collector.Sleep(ctx, clock.RealAt(s.at).Sub(d.real())); err != nil {
 			return nil
 		}
 		local := s.at.In(loc).Format("15:04")
@@ -339,21 +339,6 @@ func errorSuffix(r kant.Run) string {
 	return ": " + r.ErrorMessage
 }
 
-func sleepUntil(ctx context.Context, now func() time.Time, t time.Time) error {
-	wait := t.Sub(now())
-	if wait <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
-}
-
 func pushRun(ctx context.Context, client *http.Client, base string, r kant.Run) error {
 	attempt := r.Attempt
 	w := push.Wire{Source: r.Source, Job: string(r.Job), RunID: r.RunID, State: string(r.State), SourceState: r.SourceState,
@@ -417,13 +402,4 @@ func askGate(ctx context.Context, client *http.Client, base, slo string, date ka
 		}
 	}
 	return resp.StatusCode, "not yet: " + strings.Join(waiting, ", "), nil
-}
-
-func mustLocal(date kant.Date, hhmm string, loc *time.Location) time.Time {
-	t, err := time.Parse("15:04", hhmm)
-	if err != nil {
-		panic(errors.New("demo: bad time " + hhmm))
-	}
-	d := date.In(loc)
-	return time.Date(d.Year(), d.Month(), d.Day(), t.Hour(), t.Minute(), 0, 0, loc)
 }
