@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector/push"
 )
 
 // cmdImport loads a JSON Lines file of run observations in one transaction:
@@ -63,7 +64,7 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 			}
 		}
 	}
-	stored, err := db.ImportRuns(ctx, counted(pushDecoder(cfg).Lines(in, start)))
+	stored, err := db.ImportRuns(ctx, counted(push.Decoder{Sources: pushSources(cfg)}.Lines(in, start)))
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: import %s: %s; nothing was stored\n", name, kant.ErrorMessage(err))
 		if kant.ErrorCode(err) != kant.EINVALID {

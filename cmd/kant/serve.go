@@ -15,6 +15,7 @@ import (
 	"github.com/kantproject/kant/api"
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/collector/lineage"
+	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/dashboards/statuspage"
 	"github.com/kantproject/kant/evaluator"
@@ -147,13 +148,14 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		return nil, err
 	}
 	silenced := silences(cfg, db)
+	sources := pushSources(cfg)
 	a.srv, err = api.New(api.Config{
 		Silences:    silenced,
 		Runs:        db,
 		Results:     db,
 		Ingester:    sink,
-		Push:        pushDecoder(cfg),
-		Lineage:     lineage.Decoder{Sources: pushDecoder(cfg).Sources, Location: cfg.Location},
+		Push:        push.Decoder{Sources: sources},
+		Lineage:     lineage.Decoder{Sources: sources, Location: cfg.Location},
 		SLOs:        cfg.SLOs,
 		Location:    cfg.Location,
 		WriteTokens: cfg.Tokens.Write,

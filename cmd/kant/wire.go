@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/kantproject/kant/collector"
-	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/dashboards/views"
 	"github.com/kantproject/kant/evaluator"
@@ -137,21 +136,22 @@ func storeName(cfg *config.Config) string {
 	return cfg.Store.SQLitePath
 }
 
-// pushDecoder accepts pushes from the configured push sources, or from any
-// source when none is configured.
-func pushDecoder(cfg *config.Config) push.Decoder {
-	var d push.Decoder
+// pushSources are the sources that may push runs (POST /v1/runs, kant
+// import, OpenLineage): the configured push sources, or any source (nil)
+// when no source is configured.
+func pushSources(cfg *config.Config) []string {
+	var out []string
 	for _, s := range cfg.Sources {
 		if s.Type == "push" {
-			d.Sources = append(d.Sources, s.Name)
+			out = append(out, s.Name)
 		}
 	}
-	if len(cfg.Sources) > 0 && len(d.Sources) == 0 {
+	if len(cfg.Sources) > 0 && len(out) == 0 {
 		// Sources are configured but none is a push source: refuse pushes
 		// rather than accept any source name.
-		d.Sources = []string{"(none configured)"}
+		out = []string{"(none configured)"}
 	}
-	return d
+	return out
 }
 
 func newEvaluator(cfg *config.Config, db evaluator.Store, logger *slog.Logger, now func() time.Time) (*evaluator.Evaluator, error) {
