@@ -217,21 +217,31 @@ func (e *Engine) input(ctx context.Context, now time.Time) (Input, error) {
 	if in.Health, err = e.cfg.Reader.SourceHealth(ctx); err != nil {
 		return in, fmt.Errorf("alert read source health: %w", err)
 	}
-	if p.BudgetBelow > 0 || p.Digest != nil {
+	// One read of the stored silences serves both what is silenced now and
+	// what was silenced over the budget window.
+	budgets := p.BudgetBelow > 0 || p.Digest != nil
+	silencedFrom := now
+	if budgets {
+		silencedFrom = now.AddDate(0, 0, -e.cfg.BudgetWindow-1)
+	}
+	stored, err := e.cfg.Store.Silences(ctx, silencedFrom)
+	if err != nil {
+		return in, fmt.Errorf("alert read silences: %w", err)
+	}
+	if budgets {
 		days, err := e.cfg.Reader.Days(ctx, store.ResultFilter{From: today.AddDays(-e.cfg.BudgetWindow), To: today})
 		if err != nil {
 			return in, fmt.Errorf("alert read days: %w", err)
 		}
-		if in.Silences, err = e.cfg.Store.Silences(ctx, now.AddDate(0, 0, -e.cfg.BudgetWindow-1)); err != nil {
-			return in, fmt.Errorf("alert read silences: %w", err)
-		}
-		past := append(slices.Clone(in.Silences), windows(e.cfg.Maintenance, now.AddDate(0, 0, -e.cfg.BudgetWindow-1), now)...)
+		past := append(slices.Clone(stored), windows(e.cfg.Maintenance, silencedFrom, now)...)
 		for _, def := range p.SLOs {
 			in.Budgets = append(in.Budgets, slo.Summarize(def, def.Excluding(days, past)))
 		}
 	}
-	if in.Silences, err = e.cfg.Store.Silences(ctx, now); err != nil {
-		return in, fmt.Errorf("alert read silences: %w", err)
+	for _, s := range stored {
+		if s.End.After(now) {
+			in.Silences = append(in.Silences, s)
+		}
 	}
 	in.Silences = append(in.Silences, windows(e.cfg.Maintenance, now, now.Add(time.Nanosecond))...)
 	recent, err := e.cfg.Store.Alerts(ctx, store.AlertFilter{UpdatedFrom: now.AddDate(0, 0, -e.cfg.Lookback)})

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -74,4 +75,22 @@ func windows(ms []Maintenance, from, to time.Time) []kant.Silence {
 		out = append(out, m.Windows(from, to)...)
 	}
 	return out
+}
+
+// Silences returns the silences that overlap [from, to): those stored
+// (posted to /v1/silences) and the windows of the configured maintenance.
+// The HTTP API and the status page leave the days they cover out of the
+// attainment of SLOs that say so.
+func (e *Engine) Silences(ctx context.Context, from, to time.Time) ([]kant.Silence, error) {
+	stored, err := e.cfg.Store.Silences(ctx, from)
+	if err != nil {
+		return nil, fmt.Errorf("alert read silences: %w", err)
+	}
+	var out []kant.Silence
+	for _, s := range stored {
+		if s.Start.Before(to) {
+			out = append(out, s)
+		}
+	}
+	return append(out, windows(e.cfg.Maintenance, from, to)...), nil
 }

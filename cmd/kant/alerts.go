@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"time"
 
-	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/alert"
 	"github.com/kantproject/kant/alert/slack"
 	"github.com/kantproject/kant/config"
@@ -77,28 +75,6 @@ func maintenance(cfg *config.Config) []alert.Maintenance {
 		out = append(out, m)
 	}
 	return out
-}
-
-// silences returns the silences overlapping [from, to): those posted to
-// /v1/silences and the maintenance windows.
-func silences(cfg *config.Config, db store.Store) func(ctx context.Context, from, to time.Time) ([]kant.Silence, error) {
-	windows := maintenance(cfg)
-	return func(ctx context.Context, from, to time.Time) ([]kant.Silence, error) {
-		posted, err := db.Silences(ctx, from)
-		if err != nil {
-			return nil, err
-		}
-		var out []kant.Silence
-		for _, s := range posted {
-			if s.Start.Before(to) {
-				out = append(out, s)
-			}
-		}
-		for _, m := range windows {
-			out = append(out, m.Windows(from, to)...)
-		}
-		return out, nil
-	}
 }
 
 // statusURL is the base URL links in alerts point at: alerts.status_url, or

@@ -147,7 +147,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	if a.alerts, err = newAlerts(cfg, db, metrics, deps); err != nil {
 		return nil, err
 	}
-	silenced := silences(cfg, db)
+	silenced := a.alerts.Silences
 	sources := pushSources(cfg)
 	a.srv, err = api.New(api.Config{
 		Silences:    silenced,
