@@ -160,3 +160,16 @@ func (r Run) AsOf(t time.Time) (Run, bool) {
 func (r Run) RetryPending() bool {
 	return r.State.Failed() && r.State != StateSkipped && r.MaxAttempts > r.Attempt
 }
+
+// Later reports whether r ran after o, the rule by which the latest of
+// several runs of one occurrence is chosen everywhere (the gate's answer,
+// alert decisions): by Run.At, then attempt, then which was observed last.
+func (r *Run) Later(o *Run) bool {
+	if !r.At().Equal(o.At()) {
+		return r.At().After(o.At())
+	}
+	if r.Attempt != o.Attempt {
+		return r.Attempt > o.Attempt
+	}
+	return r.ObservedAt.After(o.ObservedAt)
+}

@@ -7,8 +7,8 @@
 // incident with thread replies on change. Subpackage alert/slack is the Slack
 // Notifier.
 //
-// It imports kant, slo and store (for filter types only); never a storage
-// backend or a Slack SDK.
+// It imports kant and slo; never the store contract, a storage backend or
+// a Slack SDK.
 package alert
 
 import (

@@ -13,7 +13,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // Message is what a Notifier sends: an alert's content, or one thread reply.
@@ -77,16 +76,16 @@ func Retryable(err error) (bool, time.Duration) {
 
 // Reader is what the Engine reads to decide.
 type Reader interface {
-	LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error)
-	Results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error)
-	Days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error)
+	LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error)
+	Results(ctx context.Context, f kant.ResultFilter) ([]kant.Result, error)
+	Days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error)
 	SourceHealth(ctx context.Context) ([]kant.SourceHealth, error)
 }
 
 // Store keeps alerts and reads silences.
 type Store interface {
 	PutAlert(ctx context.Context, a kant.Alert) error
-	Alerts(ctx context.Context, f store.AlertFilter) ([]kant.Alert, error)
+	Alerts(ctx context.Context, f kant.AlertFilter) ([]kant.Alert, error)
 	Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silence, error)
 }
 
@@ -207,10 +206,10 @@ func (e *Engine) input(ctx context.Context, now time.Time) (Input, error) {
 	from := today.AddDays(-e.cfg.Lookback)
 	var in Input
 	var err error
-	if in.Results, err = e.cfg.Reader.Results(ctx, store.ResultFilter{From: from, To: today.AddDays(1)}); err != nil {
+	if in.Results, err = e.cfg.Reader.Results(ctx, kant.ResultFilter{From: from, To: today.AddDays(1)}); err != nil {
 		return in, fmt.Errorf("alert read results: %w", err)
 	}
-	if in.Runs, err = e.cfg.Reader.LatestRuns(ctx, store.RunFilter{DateFrom: from, DateTo: today.AddDays(1),
+	if in.Runs, err = e.cfg.Reader.LatestRuns(ctx, kant.RunFilter{DateFrom: from, DateTo: today.AddDays(1),
 		From: now.AddDate(0, 0, -e.cfg.Lookback-1)}); err != nil {
 		return in, fmt.Errorf("alert read runs: %w", err)
 	}
@@ -229,7 +228,7 @@ func (e *Engine) input(ctx context.Context, now time.Time) (Input, error) {
 		return in, fmt.Errorf("alert read silences: %w", err)
 	}
 	if budgets {
-		days, err := e.cfg.Reader.Days(ctx, store.ResultFilter{From: today.AddDays(-e.cfg.BudgetWindow), To: today})
+		days, err := e.cfg.Reader.Days(ctx, kant.ResultFilter{From: today.AddDays(-e.cfg.BudgetWindow), To: today})
 		if err != nil {
 			return in, fmt.Errorf("alert read days: %w", err)
 		}
@@ -244,11 +243,11 @@ func (e *Engine) input(ctx context.Context, now time.Time) (Input, error) {
 		}
 	}
 	in.Silences = append(in.Silences, windows(e.cfg.Maintenance, now, now.Add(time.Nanosecond))...)
-	recent, err := e.cfg.Store.Alerts(ctx, store.AlertFilter{UpdatedFrom: now.AddDate(0, 0, -e.cfg.Lookback)})
+	recent, err := e.cfg.Store.Alerts(ctx, kant.AlertFilter{UpdatedFrom: now.AddDate(0, 0, -e.cfg.Lookback)})
 	if err != nil {
 		return in, fmt.Errorf("alert read alerts: %w", err)
 	}
-	open, err := e.cfg.Store.Alerts(ctx, store.AlertFilter{OpenOnly: true})
+	open, err := e.cfg.Store.Alerts(ctx, kant.AlertFilter{OpenOnly: true})
 	if err != nil {
 		return in, fmt.Errorf("alert read alerts: %w", err)
 	}
@@ -291,7 +290,7 @@ func (e *Engine) deliverAll(ctx context.Context, now time.Time) error {
 	if now.Before(e.retryAt) {
 		return nil
 	}
-	all, err := e.cfg.Store.Alerts(ctx, store.AlertFilter{UpdatedFrom: now.AddDate(0, 0, -e.cfg.Lookback)})
+	all, err := e.cfg.Store.Alerts(ctx, kant.AlertFilter{UpdatedFrom: now.AddDate(0, 0, -e.cfg.Lookback)})
 	if err != nil {
 		return fmt.Errorf("alert read alerts: %w", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/alert"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 const export = kant.JobKey("hegel/export")
@@ -377,8 +376,8 @@ func TestAPostInterruptedByARestartIsFoundNotRepeated(t *testing.T) {
 	w.evaluate(at(2, 1))
 	// The state a crash leaves between Slack accepting the post and the
 	// store recording it: the alert is marked Posting, not sent.
-	changes := alert.Decide(w.policy, alert.Input{Results: must(w.db.Results(context.Background(), store.ResultFilter{})),
-		Runs: must(w.db.LatestRuns(context.Background(), store.RunFilter{}))}, at(2, 1))
+	changes := alert.Decide(w.policy, alert.Input{Results: must(w.db.Results(context.Background(), kant.ResultFilter{})),
+		Runs: must(w.db.LatestRuns(context.Background(), kant.RunFilter{}))}, at(2, 1))
 	if len(changes) != 1 {
 		t.Fatalf("changes %+v", changes)
 	}
@@ -409,8 +408,8 @@ func TestAPostInterruptedByARestartAndNotFoundIsPostedOnce(t *testing.T) {
 	w := newWorld(t, def("hegel-nightly", "hegel/*"))
 	w.observe(run(export, "jr_1", 1, 0, kant.StateFailed, at(1, 0), at(2, 0), "boom"))
 	w.evaluate(at(2, 1))
-	changes := alert.Decide(w.policy, alert.Input{Results: must(w.db.Results(context.Background(), store.ResultFilter{})),
-		Runs: must(w.db.LatestRuns(context.Background(), store.RunFilter{}))}, at(2, 1))
+	changes := alert.Decide(w.policy, alert.Input{Results: must(w.db.Results(context.Background(), kant.ResultFilter{})),
+		Runs: must(w.db.LatestRuns(context.Background(), kant.RunFilter{}))}, at(2, 1))
 	a := changes[0].Alert
 	a.Posting = true
 	if err := w.db.PutAlert(context.Background(), a); err != nil {

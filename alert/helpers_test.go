@@ -11,7 +11,6 @@ import (
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/alert"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/store/sqlite"
 )
 
@@ -155,7 +154,7 @@ func (w *world) evaluate(now time.Time) {
 	ctx := context.Background()
 	from, to := kant.DateOf(t0), kant.DateOf(now)
 	for _, d := range w.policy.SLOs {
-		runs, err := w.db.LatestRuns(ctx, store.RunFilter{Jobs: d.Jobs})
+		runs, err := w.db.LatestRuns(ctx, kant.RunFilter{Jobs: d.Jobs})
 		if err != nil {
 			w.t.Fatal(err)
 		}
@@ -174,7 +173,7 @@ func (w *world) evaluate(now time.Time) {
 			}
 		}
 		results, days := slo.Evaluate(d, jobs, runs, from, to, now)
-		if err := w.db.WriteEvaluation(ctx, store.Evaluation{SLO: d.Name, From: from, To: to, Results: results, Days: days}); err != nil {
+		if err := w.db.WriteEvaluation(ctx, kant.Evaluation{SLO: d.Name, From: from, To: to, Results: results, Days: days}); err != nil {
 			w.t.Fatal(err)
 		}
 	}
@@ -193,7 +192,7 @@ func (w *world) tick(now time.Time) []call {
 
 func (w *world) alerts() []kant.Alert {
 	w.t.Helper()
-	a, err := w.db.Alerts(context.Background(), store.AlertFilter{})
+	a, err := w.db.Alerts(context.Background(), kant.AlertFilter{})
 	if err != nil {
 		w.t.Fatal(err)
 	}

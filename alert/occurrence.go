@@ -26,18 +26,6 @@ func occID(r kant.Result, loc *time.Location) string {
 	return fmt.Sprintf("job/%s/%s/%s", r.SLO, r.Job, r.ExpectedAt.In(loc).Format("2006-01-02T15:04"))
 }
 
-// later reports whether r ran after o: by start, then attempt, then which
-// was observed last (as the gate judges it).
-func later(r, o *kant.Run) bool {
-	if !r.At().Equal(o.At()) {
-		return r.At().After(o.At())
-	}
-	if r.Attempt != o.Attempt {
-		return r.Attempt > o.Attempt
-	}
-	return r.ObservedAt.After(o.ObservedAt)
-}
-
 // collect pairs every result with the runs attributed to its occurrence.
 func (d *decider) collect() []*occ {
 	type key struct {
@@ -73,11 +61,11 @@ func (d *decider) collect() []*occ {
 			if o == nil {
 				continue
 			}
-			if o.latest == nil || later(run, o.latest) {
+			if o.latest == nil || run.Later(o.latest) {
 				o.latest = run
 			}
 			if run.State.Failed() && run.State != kant.StateSkipped && !run.RetryPending() &&
-				(o.failed == nil || later(run, o.failed)) {
+				(o.failed == nil || run.Later(o.failed)) {
 				o.failed = run
 			}
 		}

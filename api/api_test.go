@@ -11,8 +11,8 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/api"
+	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // fakeStore holds fixed runs, results and days; it records the last filters.
@@ -20,27 +20,30 @@ type fakeStore struct {
 	runs    []kant.Run
 	results []kant.Result
 	days    []kant.Day
-	lastRun store.RunFilter
+	lastRun kant.RunFilter
 }
 
-func (f *fakeStore) LatestRuns(_ context.Context, rf store.RunFilter) ([]kant.Run, error) {
+func (f *fakeStore) LatestRuns(_ context.Context, rf kant.RunFilter) ([]kant.Run, error) {
 	f.lastRun = rf
 	if rf.Limit > 0 && len(f.runs) > rf.Limit {
 		return f.runs[:rf.Limit], nil
 	}
 	return f.runs, nil
 }
-func (f *fakeStore) Results(context.Context, store.ResultFilter) ([]kant.Result, error) {
+func (f *fakeStore) Results(context.Context, kant.ResultFilter) ([]kant.Result, error) {
 	return f.results, nil
 }
-func (f *fakeStore) Days(context.Context, store.ResultFilter) ([]kant.Day, error) { return f.days, nil }
-func (f *fakeStore) Ingest(context.Context, []kant.Run) (int, error)              { return 0, nil }
+func (f *fakeStore) Days(context.Context, kant.ResultFilter) ([]kant.Day, error) { return f.days, nil }
+func (f *fakeStore) Ingest(context.Context, []kant.Run) (int, error)             { return 0, nil }
 
 func newServer(t *testing.T, st *fakeStore, cfg api.Config) http.Handler {
 	t.Helper()
 	sched, _ := slo.ParseSchedule("0 1 * * *")
 	deadline := slo.Clock{Hour: 6}
 	cfg.Runs, cfg.Results, cfg.Ingester = st, st, st
+	if cfg.Push == nil {
+		cfg.Push = push.Decoder{}
+	}
 	cfg.SLOs = []slo.Definition{{Name: "hegel-nightly", Jobs: []string{"hegel/*"}, Schedule: sched,
 		Location: time.UTC, Deadline: &deadline, Target: 0.95}}
 	cfg.Now = func() time.Time { return time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC) }
@@ -142,7 +145,7 @@ func TestSilencedDaysLeaveTheAttainmentOfAnSLOThatSaysSo(t *testing.T) {
 			sched, _ := slo.ParseSchedule("0 1 * * *")
 			deadline := slo.Clock{Hour: 6}
 			var asked [2]time.Time
-			s, err := api.New(api.Config{Runs: st, Results: st, Ingester: st,
+			s, err := api.New(api.Config{Runs: st, Results: st, Ingester: st, Push: push.Decoder{},
 				SLOs: []slo.Definition{{Name: "hegel-nightly", Jobs: []string{"hegel/*"}, Schedule: sched,
 					Location: time.UTC, Deadline: &deadline, Target: 0.95, ExcludeSilenced: tc.exclude}},
 				Silences: func(_ context.Context, from, to time.Time) ([]kant.Silence, error) {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
 )
 
 // runJSON is a run as the read API shows it.
@@ -58,7 +57,7 @@ const maxRunsLimit = 10000
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.RunFilter{Limit: 1000}
+	f := kant.RunFilter{Limit: 1000}
 	if v := q.Get("job"); v != "" {
 		f.Jobs = splitList(v)
 	}

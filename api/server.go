@@ -1,8 +1,8 @@
 // Package api is kant's HTTP API: the push endpoint, the read API over runs,
 // verdicts and attainment, and health endpoints, on one http.ServeMux with
-// method patterns, one JSON writer and one error mapping. It imports kant,
-// store (for filter types) and slo (for attainment); it never imports a
-// storage backend: its dependencies are the small interfaces below.
+// method patterns, one JSON writer and one error mapping. It imports kant
+// and slo (for attainment); it never imports the store contract or a
+// backend: its dependencies are the small interfaces below.
 package api
 
 import (
@@ -18,21 +18,18 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/collector/lineage"
-	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // RunReader reads the newest observation of runs.
 type RunReader interface {
-	LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error)
+	LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error)
 }
 
 // ResultReader reads stored verdicts and per-day summaries.
 type ResultReader interface {
-	Results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error)
-	Days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error)
+	Results(ctx context.Context, f kant.ResultFilter) ([]kant.Result, error)
+	Days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error)
 }
 
 // Ingester stores pushed observations all or nothing and returns how many
@@ -41,15 +38,23 @@ type Ingester interface {
 	Ingest(ctx context.Context, runs []kant.Run) (int, error)
 }
 
+// Decoder turns a pushed body into runs, observed at now. An error with
+// code EINVALID names what was wrong; nothing of a body that fails is kept.
+// collector/push (POST /v1/runs) and collector/lineage (OpenLineage) have
+// one each; cmd/kant passes them in.
+type Decoder interface {
+	DecodeBody(body []byte, now time.Time) ([]kant.Run, error)
+}
+
 // Config holds the server's dependencies and settings.
 type Config struct {
 	Runs     RunReader    // required
 	Results  ResultReader // required
 	Ingester Ingester     // required
-	Push     push.Decoder // which sources may push
-	// Lineage decodes OpenLineage RunEvents (POST /api/v1/lineage), from
-	// the same sources as Push.
-	Lineage  lineage.Decoder
+	Push     Decoder      // decodes POST /v1/runs; required
+	// Lineage decodes OpenLineage RunEvents (POST /api/v1/lineage); when
+	// nil the endpoint is not served.
+	Lineage  Decoder
 	SLOs     []slo.Definition
 	Location *time.Location // zone of dates in queries that name no SLO; default UTC
 
@@ -93,6 +98,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("api: Results is required")
 	case cfg.Ingester == nil:
 		return nil, errors.New("api: Ingester is required")
+	case cfg.Push == nil:
+		return nil, errors.New("api: Push is required")
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
@@ -125,7 +132,9 @@ func (s *Server) routes() {
 	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
 	s.Handle("GET /v1/runs", s.auth(s.read, s.listRuns))
 	s.Handle("POST /v1/runs", s.auth(s.write, s.postRuns))
-	s.Handle("POST /api/v1/lineage", s.auth(s.write, s.postLineage))
+	if s.cfg.Lineage != nil {
+		s.Handle("POST /api/v1/lineage", s.auth(s.write, s.postLineage))
+	}
 	s.Handle("GET /v1/slo", s.auth(s.read, s.getSLO))
 	s.Handle("GET /v1/sla", s.auth(s.read, s.getSLA))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // resultJSON is one occurrence verdict as /v1/slo shows it.
@@ -46,7 +45,7 @@ func (s *Server) configured(name string) bool {
 
 func (s *Server) getSLO(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.ResultFilter{SLO: q.Get("slo")}
+	f := kant.ResultFilter{SLO: q.Get("slo")}
 	loc := s.cfg.Location
 	if f.SLO != "" {
 		def, err := s.sloByName(f.SLO)
@@ -106,7 +105,7 @@ func (s *Server) getSLA(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	f := store.ResultFilter{SLO: q.Get("slo"), From: from, To: to}
+	f := kant.ResultFilter{SLO: q.Get("slo"), From: from, To: to}
 	days, err := s.cfg.Results.Days(r.Context(), f)
 	if err != nil {
 		s.error(w, r, err)

@@ -2,8 +2,7 @@
 // judges them with package slo, and writes results and daily summaries back.
 // It runs on a ticker inside `kant serve` (deadlines pass without any new
 // run), once for `kant evaluate -once`, and immediately for the occurrences
-// that newly stored runs touch. It imports kant, slo and store (filter types
-// only); the storage backend is behind the Store interface declared here.
+// that newly stored runs touch. It imports kant and slo; the storage backend is behind the Store interface declared here.
 package evaluator
 
 import (
@@ -19,14 +18,13 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // Store is what the evaluator reads and writes.
 type Store interface {
-	LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error)
-	Jobs(ctx context.Context) ([]store.JobInfo, error)
-	WriteEvaluation(ctx context.Context, e store.Evaluation) error
+	LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error)
+	Jobs(ctx context.Context) ([]kant.JobInfo, error)
+	WriteEvaluation(ctx context.Context, e kant.Evaluation) error
 }
 
 // Config configures an Evaluator.
@@ -247,7 +245,7 @@ func (v *verdicts) covers(dates []kant.Date) bool {
 // kept window c, and rewrites its results and the summaries of those days.
 func (e *Evaluator) evaluateJobLocked(ctx context.Context, def slo.Definition, c *verdicts, job kant.JobKey, r dateRange, now time.Time) error {
 	start, end := def.RunWindow(r.from, r.to)
-	loaded, err := e.cfg.Store.LatestRuns(ctx, store.RunFilter{
+	loaded, err := e.cfg.Store.LatestRuns(ctx, kant.RunFilter{
 		Jobs: []string{string(job)}, DateFrom: r.from, DateTo: r.to, From: start, To: end,
 	})
 	if err != nil {
@@ -274,7 +272,7 @@ func (e *Evaluator) evaluateJobLocked(ctx context.Context, def slo.Definition, c
 			days = append(days, slo.DayOf(def.Name, d, m, now))
 		}
 	}
-	if err := e.cfg.Store.WriteEvaluation(ctx, store.Evaluation{
+	if err := e.cfg.Store.WriteEvaluation(ctx, kant.Evaluation{
 		SLO: def.Name, From: r.from, To: r.to, Jobs: []kant.JobKey{job}, Results: results, Days: days,
 	}); err != nil {
 		return fmt.Errorf("evaluate %s %s: write: %w", def.Name, job, err)
@@ -284,7 +282,7 @@ func (e *Evaluator) evaluateJobLocked(ctx context.Context, def slo.Definition, c
 }
 
 // evaluate judges one SLO over [from, to] as of now and writes the outcome.
-func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []store.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
+func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
 	// Loading, judging and writing happen under one lock, so an evaluation
 	// that read older runs can never overwrite one that read newer runs.
 	e.mu.Lock()
@@ -294,16 +292,16 @@ func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []stor
 
 // evaluateLocked is evaluate with e.mu held. A periodic evaluation becomes
 // the kept window of verdicts; any other updates the dates of it it covers.
-func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all []store.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
+func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
 	start, end := def.RunWindow(from, to)
-	runs, err := e.cfg.Store.LatestRuns(ctx, store.RunFilter{
+	runs, err := e.cfg.Store.LatestRuns(ctx, kant.RunFilter{
 		Jobs: def.Jobs, DateFrom: from, DateTo: to, From: start, To: end,
 	})
 	if err != nil {
 		return fmt.Errorf("evaluate %s: load runs: %w", def.Name, err)
 	}
 	results, days := slo.Evaluate(def, Jobs(def, all, now), runs, from, to, now)
-	if err := e.cfg.Store.WriteEvaluation(ctx, store.Evaluation{
+	if err := e.cfg.Store.WriteEvaluation(ctx, kant.Evaluation{
 		SLO: def.Name, From: from, To: to, Results: results, Days: days,
 	}); err != nil {
 		return fmt.Errorf("evaluate %s: write: %w", def.Name, err)
@@ -335,7 +333,7 @@ func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all 
 // names literally but that were never seen, from the date of the earliest
 // observation in the store (or today when it is empty), so that a job whose
 // trigger never fired is judged "not started" rather than ignored.
-func Jobs(def slo.Definition, all []store.JobInfo, now time.Time) []slo.Job {
+func Jobs(def slo.Definition, all []kant.JobInfo, now time.Time) []slo.Job {
 	var out []slo.Job
 	seen := map[kant.JobKey]bool{}
 	earliest := kant.DateOf(now.In(def.Location))

@@ -10,7 +10,6 @@ import (
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/store/sqlite"
 )
 
@@ -70,7 +69,7 @@ func run(job, id string, attempt int, state kant.State, start, end string) kant.
 func verdicts(t *testing.T, db *sqlite.DB, date string) map[kant.JobKey]kant.Result {
 	t.Helper()
 	d, _ := kant.ParseDate(date)
-	rs, err := db.Results(context.Background(), store.ResultFilter{From: d, To: d})
+	rs, err := db.Results(context.Background(), kant.ResultFilter{From: d, To: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +115,7 @@ func TestObserveJudgesNewRunsAtOnce(t *testing.T) {
 	if got["hegel/never"].Reason != kant.ReasonNotStarted {
 		t.Errorf("hegel/never: reason %q, want not_started", got["hegel/never"].Reason)
 	}
-	days, err := db.Days(ctx, store.ResultFilter{SLO: "hegel-nightly"})
+	days, err := db.Days(ctx, kant.ResultFilter{SLO: "hegel-nightly"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +133,11 @@ func TestObserveJudgesNewRunsAtOnce(t *testing.T) {
 // snapshot reads every stored result and day, without evaluation times.
 func snapshot(t testing.TB, db *sqlite.DB) ([]kant.Result, []kant.Day) {
 	t.Helper()
-	rs, err := db.Results(context.Background(), store.ResultFilter{})
+	rs, err := db.Results(context.Background(), kant.ResultFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := db.Days(context.Background(), store.ResultFilter{})
+	ds, err := db.Days(context.Background(), kant.ResultFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +359,7 @@ func TestABatchOfFarApartDatesIsJudgedOnThoseDatesOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Observe(ctx, w)
-	all, err := db.Results(ctx, store.ResultFilter{})
+	all, err := db.Results(ctx, kant.ResultFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

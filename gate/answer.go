@@ -106,7 +106,7 @@ func (ix *Index) jobAnswer(key kant.JobKey, date kant.Date, now time.Time, def *
 	if j != nil {
 		runs := runsOf(j)
 		for i := range runs {
-			if latest == nil || later(&runs[i], latest) {
+			if latest == nil || runs[i].Later(latest) {
 				latest = &runs[i]
 			}
 		}
@@ -142,18 +142,6 @@ func (ix *Index) jobAnswer(key kant.JobKey, date kant.Date, now time.Time, def *
 		ja.Reason = ReasonFailed
 	}
 	return ja
-}
-
-// later reports whether r ran after o: by start (Run.At), then attempt,
-// then which was observed last.
-func later(r, o *kant.Run) bool {
-	if !r.At().Equal(o.At()) {
-		return r.At().After(o.At())
-	}
-	if r.Attempt != o.Attempt {
-		return r.Attempt > o.Attempt
-	}
-	return r.ObservedAt.After(o.ObservedAt)
 }
 
 // stale reports whether source has a staleness bound its last good poll

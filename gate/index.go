@@ -5,8 +5,7 @@
 // or a missing run is "not yet" or an error, never "open".
 //
 // It imports kant, slo (to attribute runs to business dates and know the
-// current occurrence of an SLO) and store (filter types for the rebuild); the
-// store itself is behind the Store interface declared here.
+// current occurrence of an SLO); the store is behind the Store interface declared here.
 package gate
 
 import (
@@ -22,7 +21,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // Source is what the gate needs to know of a configured source.
@@ -36,8 +34,8 @@ type Source struct {
 
 // Store is what the index is rebuilt from after a restart.
 type Store interface {
-	LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error)
-	Jobs(ctx context.Context) ([]store.JobInfo, error)
+	LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error)
+	Jobs(ctx context.Context) ([]kant.JobInfo, error)
 	SourceHealth(ctx context.Context) ([]kant.SourceHealth, error)
 }
 
@@ -140,7 +138,7 @@ func (ix *Index) Refresh(ctx context.Context, st Store) error {
 	// After the first load, only what was observed since the last refresh,
 	// with slack for clocks and for long transactions in flight (an import
 	// stamps its runs with the time it started, and commits at the end).
-	runs, err := st.LatestRuns(ctx, store.RunFilter{From: from, DateFrom: kant.DateOf(from.UTC()), ObservedFrom: ix.since})
+	runs, err := st.LatestRuns(ctx, kant.RunFilter{From: from, DateFrom: kant.DateOf(from.UTC()), ObservedFrom: ix.since})
 	ix.since = now.Add(-refreshSlack)
 	if err != nil {
 		return fmt.Errorf("gate rebuild: runs: %w", err)
@@ -179,7 +177,7 @@ func (ix *Index) AnswerFromStore(ctx context.Context, st Store, keys []kant.JobK
 	}
 	// Runs with a logical date of date, or that ran within two days of it
 	// (attribution to an earlier tick is then done per job, as in Observe).
-	runs, err := st.LatestRuns(ctx, store.RunFilter{
+	runs, err := st.LatestRuns(ctx, kant.RunFilter{
 		Jobs: patterns, DateFrom: date, DateTo: date,
 		From: date.AddDays(-1).In(ix.cfg.Location), To: date.AddDays(2).In(ix.cfg.Location),
 	})

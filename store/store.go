@@ -35,11 +35,11 @@ type Store interface {
 	// ordered by Run.At() then Job, RunID, Attempt. The newest observation
 	// is the one observed last; of two observed at the same time, the one
 	// written last. The filter applies to that newest observation.
-	LatestRuns(ctx context.Context, f RunFilter) ([]kant.Run, error)
+	LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error)
 
 	// Jobs returns every job that has at least one observation, ordered by
 	// key.
-	Jobs(ctx context.Context) ([]JobInfo, error)
+	Jobs(ctx context.Context) ([]kant.JobInfo, error)
 
 	// WriteEvaluation atomically replaces the results and days of one SLO
 	// for the dates [From, To] (restricted to Jobs when it is not empty): what
@@ -48,16 +48,16 @@ type Store interface {
 	// and every result to Jobs when it is given; otherwise, or when a result
 	// lacks its job, date, expected time or verdict, nothing is written and
 	// the error is EINVALID.
-	WriteEvaluation(ctx context.Context, e Evaluation) error
+	WriteEvaluation(ctx context.Context, e kant.Evaluation) error
 
 	// Results returns occurrence results matching f, ordered by date, SLO,
 	// job, expected time.
-	Results(ctx context.Context, f ResultFilter) ([]kant.Result, error)
+	Results(ctx context.Context, f kant.ResultFilter) ([]kant.Result, error)
 
 	// Days returns per-day SLO summaries matching f's SLO and dates (f.Jobs
 	// does not apply: a day summarizes all its jobs), ordered by SLO then
 	// date.
-	Days(ctx context.Context, f ResultFilter) ([]kant.Day, error)
+	Days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error)
 
 	// RecordPoll records the outcome of one poll of a source at time at:
 	// success when pollErr is empty (the last success and attempt become at,
@@ -86,7 +86,7 @@ type Store interface {
 
 	// Alerts returns the stored alerts matching f, oldest first (by
 	// CreatedAt, then ID).
-	Alerts(ctx context.Context, f AlertFilter) ([]kant.Alert, error)
+	Alerts(ctx context.Context, f kant.AlertFilter) ([]kant.Alert, error)
 
 	// PutSilence inserts or replaces the silence with s.ID; s must be valid
 	// (kant.Silence.Validate, EINVALID otherwise).
@@ -102,57 +102,4 @@ type Store interface {
 
 	// Close releases the backend's resources.
 	Close() error
-}
-
-// RunFilter selects runs. A run matches when its job matches one of Jobs
-// (globs, see kant.Match; all jobs when empty) and it falls in the window:
-// its logical date is within [DateFrom, DateTo], or it has no logical date
-// and Run.At() is within [From, To). Zero bounds are open, so a filter with
-// only dates still matches every run without a logical date, and one with
-// only times every run with a date. ObservedFrom, when set, keeps only runs
-// whose newest observation was observed at or after it (what changed since).
-// Limit caps the result (0: no cap).
-type RunFilter struct {
-	Jobs             []string
-	From, To         time.Time
-	DateFrom, DateTo kant.Date
-	ObservedFrom     time.Time
-	Limit            int
-}
-
-// JobInfo describes a job seen in the store.
-type JobInfo struct {
-	Key kant.JobKey
-	// FirstAt is the earliest Run.At() of any observation of the job.
-	FirstAt time.Time
-	// FirstDate is the earliest logical date of any observation (zero if
-	// none carried one).
-	FirstDate kant.Date
-}
-
-// Evaluation is the outcome of evaluating one SLO over [From, To].
-type Evaluation struct {
-	SLO      string
-	From, To kant.Date
-	// Jobs, when not empty, limits the replacement to these jobs' results;
-	// the days in the range are still replaced (they summarize all jobs).
-	Jobs    []kant.JobKey
-	Results []kant.Result
-	Days    []kant.Day
-}
-
-// ResultFilter selects results or days: one SLO (all when empty) over the
-// dates [From, To] (open when zero), and for results optionally some jobs
-// (globs, see kant.Match).
-type ResultFilter struct {
-	SLO      string
-	Jobs     []string
-	From, To kant.Date
-}
-
-// AlertFilter selects alerts: only those with Status "open" when OpenOnly,
-// and only those updated at or after UpdatedFrom when it is not zero.
-type AlertFilter struct {
-	OpenOnly    bool
-	UpdatedFrom time.Time
 }

@@ -7,8 +7,7 @@
 // gate's HTTP handler, a collector Observer), so that none of them carries a
 // timer.
 //
-// It imports kant and store (for the evaluator's filter and evaluation
-// types) and the OpenTelemetry and Prometheus client libraries; it must not
+// It imports kant and the OpenTelemetry and Prometheus client libraries; it must not
 // import collector, evaluator, gate or any cloud SDK. It sets no global
 // state: no otel.SetMeterProvider, no otel.SetTracerProvider, no
 // prometheus.DefaultRegisterer.

@@ -26,7 +26,6 @@ import (
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/evaluator"
-	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/telemetry"
 )
 
@@ -77,13 +76,13 @@ func (f *fakeHealth) RecordPoll(_ context.Context, source string, _ time.Time, p
 
 // fakeStore is an evaluator store that remembers the evaluations written.
 type fakeStore struct {
-	written  []store.Evaluation
+	written  []kant.Evaluation
 	writeErr error
 }
 
-func (f *fakeStore) LatestRuns(context.Context, store.RunFilter) ([]kant.Run, error) { return nil, nil }
-func (f *fakeStore) Jobs(context.Context) ([]store.JobInfo, error)                   { return nil, nil }
-func (f *fakeStore) WriteEvaluation(_ context.Context, e store.Evaluation) error {
+func (f *fakeStore) LatestRuns(context.Context, kant.RunFilter) ([]kant.Run, error) { return nil, nil }
+func (f *fakeStore) Jobs(context.Context) ([]kant.JobInfo, error)                   { return nil, nil }
+func (f *fakeStore) WriteEvaluation(_ context.Context, e kant.Evaluation) error {
 	if f.writeErr != nil {
 		return f.writeErr
 	}
@@ -130,8 +129,8 @@ func recordKnownSet(t *testing.T, tel *telemetry.Telemetry, clock *stepClock) {
 	m.Observe(ctx, []kant.Run{{Source: "hegel"}})
 
 	st := m.WrapEvaluatorStore(&fakeStore{}, 7*24*time.Hour)
-	st.LatestRuns(ctx, store.RunFilter{})
-	if err := st.WriteEvaluation(ctx, store.Evaluation{SLO: "hegel-nightly", From: date("2026-05-25"), To: date("2026-06-02"),
+	st.LatestRuns(ctx, kant.RunFilter{})
+	if err := st.WriteEvaluation(ctx, kant.Evaluation{SLO: "hegel-nightly", From: date("2026-05-25"), To: date("2026-06-02"),
 		Results: []kant.Result{
 			result("hegel/a", "2026-05-31", kant.VerdictMet),
 			result("hegel/b", "2026-05-31", kant.VerdictLate),

@@ -15,7 +15,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
 )
 
 // Health is a poller's health recorder (collector.Health, what every poller
@@ -52,9 +51,9 @@ func (h healthRecorder) RecordPoll(ctx context.Context, source string, at time.T
 // EvaluatorStore is what the evaluator reads and writes (the same method
 // set as evaluator.Store, so the wrapper is one).
 type EvaluatorStore interface {
-	LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error)
-	Jobs(ctx context.Context) ([]store.JobInfo, error)
-	WriteEvaluation(ctx context.Context, e store.Evaluation) error
+	LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error)
+	Jobs(ctx context.Context) ([]kant.JobInfo, error)
+	WriteEvaluation(ctx context.Context, e kant.Evaluation) error
 }
 
 // WrapEvaluatorStore returns an EvaluatorStore that passes every call to
@@ -99,7 +98,7 @@ type occurrence struct {
 	date kant.Date
 }
 
-func (r *evaluationRecorder) LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error) {
+func (r *evaluationRecorder) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	start := r.m.now()
 	r.mu.Lock()
 	r.started = start
@@ -107,11 +106,11 @@ func (r *evaluationRecorder) LatestRuns(ctx context.Context, f store.RunFilter) 
 	return r.next.LatestRuns(ctx, f)
 }
 
-func (r *evaluationRecorder) Jobs(ctx context.Context) ([]store.JobInfo, error) {
+func (r *evaluationRecorder) Jobs(ctx context.Context) ([]kant.JobInfo, error) {
 	return r.next.Jobs(ctx)
 }
 
-func (r *evaluationRecorder) WriteEvaluation(ctx context.Context, e store.Evaluation) error {
+func (r *evaluationRecorder) WriteEvaluation(ctx context.Context, e kant.Evaluation) error {
 	err := r.next.WriteEvaluation(ctx, e)
 	end := r.m.now()
 	r.mu.Lock()
@@ -134,7 +133,7 @@ func (r *evaluationRecorder) WriteEvaluation(ctx context.Context, e store.Evalua
 // applyLocked replaces what e replaces (its dates, restricted to its jobs
 // when it names some) by its results, drops the dates that fell out of the
 // window, and returns the counts by verdict.
-func (r *evaluationRecorder) applyLocked(e store.Evaluation) map[kant.Verdict]int {
+func (r *evaluationRecorder) applyLocked(e kant.Evaluation) map[kant.Verdict]int {
 	v := r.bySLO[e.SLO]
 	if v == nil {
 		v = &sloVerdicts{byOcc: map[occurrence]kant.Verdict{}}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/collector"
-	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/telemetry"
 )
 
@@ -53,7 +52,7 @@ func series(t *testing.T, tel *telemetry.Telemetry, name string) map[string]floa
 
 func TestVerdictGaugesFollowWhatTheEvaluatorWrites(t *testing.T) {
 	const slo = "hegel-nightly"
-	full := store.Evaluation{SLO: slo, From: date("2026-05-25"), To: date("2026-06-02"), Results: []kant.Result{
+	full := kant.Evaluation{SLO: slo, From: date("2026-05-25"), To: date("2026-06-02"), Results: []kant.Result{
 		result("hegel/a", "2026-05-31", kant.VerdictMet),
 		result("hegel/b", "2026-05-31", kant.VerdictMet),
 		result("hegel/a", "2026-06-01", kant.VerdictMissed),
@@ -61,7 +60,7 @@ func TestVerdictGaugesFollowWhatTheEvaluatorWrites(t *testing.T) {
 	}}
 	for _, tc := range []struct {
 		name  string
-		then  []store.Evaluation
+		then  []kant.Evaluation
 		want  map[string]float64 // by "slo,verdict"
 		fails bool               // the store refuses the later writes
 	}{
@@ -71,25 +70,25 @@ func TestVerdictGaugesFollowWhatTheEvaluatorWrites(t *testing.T) {
 		},
 		{
 			name: "re-evaluating one job replaces that job's verdicts only",
-			then: []store.Evaluation{{SLO: slo, From: date("2026-06-01"), To: date("2026-06-01"), Jobs: []kant.JobKey{"hegel/b"},
+			then: []kant.Evaluation{{SLO: slo, From: date("2026-06-01"), To: date("2026-06-01"), Jobs: []kant.JobKey{"hegel/b"},
 				Results: []kant.Result{result("hegel/b", "2026-06-01", kant.VerdictMet)}}},
 			want: map[string]float64{slo + ",met": 3, slo + ",missed": 1, slo + ",pending": 0, slo + ",late": 0},
 		},
 		{
 			name: "a range evaluation without jobs replaces every job on its dates",
-			then: []store.Evaluation{{SLO: slo, From: date("2026-06-01"), To: date("2026-06-01"),
+			then: []kant.Evaluation{{SLO: slo, From: date("2026-06-01"), To: date("2026-06-01"),
 				Results: []kant.Result{result("hegel/a", "2026-06-01", kant.VerdictLate)}}},
 			want: map[string]float64{slo + ",met": 2, slo + ",late": 1, slo + ",missed": 0, slo + ",pending": 0},
 		},
 		{
 			name: "a backfill older than the window changes no gauge",
-			then: []store.Evaluation{{SLO: slo, From: date("2026-04-01"), To: date("2026-04-01"),
+			then: []kant.Evaluation{{SLO: slo, From: date("2026-04-01"), To: date("2026-04-01"),
 				Results: []kant.Result{result("hegel/a", "2026-04-01", kant.VerdictMissed)}}},
 			want: map[string]float64{slo + ",met": 2, slo + ",missed": 1, slo + ",pending": 1, slo + ",late": 0},
 		},
 		{
 			name: "a wider write replaces every date it covers",
-			then: []store.Evaluation{{SLO: slo, From: date("2026-05-31"), To: date("2026-06-08"), Results: []kant.Result{
+			then: []kant.Evaluation{{SLO: slo, From: date("2026-05-31"), To: date("2026-06-08"), Results: []kant.Result{
 				result("hegel/a", "2026-06-08", kant.VerdictPending),
 			}}},
 			// 05-31 and 06-01 are replaced by this write, which has no result for them.
@@ -97,7 +96,7 @@ func TestVerdictGaugesFollowWhatTheEvaluatorWrites(t *testing.T) {
 		},
 		{
 			name: "an older window no longer counted is dropped when a later write moves the window",
-			then: []store.Evaluation{{SLO: slo, From: date("2026-06-09"), To: date("2026-06-10"), Results: []kant.Result{
+			then: []kant.Evaluation{{SLO: slo, From: date("2026-06-09"), To: date("2026-06-10"), Results: []kant.Result{
 				result("hegel/a", "2026-06-10", kant.VerdictMet),
 			}}},
 			// 2026-06-10 minus 8 days is 06-02: 05-31 and 06-01 are dropped.
@@ -105,7 +104,7 @@ func TestVerdictGaugesFollowWhatTheEvaluatorWrites(t *testing.T) {
 		},
 		{
 			name: "a write the store refuses changes no gauge",
-			then: []store.Evaluation{{SLO: slo, From: date("2026-05-25"), To: date("2026-06-02")}},
+			then: []kant.Evaluation{{SLO: slo, From: date("2026-05-25"), To: date("2026-06-02")}},
 			want: map[string]float64{slo + ",met": 2, slo + ",missed": 1, slo + ",pending": 1, slo + ",late": 0}, fails: true,
 		},
 	} {
@@ -157,12 +156,12 @@ func TestEvaluationDurationRunsFromLoadingToWriting(t *testing.T) {
 
 	// A write with no load before it (not an evaluation this wrapper saw
 	// start) is not timed.
-	st.WriteEvaluation(ctx, store.Evaluation{SLO: "a"})
-	st.LatestRuns(ctx, store.RunFilter{})
-	st.WriteEvaluation(ctx, store.Evaluation{SLO: "a"})
+	st.WriteEvaluation(ctx, kant.Evaluation{SLO: "a"})
+	st.LatestRuns(ctx, kant.RunFilter{})
+	st.WriteEvaluation(ctx, kant.Evaluation{SLO: "a"})
 	fs.writeErr = errors.New("locked")
-	st.LatestRuns(ctx, store.RunFilter{})
-	st.WriteEvaluation(ctx, store.Evaluation{SLO: "a"})
+	st.LatestRuns(ctx, kant.RunFilter{})
+	st.WriteEvaluation(ctx, kant.Evaluation{SLO: "a"})
 
 	got := series(t, tel, telemetry.MetricEvaluationDuration)
 	want := map[string]float64{"ok,a": 1, "error,a": 1}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/alert"
-	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/store/sqlite"
 )
 
@@ -69,7 +68,7 @@ func TestAnHourLongOutageDeliversEveryAlertOnceInOrder(t *testing.T) {
 	if refused == 0 || refused > 60 {
 		t.Errorf("%d refused calls during the outage, want one per attempt, at most one a minute", refused)
 	}
-	pending, err := db.Alerts(ctx, store.AlertFilter{})
+	pending, err := db.Alerts(ctx, kant.AlertFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +93,7 @@ func TestAnHourLongOutageDeliversEveryAlertOnceInOrder(t *testing.T) {
 			t.Errorf("call %d: %s of %q, want a post of %q", i, c.Method, alertIDOf(c), want[i])
 		}
 	}
-	delivered, err := db.Alerts(ctx, store.AlertFilter{})
+	delivered, err := db.Alerts(ctx, kant.AlertFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

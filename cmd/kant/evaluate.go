@@ -9,7 +9,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // cmdEvaluate evaluates every SLO as of -now over the retention window and
@@ -67,8 +66,8 @@ func cmdEvaluate(ctx context.Context, args []string, getenv func(string) string,
 
 // summaryReader reads what printSummary shows.
 type summaryReader interface {
-	Results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error)
-	Days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error)
+	Results(ctx context.Context, f kant.ResultFilter) ([]kant.Result, error)
+	Days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error)
 }
 
 // printSummary prints, per SLO, the verdicts of the business date of now and
@@ -76,7 +75,7 @@ type summaryReader interface {
 func printSummary(ctx context.Context, w io.Writer, db summaryReader, defs []slo.Definition, now time.Time) error {
 	for _, def := range defs {
 		today := kant.DateOf(now.In(def.Location))
-		results, err := db.Results(ctx, store.ResultFilter{SLO: def.Name, From: today, To: today})
+		results, err := db.Results(ctx, kant.ResultFilter{SLO: def.Name, From: today, To: today})
 		if err != nil {
 			return err
 		}
@@ -84,7 +83,7 @@ func printSummary(ctx context.Context, w io.Writer, db summaryReader, defs []slo
 		for _, r := range results {
 			counts[r.Verdict]++
 		}
-		days, err := db.Days(ctx, store.ResultFilter{SLO: def.Name, From: today.AddDays(-29), To: today})
+		days, err := db.Days(ctx, kant.ResultFilter{SLO: def.Name, From: today.AddDays(-29), To: today})
 		if err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ func newExporter(ctx context.Context, cfg *config.Config, db store.Store, now ti
 	}
 	today := kant.DateOf(now.In(cfg.Location))
 	from := today.AddDays(-int(cfg.Evaluate.Retention/(24*time.Hour)) - 1)
-	stored, err := db.Results(ctx, store.ResultFilter{From: from, To: today.AddDays(1)})
+	stored, err := db.Results(ctx, kant.ResultFilter{From: from, To: today.AddDays(1)})
 	if err != nil {
 		exp.Close()
 		return nil, fmt.Errorf("cloud logging: read stored verdicts: %w", err)
@@ -47,7 +47,7 @@ type exportingStore struct {
 	}
 }
 
-func (s exportingStore) WriteEvaluation(ctx context.Context, e store.Evaluation) error {
+func (s exportingStore) WriteEvaluation(ctx context.Context, e kant.Evaluation) error {
 	if err := s.Store.WriteEvaluation(ctx, e); err != nil {
 		return err
 	}

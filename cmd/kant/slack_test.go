@@ -14,7 +14,7 @@ import (
 
 	"github.com/slack-go/slack/slacktest"
 
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant"
 )
 
 // TestAFinalFailureReachesSlackOnce wires kant serve to a local Slack (the
@@ -132,7 +132,7 @@ slos:
 	}
 	// Make the stored alert look as if the process had stopped right after
 	// Slack accepted the post.
-	all, err := s.app.db.Alerts(ctx, store.AlertFilter{})
+	all, err := s.app.db.Alerts(ctx, kant.AlertFilter{})
 	if err != nil || len(all) != 1 {
 		t.Fatalf("alerts %v %v", all, err)
 	}
@@ -152,7 +152,7 @@ slos:
 	if len(histories) == 0 || histories[0].Get("channel") != "C0DATA" {
 		t.Errorf("history reads %v, want one of C0DATA", histories)
 	}
-	after, _ := s.app.db.Alerts(ctx, store.AlertFilter{})
+	after, _ := s.app.db.Alerts(ctx, kant.AlertFilter{})
 	if len(after) != 1 || after[0].MessageTS != "1700000000.000001" || after[0].Posting {
 		t.Errorf("alert after the pass: %+v, want the found message recorded", after)
 	}

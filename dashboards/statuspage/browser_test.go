@@ -12,7 +12,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/dashboards/statuspage/browsertest"
-	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/store/sqlite"
 )
 
@@ -70,7 +69,7 @@ func openSQLite(t testing.TB, f *fixture) *sqlite.DB {
 	}
 	today := kant.DateOf(fixedNow.In(tokyo))
 	for _, def := range f.defs {
-		e := store.Evaluation{SLO: def.Name, From: today.AddDays(-90), To: today.AddDays(1)}
+		e := kant.Evaluation{SLO: def.Name, From: today.AddDays(-90), To: today.AddDays(1)}
 		for _, r := range f.results {
 			if r.SLO == def.Name {
 				e.Results = append(e.Results, r)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // Calendar strip geometry, in SVG user units.
@@ -69,7 +68,7 @@ func (h *Handler) calendarView(ctx context.Context, now time.Time) (*calendarVie
 			from = f
 		}
 	}
-	days, err := h.cfg.Results.Days(ctx, store.ResultFilter{From: from, To: to})
+	days, err := h.cfg.Results.Days(ctx, kant.ResultFilter{From: from, To: to})
 	if err != nil {
 		return nil, fmt.Errorf("status page days %s..%s: %w", from, to, err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 var (
@@ -190,7 +189,7 @@ type memStore struct {
 	err     error
 }
 
-func (m *memStore) LatestRuns(_ context.Context, f store.RunFilter) ([]kant.Run, error) {
+func (m *memStore) LatestRuns(_ context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
@@ -212,7 +211,7 @@ func (m *memStore) LatestRuns(_ context.Context, f store.RunFilter) ([]kant.Run,
 	return out, nil
 }
 
-func (m *memStore) Results(_ context.Context, f store.ResultFilter) ([]kant.Result, error) {
+func (m *memStore) Results(_ context.Context, f kant.ResultFilter) ([]kant.Result, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
@@ -227,7 +226,7 @@ func (m *memStore) Results(_ context.Context, f store.ResultFilter) ([]kant.Resu
 	return out, nil
 }
 
-func (m *memStore) Days(_ context.Context, f store.ResultFilter) ([]kant.Day, error) {
+func (m *memStore) Days(_ context.Context, f kant.ResultFilter) ([]kant.Day, error) {
 	if m.err != nil {
 		return nil, m.err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // Timeline geometry, in SVG user units: a column of job names, the plot,
@@ -135,7 +134,7 @@ func (h *Handler) homeView(ctx context.Context, date kant.Date, only string, now
 		Only:        only,
 		Legend:      timelineLegend,
 	}
-	results, err := h.cfg.Results.Results(ctx, store.ResultFilter{From: date, To: date})
+	results, err := h.cfg.Results.Results(ctx, kant.ResultFilter{From: date, To: date})
 	if err != nil {
 		return nil, fmt.Errorf("status page results %s: %w", date, err)
 	}
@@ -160,7 +159,7 @@ func (h *Handler) homeView(ctx context.Context, date kant.Date, only string, now
 	}
 	var runs []kant.Run
 	if !from.IsZero() {
-		runs, err = h.cfg.Runs.LatestRuns(ctx, store.RunFilter{DateFrom: date, DateTo: date, From: from, To: to})
+		runs, err = h.cfg.Runs.LatestRuns(ctx, kant.RunFilter{DateFrom: date, DateTo: date, From: from, To: to})
 		if err != nil {
 			return nil, fmt.Errorf("status page runs %s: %w", date, err)
 		}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // Duration chart geometry, in SVG user units.
@@ -113,13 +112,13 @@ func (h *Handler) jobView(ctx context.Context, key kant.JobKey, now time.Time) (
 	since := today.AddDays(-h.cfg.JobDays)
 	// The key is matched as a glob: escape nothing, but a key with glob
 	// characters is still only equal to itself after the filter below.
-	runs, err := h.cfg.Runs.LatestRuns(ctx, store.RunFilter{Jobs: []string{string(key)},
+	runs, err := h.cfg.Runs.LatestRuns(ctx, kant.RunFilter{Jobs: []string{string(key)},
 		DateFrom: since, From: now.AddDate(0, 0, -h.cfg.JobDays)})
 	if err != nil {
 		return nil, fmt.Errorf("status page runs of %s: %w", key, err)
 	}
 	runs = slices.DeleteFunc(runs, func(r kant.Run) bool { return r.Job != key })
-	results, err := h.cfg.Results.Results(ctx, store.ResultFilter{Jobs: []string{string(key)}, From: since, To: today.AddDays(1)})
+	results, err := h.cfg.Results.Results(ctx, kant.ResultFilter{Jobs: []string{string(key)}, From: since, To: today.AddDays(1)})
 	if err != nil {
 		return nil, fmt.Errorf("status page results of %s: %w", key, err)
 	}

@@ -6,8 +6,8 @@
 // recent runs. Every page works with JavaScript disabled.
 //
 // It reads through the small interfaces below, which the store backends
-// satisfy; it imports kant, slo and store (for filter types) and never a
-// storage backend, a cloud SDK or the api package.
+// satisfy; it imports kant and slo and never the store
+// contract, a storage backend, a cloud SDK or the api package.
 package statuspage
 
 import (
@@ -26,18 +26,17 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
-	"github.com/kantproject/kant/store"
 )
 
 // RunReader reads the newest observation of runs.
 type RunReader interface {
-	LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error)
+	LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error)
 }
 
 // ResultReader reads stored verdicts and per-day summaries.
 type ResultReader interface {
-	Results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error)
-	Days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error)
+	Results(ctx context.Context, f kant.ResultFilter) ([]kant.Result, error)
+	Days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error)
 }
 
 // HealthReader reads the polling health of sources.

@@ -9,16 +9,16 @@ import (
 	"cloud.google.com/go/bigquery"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 )
 
 // PutAlert inserts or replaces the alert with a.ID, in one transaction.
 func (s *Store) PutAlert(ctx context.Context, a kant.Alert) error {
-	if err := store.CheckAlert(a); err != nil {
+	if err := backend.CheckAlert(a); err != nil {
 		return fmt.Errorf("bigquery put alert %q: %w", a.ID, err)
 	}
 	var body any
-	if b, err := store.EncodeAlertBody(a); err != nil {
+	if b, err := backend.EncodeAlertBody(a); err != nil {
 		return fmt.Errorf("bigquery put alert %q: %w", a.ID, err)
 	} else if b != "" {
 		body = b
@@ -64,7 +64,7 @@ COMMIT TRANSACTION;`
 
 // Alerts returns the alerts matching f, oldest first (by creation time, then
 // ID).
-func (s *Store) Alerts(ctx context.Context, f store.AlertFilter) ([]kant.Alert, error) {
+func (s *Store) Alerts(ctx context.Context, f kant.AlertFilter) ([]kant.Alert, error) {
 	q := `SELECT id, kind, slo, job, date, status, channel, message_ts, text, created_ns, updated_ns, sent_ns,
   since_ns, owner, body, revision, delivered, notes_sent, posting, silenced, last_error
 FROM ` + s.table("alerts") + ` WHERE TRUE`
@@ -73,7 +73,7 @@ FROM ` + s.table("alerts") + ` WHERE TRUE`
 		q += ` AND status = 'open'`
 	}
 	if !f.UpdatedFrom.IsZero() {
-		q += ` AND updated_ns >= ` + p.add(store.ClampNs(f.UpdatedFrom))
+		q += ` AND updated_ns >= ` + p.add(backend.ClampNs(f.UpdatedFrom))
 	}
 	q += ` ORDER BY created_ns, id`
 	rows, err := s.query(ctx, q, p.list)
@@ -95,7 +95,7 @@ FROM ` + s.table("alerts") + ` WHERE TRUE`
 			return nil, fmt.Errorf("bigquery alert %s: %w", a.ID, d.err)
 		}
 		if body := asString(row[14]); body != "" {
-			var b store.AlertBody
+			var b backend.AlertBody
 			if err := json.Unmarshal([]byte(body), &b); err != nil {
 				return nil, fmt.Errorf("bigquery alert %s: body: %w", a.ID, err)
 			}
@@ -111,7 +111,7 @@ func (s *Store) PutSilence(ctx context.Context, si kant.Silence) error {
 	if err := si.Validate(); err != nil {
 		return fmt.Errorf("bigquery put silence: %w", err)
 	}
-	for _, err := range []error{store.CheckTime("start", si.Start), store.CheckTime("end", si.End), store.CheckTime("created_at", si.CreatedAt)} {
+	for _, err := range []error{backend.CheckTime("start", si.Start), backend.CheckTime("end", si.End), backend.CheckTime("created_at", si.CreatedAt)} {
 		if err != nil {
 			return fmt.Errorf("bigquery put silence %s: %w", si.ID, err)
 		}
@@ -164,7 +164,7 @@ func (s *Store) Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silen
 	q := `SELECT id, slos, jobs, start_ns, end_ns, reason, created_by, created_ns FROM ` + s.table("silences")
 	var p params
 	if !endsAfter.IsZero() {
-		q += ` WHERE end_ns > ` + p.add(store.ClampNs(endsAfter))
+		q += ` WHERE end_ns > ` + p.add(backend.ClampNs(endsAfter))
 	}
 	q += ` ORDER BY start_ns, id`
 	rows, err := s.query(ctx, q, p.list)

@@ -251,7 +251,7 @@ func TestTwoReplicasWritingTheSameObservationStoreItOnce(t *testing.T) {
 	if n, err := srv.Count(testDataset, "job_runs"); err != nil || n != 1 {
 		t.Errorf("job_runs holds %d rows (%v), want 1", n, err)
 	}
-	got, err := a.LatestRuns(context.Background(), store.RunFilter{})
+	got, err := a.LatestRuns(context.Background(), kant.RunFilter{})
 	if err != nil || len(got) != 1 {
 		t.Errorf("LatestRuns = %v, %v; want the one run", got, err)
 	}
@@ -321,7 +321,7 @@ func TestAFlushThatKeepsFailingIsReturnedAndNothingIsStored(t *testing.T) {
 				t.Errorf("waits %v, want %v", sl.d, tc.waits)
 			}
 			srv.SetFault(nil)
-			if got, err := s.LatestRuns(context.Background(), store.RunFilter{}); err != nil || len(got) != 0 {
+			if got, err := s.LatestRuns(context.Background(), kant.RunFilter{}); err != nil || len(got) != 0 {
 				t.Errorf("stored after a failed write: %v, %v", got, err)
 			}
 		})
@@ -401,7 +401,7 @@ func TestConcurrentWritersShareOneInsertWhileAnotherIsInFlight(t *testing.T) {
 	if !slices.Equal(sizes, []int{1, 2}) {
 		t.Errorf("insertAll row counts %v, want [1 2]: the two queued writers in one request", sizes)
 	}
-	got, _ := s.LatestRuns(context.Background(), store.RunFilter{})
+	got, _ := s.LatestRuns(context.Background(), kant.RunFilter{})
 	if len(got) != 3 {
 		t.Errorf("%d runs stored, want 3", len(got))
 	}
@@ -442,7 +442,7 @@ func TestAWriterWhoseContextEndsWhileQueuedStoresNothing(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("first writer: %v", err)
 	}
-	got, _ := s.LatestRuns(context.Background(), store.RunFilter{})
+	got, _ := s.LatestRuns(context.Background(), kant.RunFilter{})
 	if len(got) != 1 || got[0].RunID != "jr_1" {
 		t.Errorf("stored %v, want only jr_1", got)
 	}
@@ -459,7 +459,7 @@ func TestLongResultsAreReadPageByPage(t *testing.T) {
 	if _, err := s.WriteRuns(context.Background(), runs); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.LatestRuns(context.Background(), store.RunFilter{})
+	got, err := s.LatestRuns(context.Background(), kant.RunFilter{})
 	if err != nil || len(got) != 5 {
 		t.Fatalf("LatestRuns = %d runs, %v; want 5", len(got), err)
 	}

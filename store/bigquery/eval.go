@@ -6,15 +6,15 @@ import (
 	"strings"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 )
 
 // WriteEvaluation atomically replaces the results and days of e.SLO for the
 // dates [e.From, e.To] (a zero bound is open), the results only for e.Jobs
 // when it is not empty. It runs one multi-statement transaction: DELETE the
 // range, INSERT the rows, which arrive as one JSON parameter.
-func (s *Store) WriteEvaluation(ctx context.Context, e store.Evaluation) error {
-	if err := e.Validate(); err != nil {
+func (s *Store) WriteEvaluation(ctx context.Context, e kant.Evaluation) error {
+	if err := backend.CheckEvaluation(e); err != nil {
 		return fmt.Errorf("bigquery write evaluation %s: %w", e.SLO, err)
 	}
 	var p params
@@ -110,7 +110,7 @@ FROM UNNEST(JSON_QUERY_ARRAY(@days)) AS x;
 
 // resultFilter returns the WHERE clause (possibly empty) selecting f's SLO
 // and dates, and for results its jobs.
-func resultFilter(p *params, f store.ResultFilter, withJobs bool) string {
+func resultFilter(p *params, f kant.ResultFilter, withJobs bool) string {
 	var where []string
 	if f.SLO != "" {
 		where = append(where, "slo = "+p.add(f.SLO))
@@ -134,7 +134,7 @@ func resultFilter(p *params, f store.ResultFilter, withJobs bool) string {
 
 // Results returns occurrence results matching f (its Jobs are globs),
 // ordered by date, SLO, job, expected time.
-func (s *Store) Results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error) {
+func (s *Store) Results(ctx context.Context, f kant.ResultFilter) ([]kant.Result, error) {
 	var p params
 	where := resultFilter(&p, f, true)
 	rows, err := s.query(ctx, `SELECT slo, job, date, expected_ns, deadline_ns, recover_by_ns,
@@ -172,7 +172,7 @@ FROM `+s.table("slo_results")+where+` ORDER BY date, slo, job, expected_ns`, p.l
 
 // Days returns per-day SLO summaries matching f's SLO and dates (f.Jobs does
 // not apply), ordered by SLO then date.
-func (s *Store) Days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error) {
+func (s *Store) Days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error) {
 	var p params
 	where := resultFilter(&p, f, false)
 	rows, err := s.query(ctx, `SELECT slo, date, occurrences, met, late, missed, pending,

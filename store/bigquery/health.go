@@ -11,7 +11,7 @@ import (
 	"cloud.google.com/go/bigquery"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 )
 
 // RecordPoll records the outcome of one poll of source at time at, in one
@@ -23,7 +23,7 @@ func (s *Store) RecordPoll(ctx context.Context, source string, at time.Time, pol
 	case at.IsZero():
 		return fmt.Errorf("bigquery record poll %s: %w", source, kant.Errorf(kant.EINVALID, "time: required"))
 	}
-	if err := store.CheckTime("time", at); err != nil {
+	if err := backend.CheckTime("time", at); err != nil {
 		return fmt.Errorf("bigquery record poll %s: %w", source, err)
 	}
 	t := s.table("source_health")

@@ -15,7 +15,7 @@ import (
 	"cloud.google.com/go/civil"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 )
 
 // runRow is one observation ready for insertAll.
@@ -39,8 +39,8 @@ func encodeRun(index int, r kant.Run) (*runRow, error) {
 		return nil, invalidRun(index, err)
 	}
 	for _, err := range [...]error{
-		store.CheckTime("started_at", r.StartedAt), store.CheckTime("finished_at", r.FinishedAt),
-		store.CheckTime("observed_at", r.ObservedAt), store.CheckDate("logical_date", r.LogicalDate),
+		backend.CheckTime("started_at", r.StartedAt), backend.CheckTime("finished_at", r.FinishedAt),
+		backend.CheckTime("observed_at", r.ObservedAt), backend.CheckDate("logical_date", r.LogicalDate),
 	} {
 		if err != nil {
 			return nil, invalidRun(index, err)
@@ -68,7 +68,7 @@ func encodeRun(index int, r kant.Run) (*runRow, error) {
 	if r.MaxAttempts > 0 {
 		maxAttempts = strconv.Itoa(r.MaxAttempts)
 	}
-	h, _ := store.ObservationHash(nil, &r, keys)
+	h, _ := backend.ObservationHash(nil, &r, keys)
 	job := string(r.Job)
 	jobSum := sha256.Sum256([]byte(job))
 	row := &runRow{
@@ -257,7 +257,7 @@ func civilDate(d kant.Date) civil.Date {
 
 // LatestRuns returns the newest observation of every run matching f, ordered
 // by Run.At() then Job, RunID, Attempt.
-func (s *Store) LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error) {
+func (s *Store) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	var p params
 	var where []string
 	jobs, exact := jobFilter(&p, "job", f.Jobs)
@@ -273,16 +273,16 @@ func (s *Store) LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, 
 	}
 	undated := []string{"logical_date IS NULL"}
 	if !f.From.IsZero() {
-		undated = append(undated, "at_ns >= "+p.add(store.ClampNs(f.From)))
+		undated = append(undated, "at_ns >= "+p.add(backend.ClampNs(f.From)))
 	}
 	if !f.To.IsZero() {
-		undated = append(undated, "at_ns < "+p.add(store.ClampNs(f.To)))
+		undated = append(undated, "at_ns < "+p.add(backend.ClampNs(f.To)))
 	}
 	if len(dated) > 1 || len(undated) > 1 {
 		where = append(where, "(("+strings.Join(dated, " AND ")+") OR ("+strings.Join(undated, " AND ")+"))")
 	}
 	if !f.ObservedFrom.IsZero() {
-		where = append(where, "observed_ns >= "+p.add(store.ClampNs(f.ObservedFrom)))
+		where = append(where, "observed_ns >= "+p.add(backend.ClampNs(f.ObservedFrom)))
 	}
 	q := "SELECT " + latestColumns + " FROM " + s.table("job_runs_latest")
 	if len(where) > 0 {
@@ -318,7 +318,7 @@ func (s *Store) LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, 
 // reduced to their literal prefix (a range, which clustering by job
 // serves); kant.Match decides the rest. "" means no restriction.
 func jobFilter(p *params, col string, patterns []string) (string, bool) {
-	sel := store.SelectJobs(patterns)
+	sel := backend.SelectJobs(patterns)
 	if sel.All {
 		return "", sel.Exact
 	}
@@ -337,16 +337,16 @@ func jobFilter(p *params, col string, patterns []string) (string, bool) {
 }
 
 // Jobs returns every job that has at least one observation, ordered by key.
-func (s *Store) Jobs(ctx context.Context) ([]store.JobInfo, error) {
+func (s *Store) Jobs(ctx context.Context) ([]kant.JobInfo, error) {
 	rows, err := s.query(ctx, "SELECT job, MIN(at_ns) AS at_ns, MIN(logical_date) AS logical_date FROM "+
 		s.table("job_runs")+" GROUP BY job ORDER BY job", nil)
 	if err != nil {
 		return nil, fmt.Errorf("bigquery jobs: %w", err)
 	}
-	out := make([]store.JobInfo, 0, len(rows))
+	out := make([]kant.JobInfo, 0, len(rows))
 	for _, row := range rows {
 		var d decoder
-		out = append(out, store.JobInfo{Key: kant.JobKey(asString(row[0])), FirstAt: asTime(row[1]), FirstDate: d.date(row[2])})
+		out = append(out, kant.JobInfo{Key: kant.JobKey(asString(row[0])), FirstAt: asTime(row[1]), FirstDate: d.date(row[2])})
 		if d.err != nil {
 			return nil, fmt.Errorf("bigquery jobs: %w", d.err)
 		}

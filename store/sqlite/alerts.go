@@ -8,16 +8,16 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 )
 
 // PutAlert inserts or replaces the alert with a.ID, which is required.
 func (db *DB) PutAlert(ctx context.Context, a kant.Alert) error {
-	if err := store.CheckAlert(a); err != nil {
+	if err := backend.CheckAlert(a); err != nil {
 		return fmt.Errorf("sqlite put alert %q: %w", a.ID, err)
 	}
 	var body any
-	if b, err := store.EncodeAlertBody(a); err != nil {
+	if b, err := backend.EncodeAlertBody(a); err != nil {
 		return fmt.Errorf("sqlite put alert %q: %w", a.ID, err)
 	} else if b != "" {
 		body = b
@@ -39,7 +39,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 
 // Alerts returns the alerts matching f, oldest first (by creation time, then
 // ID).
-func (db *DB) Alerts(ctx context.Context, f store.AlertFilter) ([]kant.Alert, error) {
+func (db *DB) Alerts(ctx context.Context, f kant.AlertFilter) ([]kant.Alert, error) {
 	q := `SELECT id, kind, slo, job, date, status, channel, message_ts, text, created_at, updated_at, sent_at,
 	owner, since, body, revision, delivered, notes_sent, posting, silenced, last_error
 FROM alerts WHERE 1=1`
@@ -90,7 +90,7 @@ FROM alerts WHERE 1=1`
 			return nil, fmt.Errorf("sqlite alert %s: %w", a.ID, d.err)
 		}
 		if body.Valid {
-			var b store.AlertBody
+			var b backend.AlertBody
 			if err := json.Unmarshal([]byte(body.String), &b); err != nil {
 				return nil, fmt.Errorf("sqlite alert %s: body: %w", a.ID, err)
 			}
@@ -109,7 +109,7 @@ func (db *DB) PutSilence(ctx context.Context, s kant.Silence) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("sqlite put silence: %w", err)
 	}
-	for _, err := range []error{store.CheckTime("start", s.Start), store.CheckTime("end", s.End), store.CheckTime("created_at", s.CreatedAt)} {
+	for _, err := range []error{backend.CheckTime("start", s.Start), backend.CheckTime("end", s.End), backend.CheckTime("created_at", s.CreatedAt)} {
 		if err != nil {
 			return fmt.Errorf("sqlite put silence %s: %w", s.ID, err)
 		}

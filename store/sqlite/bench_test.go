@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
 )
 
 // observations yields n observations of n/2 runs of 2,000 jobs in four
@@ -110,7 +109,7 @@ func BenchmarkImport1M(b *testing.B) {
 			b.Fatalf("imported %d, want %d", got, n)
 		}
 		b.StopTimer()
-		latest, err := db.LatestRuns(ctx, store.RunFilter{Jobs: []string{"hegel/job_4"}})
+		latest, err := db.LatestRuns(ctx, kant.RunFilter{Jobs: []string{"hegel/job_4"}})
 		if err != nil || len(latest) != n/2/2000 {
 			b.Fatalf("latest runs of one job: %d, %v", len(latest), err)
 		}

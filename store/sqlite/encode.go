@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 )
 
 // Column encodings. Times are UTC RFC 3339 with exactly nine fractional
@@ -237,8 +237,8 @@ func (e *runEncoder) encode(index int, r kant.Run) (encodedRun, error) {
 		return encodedRun{}, err
 	}
 	for _, err := range [...]error{
-		store.CheckTime("started_at", r.StartedAt), store.CheckTime("finished_at", r.FinishedAt),
-		store.CheckTime("observed_at", r.ObservedAt), store.CheckDate("logical_date", r.LogicalDate),
+		backend.CheckTime("started_at", r.StartedAt), backend.CheckTime("finished_at", r.FinishedAt),
+		backend.CheckTime("observed_at", r.ObservedAt), backend.CheckDate("logical_date", r.LogicalDate),
 	} {
 		if err != nil {
 			return encodedRun{}, err
@@ -254,7 +254,7 @@ func (e *runEncoder) encode(index int, r kant.Run) (encodedRun, error) {
 		logicalDate: formatDate(r.LogicalDate),
 	}
 	x.ref.job = string(r.Job)
-	x.hash, e.buf = store.ObservationHash(e.buf, &r, e.keys)
+	x.hash, e.buf = backend.ObservationHash(e.buf, &r, e.keys)
 	x.ref.key, e.buf = runKey(e.buf, r.RunID, r.Attempt)
 	var dur any
 	if !r.StartedAt.IsZero() && !r.FinishedAt.IsZero() {

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 )
 
 // WriteEvaluation atomically replaces the results and days of e.SLO for the
@@ -17,8 +17,8 @@ import (
 // when it is not empty. Every result and day must belong to e.SLO and fall in
 // the range, and every result to e.Jobs when it is given; otherwise nothing
 // is written and the error is EINVALID.
-func (db *DB) WriteEvaluation(ctx context.Context, e store.Evaluation) error {
-	if err := e.Validate(); err != nil {
+func (db *DB) WriteEvaluation(ctx context.Context, e kant.Evaluation) error {
+	if err := backend.CheckEvaluation(e); err != nil {
 		return fmt.Errorf("sqlite write evaluation %s: %w", e.SLO, err)
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -110,7 +110,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, head string, cols int, vals []a
 // resultFilter returns the WHERE clause (possibly empty) and arguments
 // selecting f's SLO and dates, and for results its jobs, and whether the job
 // condition is exact.
-func resultFilter(f store.ResultFilter, withJobs bool) (string, []any, bool) {
+func resultFilter(f kant.ResultFilter, withJobs bool) (string, []any, bool) {
 	var where []string
 	var args []any
 	if f.SLO != "" {
@@ -143,7 +143,7 @@ func resultFilter(f store.ResultFilter, withJobs bool) (string, []any, bool) {
 
 // Results returns occurrence results matching f (its Jobs are globs),
 // ordered by date, SLO, job, expected time.
-func (db *DB) Results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error) {
+func (db *DB) Results(ctx context.Context, f kant.ResultFilter) ([]kant.Result, error) {
 	out, err := db.results(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite results: %w", err)
@@ -151,7 +151,7 @@ func (db *DB) Results(ctx context.Context, f store.ResultFilter) ([]kant.Result,
 	return out, nil
 }
 
-func (db *DB) results(ctx context.Context, f store.ResultFilter) ([]kant.Result, error) {
+func (db *DB) results(ctx context.Context, f kant.ResultFilter) ([]kant.Result, error) {
 	where, args, _ := resultFilter(f, true)
 	rows, err := db.read.QueryContext(ctx, `SELECT slo, job, date, expected_at, deadline, recover_by,
 	verdict, reason, succeeded_at, lateness_s, runs, evaluated_at
@@ -197,7 +197,7 @@ FROM slo_results`+where+` ORDER BY date, slo, job, expected_at`, args...)
 
 // Days returns per-day SLO summaries matching f's SLO and dates (f.Jobs does
 // not apply: a day summarizes all jobs), ordered by SLO then date.
-func (db *DB) Days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error) {
+func (db *DB) Days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error) {
 	out, err := db.days(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite days: %w", err)
@@ -205,7 +205,7 @@ func (db *DB) Days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error
 	return out, nil
 }
 
-func (db *DB) days(ctx context.Context, f store.ResultFilter) ([]kant.Day, error) {
+func (db *DB) days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error) {
 	where, args, _ := resultFilter(f, false)
 	rows, err := db.read.QueryContext(ctx, `SELECT slo, date, occurrences, met, late, missed, pending,
 	slo_met, sla_met, final, evaluated_at

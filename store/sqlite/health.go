@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 )
 
 // RecordPoll records the outcome of one poll of source at time at: a
@@ -22,7 +22,7 @@ func (db *DB) RecordPoll(ctx context.Context, source string, at time.Time, pollE
 	case at.IsZero():
 		return fmt.Errorf("sqlite record poll %s: %w", source, kant.Errorf(kant.EINVALID, "time: required"))
 	}
-	if err := store.CheckTime("time", at); err != nil {
+	if err := backend.CheckTime("time", at); err != nil {
 		return fmt.Errorf("sqlite record poll %s: %w", source, err)
 	}
 	var err error

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
 )
 
 // TestAKilledWriterLosesNoAcknowledgedWrite runs a writer in a child process
@@ -57,7 +56,7 @@ func TestAKilledWriterLosesNoAcknowledgedWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	runs, err := db.LatestRuns(context.Background(), store.RunFilter{})
+	runs, err := db.LatestRuns(context.Background(), kant.RunFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

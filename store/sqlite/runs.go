@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 )
 
 const runColumns = `r.source, r.job, r.run_id, r.attempt, r.max_attempts, r.state, r.source_state,
@@ -43,7 +43,7 @@ func scanRun(rows *sql.Rows) (kant.Run, error) {
 
 // LatestRuns returns the newest observation of every run matching f, ordered
 // by Run.At() then Job, RunID, Attempt.
-func (db *DB) LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error) {
+func (db *DB) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	runs, err := db.latestRuns(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite latest runs: %w", err)
@@ -51,7 +51,7 @@ func (db *DB) LatestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, er
 	return runs, nil
 }
 
-func (db *DB) latestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, error) {
+func (db *DB) latestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	var where []string
 	var args []any
 	jobs, jobArgs, exact := jobFilter("c.job", f.Jobs)
@@ -71,18 +71,18 @@ func (db *DB) latestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, er
 	undated := []string{"c.logical_date IS NULL"}
 	if !f.From.IsZero() {
 		undated = append(undated, "c.at_ns >= ?")
-		args = append(args, store.ClampNs(f.From))
+		args = append(args, backend.ClampNs(f.From))
 	}
 	if !f.To.IsZero() {
 		undated = append(undated, "c.at_ns < ?")
-		args = append(args, store.ClampNs(f.To))
+		args = append(args, backend.ClampNs(f.To))
 	}
 	if len(dated) > 1 || len(undated) > 1 {
 		where = append(where, "(("+strings.Join(dated, " AND ")+") OR ("+strings.Join(undated, " AND ")+"))")
 	}
 	if !f.ObservedFrom.IsZero() {
 		where = append(where, "c.observed_ns >= ?")
-		args = append(args, store.ClampNs(f.ObservedFrom))
+		args = append(args, backend.ClampNs(f.ObservedFrom))
 	}
 	q := "SELECT " + runColumns + " FROM run_current c JOIN job_runs r ON r.id = c.run_rowid"
 	if len(where) > 0 {
@@ -121,7 +121,7 @@ func (db *DB) latestRuns(ctx context.Context, f store.RunFilter) ([]kant.Run, er
 // range on the index; kant.Match decides the rest. An empty condition means
 // no restriction.
 func jobFilter(col string, patterns []string) (string, []any, bool) {
-	sel := store.SelectJobs(patterns)
+	sel := backend.SelectJobs(patterns)
 	if sel.All {
 		return "", nil, sel.Exact
 	}
@@ -151,13 +151,13 @@ func jobFilter(col string, patterns []string) (string, []any, bool) {
 }
 
 // Jobs returns every job that has at least one observation, ordered by key.
-func (db *DB) Jobs(ctx context.Context) ([]store.JobInfo, error) {
+func (db *DB) Jobs(ctx context.Context) ([]kant.JobInfo, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT job, first_at, first_date FROM jobs ORDER BY job`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite jobs: %w", err)
 	}
 	defer rows.Close()
-	var out []store.JobInfo
+	var out []kant.JobInfo
 	for rows.Next() {
 		var job string
 		var at, date sql.NullString
@@ -165,7 +165,7 @@ func (db *DB) Jobs(ctx context.Context) ([]store.JobInfo, error) {
 			return nil, fmt.Errorf("sqlite jobs: %w", err)
 		}
 		var d decoder
-		out = append(out, store.JobInfo{Key: kant.JobKey(job), FirstAt: d.time(at), FirstDate: d.date(date)})
+		out = append(out, kant.JobInfo{Key: kant.JobKey(job), FirstAt: d.time(at), FirstDate: d.date(date)})
 		if d.err != nil {
 			return nil, fmt.Errorf("sqlite jobs %s: %w", job, d.err)
 		}

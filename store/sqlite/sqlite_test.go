@@ -15,6 +15,7 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 	"github.com/kantproject/kant/store/storetest"
 )
 
@@ -151,7 +152,7 @@ func TestDataSurvivesReopening(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := kant.Result{Occurrence: kant.Occurrence{SLO: "s", Job: r.Job, Date: r.LogicalDate, ExpectedAt: t0, Deadline: t0.Add(5 * time.Hour)}, Verdict: kant.VerdictMet}
-	if err := db.WriteEvaluation(ctx, store.Evaluation{SLO: "s", Results: []kant.Result{res}, Days: []kant.Day{{SLO: "s", Date: r.LogicalDate, Occurrences: 1, Met: 1, SLOMet: true}}}); err != nil {
+	if err := db.WriteEvaluation(ctx, kant.Evaluation{SLO: "s", Results: []kant.Result{res}, Days: []kant.Day{{SLO: "s", Date: r.LogicalDate, Occurrences: 1, Met: 1, SLOMet: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.PutAlert(ctx, kant.Alert{ID: "a", Status: "open", CreatedAt: t0}); err != nil {
@@ -166,19 +167,19 @@ func TestDataSurvivesReopening(t *testing.T) {
 
 	db = openTemp(t, path)
 	defer db.Close()
-	runs, err := db.LatestRuns(ctx, store.RunFilter{})
+	runs, err := db.LatestRuns(ctx, kant.RunFilter{})
 	if err != nil || len(runs) != 1 || !runs[0].SameObservation(r) {
 		t.Errorf("runs after reopening: %+v, %v", runs, err)
 	}
-	results, err := db.Results(ctx, store.ResultFilter{})
+	results, err := db.Results(ctx, kant.ResultFilter{})
 	if err != nil || len(results) != 1 {
 		t.Errorf("results after reopening: %+v, %v", results, err)
 	}
-	days, err := db.Days(ctx, store.ResultFilter{})
+	days, err := db.Days(ctx, kant.ResultFilter{})
 	if err != nil || len(days) != 1 || !days[0].SLOMet {
 		t.Errorf("days after reopening: %+v, %v", days, err)
 	}
-	alerts, err := db.Alerts(ctx, store.AlertFilter{OpenOnly: true})
+	alerts, err := db.Alerts(ctx, kant.AlertFilter{OpenOnly: true})
 	if err != nil || len(alerts) != 1 {
 		t.Errorf("alerts after reopening: %+v, %v", alerts, err)
 	}
@@ -248,7 +249,7 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 					return
 				default:
 				}
-				if _, err := db.LatestRuns(ctx, store.RunFilter{Jobs: []string{"hegel/*"}, Limit: 50}); err != nil {
+				if _, err := db.LatestRuns(ctx, kant.RunFilter{Jobs: []string{"hegel/*"}, Limit: 50}); err != nil {
 					errs <- fmt.Errorf("read: %w", err)
 					return
 				}
@@ -318,7 +319,7 @@ func TestLatestView(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("job_runs_latest ids %v, want %v", got, want)
 	}
-	latest, err := db.LatestRuns(ctx, store.RunFilter{})
+	latest, err := db.LatestRuns(ctx, kant.RunFilter{})
 	if err != nil || len(latest) != len(want) {
 		t.Fatalf("LatestRuns returned %d runs, %v; want %d", len(latest), err, len(want))
 	}
@@ -365,7 +366,7 @@ func TestBatchesWithRepeats(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM job_runs`); n != 60 {
 		t.Errorf("stored %d observations, want 60", n)
 	}
-	latest, err := db.LatestRuns(ctx, store.RunFilter{})
+	latest, err := db.LatestRuns(ctx, kant.RunFilter{})
 	if err != nil || len(latest) != 60 {
 		t.Fatalf("LatestRuns: %d runs, %v", len(latest), err)
 	}
@@ -471,7 +472,7 @@ func TestTimeText(t *testing.T) {
 			t.Errorf("formatTime(%v) = %v, want %v", tc.t, got, tc.want)
 		}
 	}
-	if err := store.CheckTime("t", time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)); kant.ErrorCode(err) != kant.EINVALID {
+	if err := backend.CheckTime("t", time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)); kant.ErrorCode(err) != kant.EINVALID {
 		t.Errorf("a time in 1500: %v, want EINVALID", err)
 	}
 }

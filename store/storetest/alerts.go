@@ -24,7 +24,7 @@ var alertTests = []struct {
 	{"deleting an unknown silence is not found and an invalid one is not stored", silenceErrors},
 }
 
-func alerts(t *testing.T, s store.Store, f store.AlertFilter) []kant.Alert {
+func alerts(t *testing.T, s store.Store, f kant.AlertFilter) []kant.Alert {
 	t.Helper()
 	a, err := s.Alerts(context.Background(), f)
 	if err != nil {
@@ -65,20 +65,20 @@ func alertUpsert(t *testing.T, s store.Store) {
 	if err := s.PutAlert(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	checkAlerts(t, "inserted", alerts(t, s, store.AlertFilter{}), []kant.Alert{a})
+	checkAlerts(t, "inserted", alerts(t, s, kant.AlertFilter{}), []kant.Alert{a})
 	sent := a
 	sent.MessageTS, sent.SentAt, sent.UpdatedAt, sent.Delivered = "1780290000.000100", at(5*time.Hour+time.Second), at(5*time.Hour+time.Second), 1
 	if err := s.PutAlert(ctx, sent); err != nil {
 		t.Fatal(err)
 	}
-	checkAlerts(t, "replaced", alerts(t, s, store.AlertFilter{}), []kant.Alert{sent})
+	checkAlerts(t, "replaced", alerts(t, s, kant.AlertFilter{}), []kant.Alert{sent})
 	resolved := sent
 	resolved.Status, resolved.UpdatedAt, resolved.Text, resolved.Revision = "resolved", at(8*time.Hour), "recovered", 2
 	if err := s.PutAlert(ctx, resolved); err != nil {
 		t.Fatal(err)
 	}
-	checkAlerts(t, "resolved", alerts(t, s, store.AlertFilter{}), []kant.Alert{resolved})
-	checkAlerts(t, "open", alerts(t, s, store.AlertFilter{OpenOnly: true}), nil)
+	checkAlerts(t, "resolved", alerts(t, s, kant.AlertFilter{}), []kant.Alert{resolved})
+	checkAlerts(t, "open", alerts(t, s, kant.AlertFilter{OpenOnly: true}), nil)
 }
 
 func alertRoundTrip(t *testing.T, s store.Store) {
@@ -95,7 +95,7 @@ func alertRoundTrip(t *testing.T, s store.Store) {
 	if err := s.PutAlert(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
-	checkAlerts(t, "round trip", alerts(t, s, store.AlertFilter{}), []kant.Alert{a})
+	checkAlerts(t, "round trip", alerts(t, s, kant.AlertFilter{}), []kant.Alert{a})
 }
 
 func alertList(t *testing.T, s store.Store) {
@@ -109,8 +109,8 @@ func alertList(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	checkAlerts(t, "all", alerts(t, s, store.AlertFilter{}), want)
-	checkAlerts(t, "open", alerts(t, s, store.AlertFilter{OpenOnly: true}), []kant.Alert{want[0], want[2], want[3]})
+	checkAlerts(t, "all", alerts(t, s, kant.AlertFilter{}), want)
+	checkAlerts(t, "open", alerts(t, s, kant.AlertFilter{OpenOnly: true}), []kant.Alert{want[0], want[2], want[3]})
 }
 
 func alertUpdatedFrom(t *testing.T, s store.Store) {
@@ -125,8 +125,8 @@ func alertUpdatedFrom(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	checkAlerts(t, "updated from 2h", alerts(t, s, store.AlertFilter{UpdatedFrom: at(2 * time.Hour)}), all[1:])
-	checkAlerts(t, "open and updated from 3h", alerts(t, s, store.AlertFilter{OpenOnly: true, UpdatedFrom: at(3 * time.Hour)}), all[3:])
+	checkAlerts(t, "updated from 2h", alerts(t, s, kant.AlertFilter{UpdatedFrom: at(2 * time.Hour)}), all[1:])
+	checkAlerts(t, "open and updated from 3h", alerts(t, s, kant.AlertFilter{OpenOnly: true, UpdatedFrom: at(3 * time.Hour)}), all[3:])
 }
 
 func alertNoID(t *testing.T, s store.Store) {
@@ -134,7 +134,7 @@ func alertNoID(t *testing.T, s store.Store) {
 	if kant.ErrorCode(err) != kant.EINVALID {
 		t.Errorf("alert without ID: %v, want EINVALID", err)
 	}
-	checkAlerts(t, "after rejection", alerts(t, s, store.AlertFilter{}), nil)
+	checkAlerts(t, "after rejection", alerts(t, s, kant.AlertFilter{}), nil)
 }
 
 func silences(t *testing.T, s store.Store, endsAfter time.Time) []kant.Silence {

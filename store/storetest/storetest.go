@@ -147,7 +147,7 @@ func write(t *testing.T, s store.Store, runs ...kant.Run) []kant.Run {
 	return got
 }
 
-func latest(t *testing.T, s store.Store, f store.RunFilter) []kant.Run {
+func latest(t *testing.T, s store.Store, f kant.RunFilter) []kant.Run {
 	t.Helper()
 	got, err := s.LatestRuns(context.Background(), f)
 	if err != nil {
@@ -207,7 +207,7 @@ func newObservation(t *testing.T, s store.Store) {
 	r := obs("hegel/export", "jr_1", kant.StateRunning, at(time.Minute))
 	got := write(t, s, r)
 	checkRuns(t, "returned", got, []kant.Run{r})
-	checkRuns(t, "stored", latest(t, s, store.RunFilter{}), []kant.Run{r})
+	checkRuns(t, "stored", latest(t, s, kant.RunFilter{}), []kant.Run{r})
 }
 
 func sameInBatch(t *testing.T, s store.Store) {
@@ -215,7 +215,7 @@ func sameInBatch(t *testing.T, s store.Store) {
 	again := with(a, func(r *kant.Run) { r.ObservedAt = at(2 * time.Minute) })
 	got := write(t, s, a, again, a)
 	checkRuns(t, "returned", got, []kant.Run{a})
-	checkRuns(t, "stored", latest(t, s, store.RunFilter{}), []kant.Run{a})
+	checkRuns(t, "stored", latest(t, s, kant.RunFilter{}), []kant.Run{a})
 }
 
 func sameInLaterBatch(t *testing.T, s store.Store) {
@@ -225,7 +225,7 @@ func sameInLaterBatch(t *testing.T, s store.Store) {
 	if got := write(t, s, again); len(got) != 0 {
 		t.Errorf("a repeat was returned as new: %s", keys(got))
 	}
-	checkRuns(t, "stored", latest(t, s, store.RunFilter{}), []kant.Run{a})
+	checkRuns(t, "stored", latest(t, s, kant.RunFilter{}), []kant.Run{a})
 }
 
 func stateChange(t *testing.T, s store.Store) {
@@ -238,7 +238,7 @@ func stateChange(t *testing.T, s store.Store) {
 	write(t, s, running)
 	got := write(t, s, done)
 	checkRuns(t, "returned", got, []kant.Run{done})
-	checkRuns(t, "latest", latest(t, s, store.RunFilter{}), []kant.Run{done})
+	checkRuns(t, "latest", latest(t, s, kant.RunFilter{}), []kant.Run{done})
 }
 
 func replayedOlder(t *testing.T, s store.Store) {
@@ -249,12 +249,12 @@ func replayedOlder(t *testing.T, s store.Store) {
 	if got := write(t, s, replay); len(got) != 0 {
 		t.Errorf("a replayed observation was returned as new: %s", keys(got))
 	}
-	checkRuns(t, "latest", latest(t, s, store.RunFilter{}), []kant.Run{running})
+	checkRuns(t, "latest", latest(t, s, kant.RunFilter{}), []kant.Run{running})
 	n, err := s.ImportRuns(context.Background(), seq(replay, running))
 	if err != nil || n != 0 {
 		t.Errorf("import of replays = %d, %v; want 0, nil", n, err)
 	}
-	checkRuns(t, "latest after import", latest(t, s, store.RunFilter{}), []kant.Run{running})
+	checkRuns(t, "latest after import", latest(t, s, kant.RunFilter{}), []kant.Run{running})
 }
 
 func observedEarlier(t *testing.T, s store.Store) {
@@ -263,7 +263,7 @@ func observedEarlier(t *testing.T, s store.Store) {
 	write(t, s, running)
 	got := write(t, s, late)
 	checkRuns(t, "returned", got, []kant.Run{late})
-	checkRuns(t, "latest", latest(t, s, store.RunFilter{}), []kant.Run{running})
+	checkRuns(t, "latest", latest(t, s, kant.RunFilter{}), []kant.Run{running})
 }
 
 func sameObservedAt(t *testing.T, s store.Store) {
@@ -271,10 +271,10 @@ func sameObservedAt(t *testing.T, s store.Store) {
 	b := with(a, func(r *kant.Run) { r.State = kant.StateFailed })
 	write(t, s, a)
 	write(t, s, b)
-	checkRuns(t, "latest", latest(t, s, store.RunFilter{}), []kant.Run{b})
+	checkRuns(t, "latest", latest(t, s, kant.RunFilter{}), []kant.Run{b})
 	c := with(a, func(r *kant.Run) { r.State = kant.StateSucceeded })
 	write(t, s, c, with(c, func(r *kant.Run) { r.State = kant.StateTimeout }))
-	checkRuns(t, "latest after a batch", latest(t, s, store.RunFilter{}),
+	checkRuns(t, "latest after a batch", latest(t, s, kant.RunFilter{}),
 		[]kant.Run{with(c, func(r *kant.Run) { r.State = kant.StateTimeout })})
 }
 
@@ -284,7 +284,7 @@ func retryIsARun(t *testing.T, s store.Store) {
 		r.Attempt, r.State, r.StartedAt, r.ObservedAt = 2, kant.StateRunning, at(2*time.Minute), at(3*time.Minute)
 	})
 	write(t, s, first, retry)
-	checkRuns(t, "latest", latest(t, s, store.RunFilter{}), []kant.Run{first, retry})
+	checkRuns(t, "latest", latest(t, s, kant.RunFilter{}), []kant.Run{first, retry})
 }
 
 func changedFieldIsNew(t *testing.T, s store.Store) {
@@ -327,7 +327,7 @@ func invalidBatch(t *testing.T, s store.Store) {
 	if kant.ErrorCode(err) != kant.EINVALID {
 		t.Errorf("WriteRuns with an invalid run: error %v, want an EINVALID error", err)
 	}
-	checkRuns(t, "stored", latest(t, s, store.RunFilter{}), nil)
+	checkRuns(t, "stored", latest(t, s, kant.RunFilter{}), nil)
 }
 
 func cancelledBatch(t *testing.T, s store.Store) {
@@ -337,7 +337,7 @@ func cancelledBatch(t *testing.T, s store.Store) {
 	if _, err := s.WriteRuns(ctx, runs); !errors.Is(err, context.Canceled) {
 		t.Errorf("WriteRuns with a cancelled context: error %v, want context.Canceled", err)
 	}
-	checkRuns(t, "stored", latest(t, s, store.RunFilter{}), nil)
+	checkRuns(t, "stored", latest(t, s, kant.RunFilter{}), nil)
 }
 
 func importCounts(t *testing.T, s store.Store) {
@@ -352,7 +352,7 @@ func importCounts(t *testing.T, s store.Store) {
 	if err != nil || n != 2 {
 		t.Fatalf("ImportRuns = %d, %v; want 2 new, nil", n, err)
 	}
-	checkRuns(t, "latest", latest(t, s, store.RunFilter{}), []kant.Run{a, bDone})
+	checkRuns(t, "latest", latest(t, s, kant.RunFilter{}), []kant.Run{a, bDone})
 }
 
 // runs returns n distinct valid observations, one run each.
@@ -382,7 +382,7 @@ func importSeqError(t *testing.T, s store.Store) {
 	if !errors.Is(err, boom) || n != 0 {
 		t.Errorf("ImportRuns = %d, %v; want 0, %v", n, err, boom)
 	}
-	checkRuns(t, "stored", latest(t, s, store.RunFilter{}), nil)
+	checkRuns(t, "stored", latest(t, s, kant.RunFilter{}), nil)
 }
 
 func importCancelled(t *testing.T, s store.Store) {
@@ -403,7 +403,7 @@ func importCancelled(t *testing.T, s store.Store) {
 	if !errors.Is(err, context.Canceled) || n != 0 {
 		t.Errorf("ImportRuns = %d, %v; want 0, context.Canceled", n, err)
 	}
-	checkRuns(t, "stored", latest(t, s, store.RunFilter{}), nil)
+	checkRuns(t, "stored", latest(t, s, kant.RunFilter{}), nil)
 }
 
 func importInvalid(t *testing.T, s store.Store) {
@@ -413,7 +413,7 @@ func importInvalid(t *testing.T, s store.Store) {
 	if kant.ErrorCode(err) != kant.EINVALID || n != 0 {
 		t.Errorf("ImportRuns = %d, %v; want 0 and an EINVALID error", n, err)
 	}
-	checkRuns(t, "stored", latest(t, s, store.RunFilter{}), nil)
+	checkRuns(t, "stored", latest(t, s, kant.RunFilter{}), nil)
 }
 
 func importEmpty(t *testing.T, s store.Store) {
@@ -421,11 +421,11 @@ func importEmpty(t *testing.T, s store.Store) {
 	if err != nil || n != 0 {
 		t.Errorf("ImportRuns of nothing = %d, %v; want 0, nil", n, err)
 	}
-	checkRuns(t, "stored", latest(t, s, store.RunFilter{}), nil)
+	checkRuns(t, "stored", latest(t, s, kant.RunFilter{}), nil)
 }
 
 func emptyStore(t *testing.T, s store.Store) {
-	checkRuns(t, "runs", latest(t, s, store.RunFilter{Jobs: []string{"*"}, DateFrom: date("2026-06-01")}), nil)
+	checkRuns(t, "runs", latest(t, s, kant.RunFilter{Jobs: []string{"*"}, DateFrom: date("2026-06-01")}), nil)
 	jobs, err := s.Jobs(context.Background())
 	if err != nil || len(jobs) != 0 {
 		t.Errorf("Jobs = %v, %v; want none", jobs, err)
@@ -472,7 +472,7 @@ func globFilter(t *testing.T, s store.Store) {
 		{[]string{"hegel/exp"}, nil},
 		{[]string{"nobody/*"}, nil},
 	} {
-		checkRuns(t, fmt.Sprint(tc.jobs), latest(t, s, store.RunFilter{Jobs: tc.jobs}), tc.want)
+		checkRuns(t, fmt.Sprint(tc.jobs), latest(t, s, kant.RunFilter{Jobs: tc.jobs}), tc.want)
 	}
 }
 
@@ -487,13 +487,13 @@ func dateFilter(t *testing.T, s store.Store) {
 	undated.StartedAt = at(30 * time.Minute)
 	write(t, s, append([]kant.Run{undated}, dated...)...)
 	// Zero bounds are open: with no At window every undated run matches.
-	checkRuns(t, "dates only", latest(t, s, store.RunFilter{DateFrom: date("2026-06-01"), DateTo: date("2026-06-02")}),
+	checkRuns(t, "dates only", latest(t, s, kant.RunFilter{DateFrom: date("2026-06-01"), DateTo: date("2026-06-02")}),
 		[]kant.Run{undated, dated[1], dated[2]})
-	noUndated := store.RunFilter{DateFrom: date("2026-06-01"), DateTo: date("2026-06-02"), From: at(-48 * time.Hour), To: at(-47 * time.Hour)}
+	noUndated := kant.RunFilter{DateFrom: date("2026-06-01"), DateTo: date("2026-06-02"), From: at(-48 * time.Hour), To: at(-47 * time.Hour)}
 	checkRuns(t, "dates and an empty At window", latest(t, s, noUndated), dated[1:3])
-	checkRuns(t, "from only", latest(t, s, store.RunFilter{DateFrom: date("2026-06-02"), To: at(-47 * time.Hour)}), dated[2:])
-	checkRuns(t, "to only", latest(t, s, store.RunFilter{DateTo: date("2026-05-31"), To: at(-47 * time.Hour)}), dated[:1])
-	checkRuns(t, "one day", latest(t, s, store.RunFilter{DateFrom: date("2026-06-03"), DateTo: date("2026-06-03"), To: at(-47 * time.Hour)}), dated[3:])
+	checkRuns(t, "from only", latest(t, s, kant.RunFilter{DateFrom: date("2026-06-02"), To: at(-47 * time.Hour)}), dated[2:])
+	checkRuns(t, "to only", latest(t, s, kant.RunFilter{DateTo: date("2026-05-31"), To: at(-47 * time.Hour)}), dated[:1])
+	checkRuns(t, "one day", latest(t, s, kant.RunFilter{DateFrom: date("2026-06-03"), DateTo: date("2026-06-03"), To: at(-47 * time.Hour)}), dated[3:])
 }
 
 func atFilter(t *testing.T, s store.Store) {
@@ -519,11 +519,11 @@ func atFilter(t *testing.T, s store.Store) {
 		{"by observation when neither", at(30 * time.Minute), at(31 * time.Minute), []kant.Run{seen}},
 		{"nothing", at(31 * time.Minute), at(2 * time.Hour), nil},
 	} {
-		f := store.RunFilter{From: tc.from, To: tc.to, DateFrom: noDated, DateTo: noDated}
+		f := kant.RunFilter{From: tc.from, To: tc.to, DateFrom: noDated, DateTo: noDated}
 		checkRuns(t, tc.name, latest(t, s, f), tc.want)
 	}
 	// The At window does not apply to runs with a logical date.
-	checkRuns(t, "dated", latest(t, s, store.RunFilter{From: at(time.Hour), DateFrom: date("2026-06-01")}), []kant.Run{dated})
+	checkRuns(t, "dated", latest(t, s, kant.RunFilter{From: at(time.Hour), DateFrom: date("2026-06-01")}), []kant.Run{dated})
 }
 
 func windowOnLatest(t *testing.T, s store.Store) {
@@ -532,10 +532,10 @@ func windowOnLatest(t *testing.T, s store.Store) {
 	later := obs("hegel/export", "jr_1", kant.StateRunning, at(time.Hour))
 	later.StartedAt, later.LogicalDate = at(50*time.Minute), date("2026-06-05")
 	write(t, s, first, later)
-	checkRuns(t, "by the latest date", latest(t, s, store.RunFilter{DateFrom: date("2026-06-05"), From: at(2 * time.Hour)}), []kant.Run{later})
-	checkRuns(t, "not by an older At", latest(t, s, store.RunFilter{DateFrom: date("2026-06-06"), From: at(0), To: at(2 * time.Minute)}), nil)
-	checkRuns(t, "observed from the latest observation", latest(t, s, store.RunFilter{ObservedFrom: at(time.Hour)}), []kant.Run{later})
-	checkRuns(t, "not observed since", latest(t, s, store.RunFilter{ObservedFrom: at(time.Hour + time.Nanosecond)}), nil)
+	checkRuns(t, "by the latest date", latest(t, s, kant.RunFilter{DateFrom: date("2026-06-05"), From: at(2 * time.Hour)}), []kant.Run{later})
+	checkRuns(t, "not by an older At", latest(t, s, kant.RunFilter{DateFrom: date("2026-06-06"), From: at(0), To: at(2 * time.Minute)}), nil)
+	checkRuns(t, "observed from the latest observation", latest(t, s, kant.RunFilter{ObservedFrom: at(time.Hour)}), []kant.Run{later})
+	checkRuns(t, "not observed since", latest(t, s, kant.RunFilter{ObservedFrom: at(time.Hour + time.Nanosecond)}), nil)
 }
 
 func runOrder(t *testing.T, s store.Store) {
@@ -554,8 +554,8 @@ func runOrder(t *testing.T, s store.Store) {
 	}
 	shuffled := []kant.Run{want[4], want[2], want[5], want[0], want[3], want[1]}
 	write(t, s, shuffled...)
-	checkRuns(t, "order", latest(t, s, store.RunFilter{}), want)
-	checkRuns(t, "order with a glob", latest(t, s, store.RunFilter{Jobs: []string{"hegel/?"}}), want[1:])
+	checkRuns(t, "order", latest(t, s, kant.RunFilter{}), want)
+	checkRuns(t, "order with a glob", latest(t, s, kant.RunFilter{Jobs: []string{"hegel/?"}}), want[1:])
 }
 
 func limit(t *testing.T, s store.Store) {
@@ -566,10 +566,10 @@ func limit(t *testing.T, s store.Store) {
 		all = append(all, r)
 	}
 	write(t, s, all...)
-	checkRuns(t, "limit 3", latest(t, s, store.RunFilter{Limit: 3}), all[:3])
-	checkRuns(t, "limit over all", latest(t, s, store.RunFilter{Limit: 20}), all)
-	checkRuns(t, "limit with a glob", latest(t, s, store.RunFilter{Jobs: []string{"*/j1"}, Limit: 2}), []kant.Run{all[1], all[4]})
-	checkRuns(t, "limit with a prefix", latest(t, s, store.RunFilter{Jobs: []string{"hegel/j2*"}, Limit: 2}), []kant.Run{all[2], all[5]})
+	checkRuns(t, "limit 3", latest(t, s, kant.RunFilter{Limit: 3}), all[:3])
+	checkRuns(t, "limit over all", latest(t, s, kant.RunFilter{Limit: 20}), all)
+	checkRuns(t, "limit with a glob", latest(t, s, kant.RunFilter{Jobs: []string{"*/j1"}, Limit: 2}), []kant.Run{all[1], all[4]})
+	checkRuns(t, "limit with a prefix", latest(t, s, kant.RunFilter{Jobs: []string{"hegel/j2*"}, Limit: 2}), []kant.Run{all[2], all[5]})
 }
 
 func jobs(t *testing.T, s store.Store) {
@@ -590,7 +590,7 @@ func jobs(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.JobInfo{
+	want := []kant.JobInfo{
 		{Key: "hegel/a", FirstAt: at(-10 * time.Minute), FirstDate: date("2026-05-31")},
 		{Key: "socrates/b", FirstAt: at(30 * time.Minute)},
 	}
@@ -610,12 +610,12 @@ func timesRoundTrip(t *testing.T, s store.Store) {
 	r := obs("hegel/export", "jr_1", kant.StateSucceeded, time.Date(2026, 6, 1, 10, 5, 0, 999_999_999, tokyo))
 	r.StartedAt = time.Date(2026, 6, 1, 10, 0, 0, 1, tokyo)
 	r.FinishedAt = time.Date(2026, 6, 1, 10, 4, 59, 123_456_789, tokyo)
-	got := latest(t, s, store.RunFilter{})
+	got := latest(t, s, kant.RunFilter{})
 	if len(got) != 0 {
 		t.Fatal("store not empty")
 	}
 	write(t, s, r)
-	got = latest(t, s, store.RunFilter{})
+	got = latest(t, s, kant.RunFilter{})
 	if len(got) != 1 {
 		t.Fatalf("got %d runs, want 1", len(got))
 	}
@@ -629,10 +629,10 @@ func timesRoundTrip(t *testing.T, s store.Store) {
 		}
 	}
 	// A window bound one nanosecond after the start excludes the run.
-	if got := latest(t, s, store.RunFilter{From: r.StartedAt.Add(time.Nanosecond)}); len(got) != 0 {
+	if got := latest(t, s, kant.RunFilter{From: r.StartedAt.Add(time.Nanosecond)}); len(got) != 0 {
 		t.Errorf("From a nanosecond after the start still selects the run")
 	}
-	if got := latest(t, s, store.RunFilter{From: r.StartedAt, To: r.StartedAt.Add(time.Nanosecond)}); len(got) != 1 {
+	if got := latest(t, s, kant.RunFilter{From: r.StartedAt, To: r.StartedAt.Add(time.Nanosecond)}); len(got) != 1 {
 		t.Errorf("a one-nanosecond window at the start does not select the run")
 	}
 }
@@ -642,7 +642,7 @@ func zeroRoundTrip(t *testing.T, s store.Store) {
 	r := obs("hegel/export", "jr_1", kant.StateQueued, at(time.Minute))
 	r.StartedAt, r.SourceState = time.Time{}, ""
 	write(t, s, r)
-	got := latest(t, s, store.RunFilter{})
+	got := latest(t, s, kant.RunFilter{})
 	if len(got) != 1 || !got[0].StartedAt.IsZero() || !got[0].FinishedAt.IsZero() || !got[0].LogicalDate.IsZero() ||
 		got[0].SourceState != "" || got[0].ErrorMessage != "" || len(got[0].Attributes) != 0 {
 		t.Errorf("run with zero fields came back as %+v", got)
@@ -650,10 +650,10 @@ func zeroRoundTrip(t *testing.T, s store.Store) {
 
 	res := result("slo", "hegel/export", "2026-06-01", 0)
 	res.SucceededAt, res.Reason, res.Lateness = time.Time{}, kant.ReasonNone, 0
-	if err := s.WriteEvaluation(ctx, store.Evaluation{SLO: "slo", From: res.Date, To: res.Date, Results: []kant.Result{res}}); err != nil {
+	if err := s.WriteEvaluation(ctx, kant.Evaluation{SLO: "slo", From: res.Date, To: res.Date, Results: []kant.Result{res}}); err != nil {
 		t.Fatal(err)
 	}
-	results, err := s.Results(ctx, store.ResultFilter{})
+	results, err := s.Results(ctx, kant.ResultFilter{})
 	if err != nil || len(results) != 1 || !results[0].SucceededAt.IsZero() || results[0].Reason != "" || results[0].Lateness != 0 {
 		t.Errorf("result with zero fields came back as %+v, %v", results, err)
 	}
@@ -662,7 +662,7 @@ func zeroRoundTrip(t *testing.T, s store.Store) {
 	if err := s.PutAlert(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	alerts, err := s.Alerts(ctx, store.AlertFilter{})
+	alerts, err := s.Alerts(ctx, kant.AlertFilter{})
 	if err != nil || len(alerts) != 1 || !alerts[0].SentAt.IsZero() || !alerts[0].Date.IsZero() || alerts[0].Job != "" || alerts[0].SLO != "" {
 		t.Errorf("alert with zero fields came back as %+v, %v", alerts, err)
 	}
@@ -689,7 +689,7 @@ func textRoundTrip(t *testing.T, s store.Store) {
 		"ctl":           "\x01\x1f",
 	}
 	write(t, s, r)
-	got := latest(t, s, store.RunFilter{Jobs: []string{"onprem/レ*"}})
+	got := latest(t, s, kant.RunFilter{Jobs: []string{"onprem/レ*"}})
 	checkRuns(t, "stored", got, []kant.Run{r})
 	if len(got) == 1 && !maps.Equal(got[0].Attributes, r.Attributes) {
 		t.Errorf("attributes = %q, want %q", got[0].Attributes, r.Attributes)
@@ -723,14 +723,14 @@ func day(slo, d string) kant.Day {
 	}
 }
 
-func evaluate(t *testing.T, s store.Store, e store.Evaluation) {
+func evaluate(t *testing.T, s store.Store, e kant.Evaluation) {
 	t.Helper()
 	if err := s.WriteEvaluation(context.Background(), e); err != nil {
 		t.Fatalf("WriteEvaluation: %v", err)
 	}
 }
 
-func results(t *testing.T, s store.Store, f store.ResultFilter) []kant.Result {
+func results(t *testing.T, s store.Store, f kant.ResultFilter) []kant.Result {
 	t.Helper()
 	got, err := s.Results(context.Background(), f)
 	if err != nil {
@@ -739,7 +739,7 @@ func results(t *testing.T, s store.Store, f store.ResultFilter) []kant.Result {
 	return got
 }
 
-func days(t *testing.T, s store.Store, f store.ResultFilter) []kant.Day {
+func days(t *testing.T, s store.Store, f kant.ResultFilter) []kant.Day {
 	t.Helper()
 	got, err := s.Days(context.Background(), f)
 	if err != nil {
@@ -795,13 +795,13 @@ func evaluationRoundTrip(t *testing.T, s store.Store) {
 	missed.Verdict, missed.Reason, missed.SucceededAt, missed.Runs = kant.VerdictMissed, kant.ReasonFailed, time.Time{}, 0
 	late := result("hegel-nightly", "hegel/import", "2026-06-01", 1)
 	d := day("hegel-nightly", "2026-06-01")
-	evaluate(t, s, store.Evaluation{SLO: "hegel-nightly", From: d.Date, To: d.Date, Results: []kant.Result{missed, late}, Days: []kant.Day{d}})
-	checkResults(t, "results", results(t, s, store.ResultFilter{}), []kant.Result{missed, late})
-	checkDays(t, "days", days(t, s, store.ResultFilter{}), []kant.Day{d})
+	evaluate(t, s, kant.Evaluation{SLO: "hegel-nightly", From: d.Date, To: d.Date, Results: []kant.Result{missed, late}, Days: []kant.Day{d}})
+	checkResults(t, "results", results(t, s, kant.ResultFilter{}), []kant.Result{missed, late})
+	checkDays(t, "days", days(t, s, kant.ResultFilter{}), []kant.Day{d})
 	other := day("hegel-nightly", "2026-06-02")
 	other.SLOMet, other.SLAMet, other.Final, other.Met, other.Late, other.Missed, other.Pending = true, false, false, 0, 0, 0, 4
-	evaluate(t, s, store.Evaluation{SLO: "hegel-nightly", From: other.Date, To: other.Date, Days: []kant.Day{other}})
-	checkDays(t, "days", days(t, s, store.ResultFilter{}), []kant.Day{d, other})
+	evaluate(t, s, kant.Evaluation{SLO: "hegel-nightly", From: other.Date, To: other.Date, Days: []kant.Day{other}})
+	checkDays(t, "days", days(t, s, kant.ResultFilter{}), []kant.Day{d, other})
 }
 
 func evaluationReplacesRange(t *testing.T, s store.Store) {
@@ -811,9 +811,9 @@ func evaluationReplacesRange(t *testing.T, s store.Store) {
 		first = append(first, result("a", "hegel/x", d, 1), result("a", "hegel/y", d, 1))
 		firstDays = append(firstDays, day("a", d))
 	}
-	evaluate(t, s, store.Evaluation{SLO: "a", From: date("2026-06-01"), To: date("2026-06-03"), Results: first, Days: firstDays})
+	evaluate(t, s, kant.Evaluation{SLO: "a", From: date("2026-06-01"), To: date("2026-06-03"), Results: first, Days: firstDays})
 	otherSLO := result("b", "hegel/x", "2026-06-02", 1)
-	evaluate(t, s, store.Evaluation{SLO: "b", From: date("2026-06-02"), To: date("2026-06-02"),
+	evaluate(t, s, kant.Evaluation{SLO: "b", From: date("2026-06-02"), To: date("2026-06-02"),
 		Results: []kant.Result{otherSLO}, Days: []kant.Day{day("b", "2026-06-02")}})
 
 	// Re-evaluating 06-02..06-03: hegel/y no longer has occurrences there,
@@ -824,58 +824,58 @@ func evaluationReplacesRange(t *testing.T, s store.Store) {
 	met3.Verdict, met3.Lateness = kant.VerdictMet, 0
 	d2, d3 := day("a", "2026-06-02"), day("a", "2026-06-03")
 	d2.SLOMet, d3.SLOMet = true, true
-	evaluate(t, s, store.Evaluation{SLO: "a", From: date("2026-06-02"), To: date("2026-06-03"),
+	evaluate(t, s, kant.Evaluation{SLO: "a", From: date("2026-06-02"), To: date("2026-06-03"),
 		Results: []kant.Result{met2, met3}, Days: []kant.Day{d2, d3}})
 
-	checkResults(t, "results", results(t, s, store.ResultFilter{}),
+	checkResults(t, "results", results(t, s, kant.ResultFilter{}),
 		[]kant.Result{first[0], first[1], met2, otherSLO, met3})
-	checkDays(t, "days", days(t, s, store.ResultFilter{}),
+	checkDays(t, "days", days(t, s, kant.ResultFilter{}),
 		[]kant.Day{firstDays[0], d2, d3, day("b", "2026-06-02")})
 
 	// An evaluation with no results empties its range.
-	evaluate(t, s, store.Evaluation{SLO: "a", From: date("2026-06-03"), To: date("2026-06-03")})
-	checkResults(t, "after an empty evaluation", results(t, s, store.ResultFilter{SLO: "a"}), []kant.Result{first[0], first[1], met2})
-	checkDays(t, "days after an empty evaluation", days(t, s, store.ResultFilter{SLO: "a"}), []kant.Day{firstDays[0], d2})
+	evaluate(t, s, kant.Evaluation{SLO: "a", From: date("2026-06-03"), To: date("2026-06-03")})
+	checkResults(t, "after an empty evaluation", results(t, s, kant.ResultFilter{SLO: "a"}), []kant.Result{first[0], first[1], met2})
+	checkDays(t, "days after an empty evaluation", days(t, s, kant.ResultFilter{SLO: "a"}), []kant.Day{firstDays[0], d2})
 }
 
 func evaluationRestricted(t *testing.T, s store.Store) {
 	x := result("a", "hegel/x", "2026-06-01", 1)
 	y := result("a", "hegel/y", "2026-06-01", 1)
 	z := result("a", "hegel/z", "2026-06-01", 1)
-	evaluate(t, s, store.Evaluation{SLO: "a", From: x.Date, To: x.Date, Results: []kant.Result{x, y, z}, Days: []kant.Day{day("a", "2026-06-01")}})
+	evaluate(t, s, kant.Evaluation{SLO: "a", From: x.Date, To: x.Date, Results: []kant.Result{x, y, z}, Days: []kant.Day{day("a", "2026-06-01")}})
 	x2 := x
 	x2.Verdict, x2.Lateness = kant.VerdictMet, 0
 	d := day("a", "2026-06-01")
 	d.Met, d.Late = 3, 0
 	// y is re-evaluated and has no occurrence any more; z is not touched.
-	evaluate(t, s, store.Evaluation{SLO: "a", From: x.Date, To: x.Date, Jobs: []kant.JobKey{"hegel/x", "hegel/y"},
+	evaluate(t, s, kant.Evaluation{SLO: "a", From: x.Date, To: x.Date, Jobs: []kant.JobKey{"hegel/x", "hegel/y"},
 		Results: []kant.Result{x2}, Days: []kant.Day{d}})
-	checkResults(t, "results", results(t, s, store.ResultFilter{}), []kant.Result{x2, z})
-	checkDays(t, "days", days(t, s, store.ResultFilter{}), []kant.Day{d})
+	checkResults(t, "results", results(t, s, kant.ResultFilter{}), []kant.Result{x2, z})
+	checkDays(t, "days", days(t, s, kant.ResultFilter{}), []kant.Day{d})
 }
 
 func evaluationOpenBounds(t *testing.T, s store.Store) {
 	a1 := result("a", "hegel/x", "2026-06-01", 1)
 	a2 := result("a", "hegel/x", "2026-07-01", 1)
 	b1 := result("b", "hegel/x", "2026-06-01", 1)
-	evaluate(t, s, store.Evaluation{SLO: "a", Results: []kant.Result{a1, a2}, Days: []kant.Day{day("a", "2026-06-01"), day("a", "2026-07-01")}})
-	evaluate(t, s, store.Evaluation{SLO: "b", Results: []kant.Result{b1}})
-	evaluate(t, s, store.Evaluation{SLO: "a", From: date("2026-06-15"), Results: nil})
-	checkResults(t, "after From only", results(t, s, store.ResultFilter{}), []kant.Result{a1, b1})
-	checkDays(t, "days after From only", days(t, s, store.ResultFilter{}), []kant.Day{day("a", "2026-06-01")})
-	evaluate(t, s, store.Evaluation{SLO: "a"})
-	checkResults(t, "after no bounds", results(t, s, store.ResultFilter{}), []kant.Result{b1})
-	checkDays(t, "days after no bounds", days(t, s, store.ResultFilter{}), nil)
+	evaluate(t, s, kant.Evaluation{SLO: "a", Results: []kant.Result{a1, a2}, Days: []kant.Day{day("a", "2026-06-01"), day("a", "2026-07-01")}})
+	evaluate(t, s, kant.Evaluation{SLO: "b", Results: []kant.Result{b1}})
+	evaluate(t, s, kant.Evaluation{SLO: "a", From: date("2026-06-15"), Results: nil})
+	checkResults(t, "after From only", results(t, s, kant.ResultFilter{}), []kant.Result{a1, b1})
+	checkDays(t, "days after From only", days(t, s, kant.ResultFilter{}), []kant.Day{day("a", "2026-06-01")})
+	evaluate(t, s, kant.Evaluation{SLO: "a"})
+	checkResults(t, "after no bounds", results(t, s, kant.ResultFilter{}), []kant.Result{b1})
+	checkDays(t, "days after no bounds", days(t, s, kant.ResultFilter{}), nil)
 }
 
 func evaluationInvalid(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	in := result("a", "hegel/x", "2026-06-01", 1)
-	evaluate(t, s, store.Evaluation{SLO: "a", From: in.Date, To: in.Date, Results: []kant.Result{in}})
+	evaluate(t, s, kant.Evaluation{SLO: "a", From: in.Date, To: in.Date, Results: []kant.Result{in}})
 	out := result("a", "hegel/x", "2026-06-02", 1)
 	otherSLO := result("b", "hegel/x", "2026-06-01", 2)
 	otherJob := result("a", "hegel/y", "2026-06-01", 2)
-	for name, e := range map[string]store.Evaluation{
+	for name, e := range map[string]kant.Evaluation{
 		"a result after To":          {SLO: "a", From: in.Date, To: in.Date, Results: []kant.Result{in, out}},
 		"a result of another SLO":    {SLO: "a", From: in.Date, To: in.Date, Results: []kant.Result{otherSLO}},
 		"a result of another job":    {SLO: "a", From: in.Date, To: in.Date, Jobs: []kant.JobKey{"hegel/x"}, Results: []kant.Result{otherJob}},
@@ -892,7 +892,7 @@ func evaluationInvalid(t *testing.T, s store.Store) {
 			t.Errorf("%s: error %v, want an EINVALID error", name, err)
 		}
 	}
-	checkResults(t, "results", results(t, s, store.ResultFilter{}), []kant.Result{in})
+	checkResults(t, "results", results(t, s, kant.ResultFilter{}), []kant.Result{in})
 }
 
 func resultsFilter(t *testing.T, s store.Store) {
@@ -904,7 +904,7 @@ func resultsFilter(t *testing.T, s store.Store) {
 				rs = append(rs, result(slo, job, d, 5), result(slo, job, d, 1))
 			}
 		}
-		evaluate(t, s, store.Evaluation{SLO: slo, Results: rs})
+		evaluate(t, s, kant.Evaluation{SLO: slo, Results: rs})
 		all = append(all, rs...)
 	}
 	want := func(keep func(kant.Result) bool) []kant.Result {
@@ -930,18 +930,18 @@ func resultsFilter(t *testing.T, s store.Store) {
 	}
 	for _, tc := range []struct {
 		name string
-		f    store.ResultFilter
+		f    kant.ResultFilter
 		keep func(kant.Result) bool
 	}{
-		{"all", store.ResultFilter{}, func(kant.Result) bool { return true }},
-		{"one SLO", store.ResultFilter{SLO: "a"}, func(r kant.Result) bool { return r.SLO == "a" }},
-		{"one date", store.ResultFilter{From: date("2026-06-02"), To: date("2026-06-02")}, func(r kant.Result) bool { return r.Date == date("2026-06-02") }},
-		{"from", store.ResultFilter{From: date("2026-06-02")}, func(r kant.Result) bool { return !r.Date.Before(date("2026-06-02")) }},
-		{"to", store.ResultFilter{To: date("2026-06-02")}, func(r kant.Result) bool { return !r.Date.After(date("2026-06-02")) }},
-		{"job glob", store.ResultFilter{Jobs: []string{"hegel/*"}}, func(r kant.Result) bool { return r.Job.Source() == "hegel" }},
-		{"exact job and SLO", store.ResultFilter{SLO: "b", Jobs: []string{"hegel/x"}}, func(r kant.Result) bool { return r.SLO == "b" && r.Job == "hegel/x" }},
-		{"jobs by ?", store.ResultFilter{Jobs: []string{"*/?"}, To: date("2026-06-01")}, func(r kant.Result) bool { return r.Date == date("2026-06-01") }},
-		{"no such SLO", store.ResultFilter{SLO: "c"}, func(kant.Result) bool { return false }},
+		{"all", kant.ResultFilter{}, func(kant.Result) bool { return true }},
+		{"one SLO", kant.ResultFilter{SLO: "a"}, func(r kant.Result) bool { return r.SLO == "a" }},
+		{"one date", kant.ResultFilter{From: date("2026-06-02"), To: date("2026-06-02")}, func(r kant.Result) bool { return r.Date == date("2026-06-02") }},
+		{"from", kant.ResultFilter{From: date("2026-06-02")}, func(r kant.Result) bool { return !r.Date.Before(date("2026-06-02")) }},
+		{"to", kant.ResultFilter{To: date("2026-06-02")}, func(r kant.Result) bool { return !r.Date.After(date("2026-06-02")) }},
+		{"job glob", kant.ResultFilter{Jobs: []string{"hegel/*"}}, func(r kant.Result) bool { return r.Job.Source() == "hegel" }},
+		{"exact job and SLO", kant.ResultFilter{SLO: "b", Jobs: []string{"hegel/x"}}, func(r kant.Result) bool { return r.SLO == "b" && r.Job == "hegel/x" }},
+		{"jobs by ?", kant.ResultFilter{Jobs: []string{"*/?"}, To: date("2026-06-01")}, func(r kant.Result) bool { return r.Date == date("2026-06-01") }},
+		{"no such SLO", kant.ResultFilter{SLO: "c"}, func(kant.Result) bool { return false }},
 	} {
 		checkResults(t, tc.name, results(t, s, tc.f), want(tc.keep))
 	}
@@ -949,16 +949,16 @@ func resultsFilter(t *testing.T, s store.Store) {
 
 func daysFilter(t *testing.T, s store.Store) {
 	for _, slo := range []string{"b", "a"} {
-		evaluate(t, s, store.Evaluation{SLO: slo, Days: []kant.Day{day(slo, "2026-06-03"), day(slo, "2026-06-01"), day(slo, "2026-06-02")}})
+		evaluate(t, s, kant.Evaluation{SLO: slo, Days: []kant.Day{day(slo, "2026-06-03"), day(slo, "2026-06-01"), day(slo, "2026-06-02")}})
 	}
-	checkDays(t, "all", days(t, s, store.ResultFilter{}), []kant.Day{
+	checkDays(t, "all", days(t, s, kant.ResultFilter{}), []kant.Day{
 		day("a", "2026-06-01"), day("a", "2026-06-02"), day("a", "2026-06-03"),
 		day("b", "2026-06-01"), day("b", "2026-06-02"), day("b", "2026-06-03"),
 	})
-	checkDays(t, "one SLO, dates", days(t, s, store.ResultFilter{SLO: "b", From: date("2026-06-02"), To: date("2026-06-03")}),
+	checkDays(t, "one SLO, dates", days(t, s, kant.ResultFilter{SLO: "b", From: date("2026-06-02"), To: date("2026-06-03")}),
 		[]kant.Day{day("b", "2026-06-02"), day("b", "2026-06-03")})
-	checkDays(t, "to", days(t, s, store.ResultFilter{To: date("2026-06-01")}), []kant.Day{day("a", "2026-06-01"), day("b", "2026-06-01")})
-	checkDays(t, "jobs do not apply to days", days(t, s, store.ResultFilter{SLO: "a", From: date("2026-06-03"), Jobs: []string{"nobody/*"}}),
+	checkDays(t, "to", days(t, s, kant.ResultFilter{To: date("2026-06-01")}), []kant.Day{day("a", "2026-06-01"), day("b", "2026-06-01")})
+	checkDays(t, "jobs do not apply to days", days(t, s, kant.ResultFilter{SLO: "a", From: date("2026-06-03"), Jobs: []string{"nobody/*"}}),
 		[]kant.Day{day("a", "2026-06-03")})
 }
 

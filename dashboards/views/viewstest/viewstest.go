@@ -2,7 +2,7 @@
 // tested with, and the rows each view must return for it, so that the
 // SQLite views (tested in dashboards/views) and the BigQuery views (tested
 // through store/bigquery's fake) are held to the same answers. It imports
-// kant, store and the standard library.
+// kant and the standard library.
 package viewstest
 
 import (
@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
 )
 
 func at(s string) time.Time {
@@ -90,8 +89,8 @@ func day(d string, occ, met, late, missed, pending int, sloMet, slaMet, final bo
 }
 
 // Evaluation returns the data set's verdicts.
-func Evaluation() store.Evaluation {
-	return store.Evaluation{
+func Evaluation() kant.Evaluation {
+	return kant.Evaluation{
 		SLO: "hegel-nightly",
 		Results: []kant.Result{
 			result("hegel/export", "2026-06-01", "2026-06-01T01:30:00Z", kant.VerdictMet, "2026-06-01T01:10:00Z", 1),

@@ -1,11 +1,11 @@
-package store_test
+package backend_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/kantproject/kant"
-	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/internal/backend"
 )
 
 // TestTheObservationHashNeverChanges pins the encoding: stored rows carry
@@ -29,13 +29,13 @@ func TestTheObservationHashNeverChanges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, _ := store.ObservationHash(nil, &tt.run, tt.keys)
+			got, _ := backend.ObservationHash(nil, &tt.run, tt.keys)
 			if got != tt.want {
 				t.Errorf("hash %d, want %d", got, tt.want)
 			}
 			observed := tt.run
 			observed.ObservedAt = time.Now()
-			if again, _ := store.ObservationHash(make([]byte, 0, 64), &observed, tt.keys); again != got {
+			if again, _ := backend.ObservationHash(make([]byte, 0, 64), &observed, tt.keys); again != got {
 				t.Errorf("the time of observation changed the hash")
 			}
 		})

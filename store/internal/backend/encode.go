@@ -1,4 +1,4 @@
-package store
+package backend
 
 import (
 	"crypto/sha256"
@@ -58,9 +58,9 @@ func CheckDate(field string, d kant.Date) error {
 	return nil
 }
 
-// Validate reports the first thing in e that cannot be written (see
-// Store.WriteEvaluation) as an EINVALID error.
-func (e Evaluation) Validate() error {
+// CheckEvaluation reports the first thing in e that cannot be written (see
+// store.Store.WriteEvaluation) as an EINVALID error.
+func CheckEvaluation(e kant.Evaluation) error {
 	inRange := func(d kant.Date) bool {
 		return (e.From.IsZero() || !d.Before(e.From)) && (e.To.IsZero() || !d.After(e.To))
 	}
