@@ -6,6 +6,8 @@ package kant
 import (
 	"errors"
 	"fmt"
+	"time"
+	"unicode/utf8"
 )
 
 // Error codes classify errors so that adapters (HTTP, CLI) can map them to a
@@ -14,16 +16,69 @@ const (
 	EINVALID  = "invalid"   // the caller sent something malformed
 	ENOTFOUND = "not_found" // the named thing does not exist
 	EINTERNAL = "internal"  // a bug or an outage; details are logged, not returned
+	// EUNAVAILABLE: a dependency (the store, a source) cannot answer now,
+	// and asking again soon can help: the store is busy or not reachable,
+	// or the replica is not the one that may write. HTTP answers 503 with
+	// Retry-After.
+	EUNAVAILABLE = "unavailable"
+	// ECONFLICT: the request contradicts what is stored (a stale write,
+	// an existing name).
+	ECONFLICT = "conflict"
 )
 
 // Error is an error with a code and a message safe to show to the caller.
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter, with EUNAVAILABLE, is how long the caller should wait
+	// before asking again; 0 leaves it to the caller.
+	RetryAfter time.Duration
+	// Err is the underlying cause, for logs and errors.Is/As; its text is
+	// never shown to an HTTP caller.
+	Err error
 }
 
 // Error implements error.
-func (e *Error) Error() string { return e.Message }
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Unavailable returns an EUNAVAILABLE error wrapping cause, saying what
+// could not be done; retryAfter may be 0.
+func Unavailable(cause error, retryAfter time.Duration, format string, args ...any) *Error {
+	return &Error{Code: EUNAVAILABLE, Message: fmt.Sprintf(format, args...), RetryAfter: retryAfter, Err: cause}
+}
+
+// RetryAfter returns the RetryAfter of the first *Error in err's chain.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// Truncate returns s cut to at most n bytes without splitting a UTF-8
+// character: the cut moves back to the start of the character it would
+// fall in.
+func Truncate(s string, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
 
 // Errorf returns an *Error with the given code and formatted message.
 func Errorf(code, format string, args ...any) *Error {

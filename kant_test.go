@@ -2,8 +2,10 @@ package kant_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kantproject/kant"
 )
@@ -124,5 +126,41 @@ func TestRunValidate(t *testing.T) {
 	bad.Job = "b/j"
 	if err := bad.Validate(); err == nil {
 		t.Error("a job of another source validated")
+	}
+}
+
+func TestTruncateNeverSplitsACharacter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    string
+		n    int
+		want string
+	}{
+		{"a short string is kept whole", "abc", 5, "abc"},
+		{"an ASCII string is cut at n bytes", "abcdef", 4, "abcd"},
+		{"a cut inside a three-byte character moves back before it", "日本語", 4, "日"},
+		{"a cut at a character boundary keeps n bytes", "日本語", 6, "日本"},
+		{"a cut before the first character leaves nothing", "日本", 2, ""},
+		{"a negative limit leaves nothing", "abc", -1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := kant.Truncate(tc.s, tc.n)
+			if got != tc.want || !utf8.ValidString(got) {
+				t.Errorf("Truncate(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestAValidatedRunKeepsItsErrorMessageValidUTF8 is the defect of issue 12:
+// 3,000 × "日" (9,000 bytes) was cut at 8,192 bytes, inside a character.
+func TestAValidatedRunKeepsItsErrorMessageValidUTF8(t *testing.T) {
+	r := kant.Run{Source: "glue", Job: "glue/a", RunID: "1", State: kant.StateFailed,
+		ErrorMessage: strings.Repeat("日", 3000), ObservedAt: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.ValidString(r.ErrorMessage) || len(r.ErrorMessage) > kant.MaxErrorMessage || len(r.ErrorMessage) < kant.MaxErrorMessage-3 {
+		t.Errorf("error message: %d bytes, valid UTF-8 %v; want at most %d, valid", len(r.ErrorMessage), utf8.ValidString(r.ErrorMessage), kant.MaxErrorMessage)
 	}
 }

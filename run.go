@@ -123,9 +123,7 @@ func (r *Run) Validate() error {
 	if r.Attempt == 0 {
 		r.Attempt = 1
 	}
-	if len(r.ErrorMessage) > MaxErrorMessage {
-		r.ErrorMessage = r.ErrorMessage[:MaxErrorMessage]
-	}
+	r.ErrorMessage = Truncate(r.ErrorMessage, MaxErrorMessage)
 	r.StartedAt = utc(r.StartedAt)
 	r.FinishedAt = utc(r.FinishedAt)
 	r.ObservedAt = utc(r.ObservedAt)

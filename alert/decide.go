@@ -249,10 +249,5 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8Start(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return kant.Truncate(s, n) + "…"
 }
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

@@ -290,5 +290,5 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return kant.Truncate(s, n) + "…"
 }
