@@ -74,6 +74,13 @@ func Retryable(err error) (bool, time.Duration) {
 	return errors.Is(err, context.DeadlineExceeded), 0
 }
 
+// Metrics is told about every delivery: a post, an update and a thread
+// reply each count as one, by the alert's kind, with the error (nil when it
+// was delivered). telemetry's *Metrics is one.
+type Metrics interface {
+	AlertDelivered(ctx context.Context, kind string, err error)
+}
+
 // Reader is what the Engine reads to decide.
 type Reader interface {
 	LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error)
@@ -94,6 +101,7 @@ type Config struct {
 	Reader   Reader   // required
 	Store    Store    // required
 	Notifier Notifier // required; NewLogNotifier when Slack is not configured
+	Metrics  Metrics  // optional
 	Policy   Policy
 	// Maintenance windows from the configuration, silences like posted ones.
 	Maintenance []Maintenance
@@ -327,6 +335,9 @@ func (e *Engine) deliver(ctx context.Context, now time.Time, a kant.Alert) error
 		ctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)
 		defer cancel()
 		err := f(ctx)
+		if e.cfg.Metrics != nil {
+			e.cfg.Metrics.AlertDelivered(ctx, a.Kind, err)
+		}
 		if err == nil {
 			return nil
 		}

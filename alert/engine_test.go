@@ -3,6 +3,7 @@ package alert_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,11 @@ func TestARetryThenSuccessUpdatesAndRepliesWithoutANewPost(t *testing.T) {
 	}
 	if a := w.alerts(); len(a) != 1 || a[0].Status != kant.AlertResolved || a[0].Kind != alert.KindRecovered {
 		t.Errorf("alerts %+v", a)
+	}
+	// One post, two updates and two replies, counted by the alert's kind
+	// at the time of each delivery.
+	if got, want := w.m.counts, map[string]int{"failed ok": 3, "recovered ok": 2}; !maps.Equal(got, want) {
+		t.Errorf("deliveries counted %v, want %v", got, want)
 	}
 }
 
@@ -306,6 +312,9 @@ func TestAnErrorARetryCannotFixIsRecordedAndDoesNotBlockOthers(t *testing.T) {
 	a := w.alerts()
 	if len(a) != 2 || a[0].LastError != "channel_not_found" || a[0].Pending() || a[1].MessageTS == "" {
 		t.Errorf("alerts %+v", a)
+	}
+	if got := w.m.counts; got[alert.KindFailed+" failed"] != 1 || got[alert.KindFailed+" ok"] != 1 {
+		t.Errorf("deliveries counted %v, want one failed and one delivered", got)
 	}
 }
 

@@ -108,7 +108,24 @@ type world struct {
 	policy alert.Policy
 	maint  []alert.Maintenance
 	n      *fakeNotifier
+	m      *deliveries
 	engine *alert.Engine
+}
+
+// deliveries is an alert.Metrics counting deliveries as "kind ok|failed".
+type deliveries struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (d *deliveries) AlertDelivered(_ context.Context, kind string, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	result := "ok"
+	if err != nil {
+		result = "failed"
+	}
+	d.counts[kind+" "+result]++
 }
 
 func newWorld(t *testing.T, defs ...slo.Definition) *world {
@@ -118,7 +135,7 @@ func newWorld(t *testing.T, defs ...slo.Definition) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	w := &world{t: t, db: db, n: &fakeNotifier{},
+	w := &world{t: t, db: db, n: &fakeNotifier{}, m: &deliveries{counts: map[string]int{}},
 		policy: alert.Policy{SLOs: defs, Channel: "#kant", StatusURL: "https://kant.example.com",
 			StaleAfter: map[string]time.Duration{}}}
 	w.restart()
@@ -129,7 +146,7 @@ func newWorld(t *testing.T, defs ...slo.Definition) *world {
 // store survives.
 func (w *world) restart() {
 	w.t.Helper()
-	e, err := alert.New(alert.Config{Reader: w.db, Store: w.db, Notifier: w.n, Policy: w.policy, Maintenance: w.maint})
+	e, err := alert.New(alert.Config{Reader: w.db, Store: w.db, Notifier: w.n, Metrics: w.m, Policy: w.policy, Maintenance: w.maint})
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -27,6 +27,20 @@ type Store interface {
 	WriteEvaluation(ctx context.Context, e kant.Evaluation) error
 }
 
+// Metrics is told about every evaluation the evaluator writes: what it
+// wrote (or tried to), how long loading, judging and writing took, and the
+// error, if any. Calls come after the write, one at a time. telemetry's
+// *Metrics is one.
+type Metrics interface {
+	Evaluated(ctx context.Context, e kant.Evaluation, took time.Duration, err error)
+}
+
+// Exporter is given the results of every evaluation once it is stored
+// (the Cloud Logging export). It logs its own errors.
+type Exporter interface {
+	ExportResults(ctx context.Context, results []kant.Result)
+}
+
 // Config configures an Evaluator.
 type Config struct {
 	SLOs  []slo.Definition
@@ -36,8 +50,10 @@ type Config struct {
 	Lookback  time.Duration // the recent window; default 7 days
 	Retention time.Duration // the window evaluated at start; default 90 days
 
-	Now    func() time.Time // default time.Now
-	Logger *slog.Logger     // default discards
+	Metrics Metrics          // optional
+	Export  Exporter         // optional
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger     // default discards
 }
 
 // Evaluator evaluates SLOs against stored runs.
@@ -244,6 +260,7 @@ func (v *verdicts) covers(dates []kant.Date) bool {
 // evaluateJobLocked re-evaluates one job of def over r, which lies in the
 // kept window c, and rewrites its results and the summaries of those days.
 func (e *Evaluator) evaluateJobLocked(ctx context.Context, def slo.Definition, c *verdicts, job kant.JobKey, r dateRange, now time.Time) error {
+	began := e.cfg.Now()
 	start, end := def.RunWindow(r.from, r.to)
 	loaded, err := e.cfg.Store.LatestRuns(ctx, kant.RunFilter{
 		Jobs: []string{string(job)}, DateFrom: r.from, DateTo: r.to, From: start, To: end,
@@ -272,9 +289,9 @@ func (e *Evaluator) evaluateJobLocked(ctx context.Context, def slo.Definition, c
 			days = append(days, slo.DayOf(def.Name, d, m, now))
 		}
 	}
-	if err := e.cfg.Store.WriteEvaluation(ctx, kant.Evaluation{
+	if err := e.write(ctx, kant.Evaluation{
 		SLO: def.Name, From: r.from, To: r.to, Jobs: []kant.JobKey{job}, Results: results, Days: days,
-	}); err != nil {
+	}, began); err != nil {
 		return fmt.Errorf("evaluate %s %s: write: %w", def.Name, job, err)
 	}
 	maps.Copy(c.byDate, merged)
@@ -293,17 +310,14 @@ func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []kant
 // evaluateLocked is evaluate with e.mu held. A periodic evaluation becomes
 // the kept window of verdicts; any other updates the dates of it it covers.
 func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
-	start, end := def.RunWindow(from, to)
-	runs, err := e.cfg.Store.LatestRuns(ctx, kant.RunFilter{
-		Jobs: def.Jobs, DateFrom: from, DateTo: to, From: start, To: end,
-	})
+	began := e.cfg.Now()
+	results, days, err := e.judge(ctx, def, all, from, to, now)
 	if err != nil {
-		return fmt.Errorf("evaluate %s: load runs: %w", def.Name, err)
+		return err
 	}
-	results, days := slo.Evaluate(def, Jobs(def, all, now), runs, from, to, now)
-	if err := e.cfg.Store.WriteEvaluation(ctx, kant.Evaluation{
+	if err := e.write(ctx, kant.Evaluation{
 		SLO: def.Name, From: from, To: to, Results: results, Days: days,
-	}); err != nil {
+	}, began); err != nil {
 		return fmt.Errorf("evaluate %s: write: %w", def.Name, err)
 	}
 	byDate := map[kant.Date][]kant.Result{}
@@ -324,6 +338,33 @@ func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all 
 	e.logger.Debug("evaluated", "slo", def.Name, "from", from.String(), "to", to.String(),
 		"occurrences", len(results), "days", len(days))
 	return nil
+}
+
+// judge loads the runs of def's occurrences dated from..to and judges them
+// as of now. It writes nothing.
+func (e *Evaluator) judge(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time) ([]kant.Result, []kant.Day, error) {
+	start, end := def.RunWindow(from, to)
+	runs, err := e.cfg.Store.LatestRuns(ctx, kant.RunFilter{
+		Jobs: def.Jobs, DateFrom: from, DateTo: to, From: start, To: end,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate %s: load runs: %w", def.Name, err)
+	}
+	results, days := slo.Evaluate(def, Jobs(def, all, now), runs, from, to, now)
+	return results, days, nil
+}
+
+// write stores ev, tells Metrics (with the time since began) and, once it
+// is stored, gives its results to Export.
+func (e *Evaluator) write(ctx context.Context, ev kant.Evaluation, began time.Time) error {
+	err := e.cfg.Store.WriteEvaluation(ctx, ev)
+	if e.cfg.Metrics != nil {
+		e.cfg.Metrics.Evaluated(ctx, ev, e.cfg.Now().Sub(began), err)
+	}
+	if err == nil && e.cfg.Export != nil {
+		e.cfg.Export.ExportResults(ctx, ev.Results)
+	}
+	return err
 }
 
 // Jobs returns the jobs def judges and the first date each can have an

@@ -24,15 +24,17 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/alert"
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/telemetry"
 )
 
-// The wrappers fit the interfaces of the parts they wrap.
+// The recorders fit the interfaces their consumers declare.
 var (
 	_ collector.Observer = (*telemetry.Metrics)(nil)
-	_ evaluator.Store    = telemetry.EvaluatorStore(nil)
+	_ evaluator.Metrics  = (*telemetry.Evaluations)(nil)
+	_ alert.Metrics      = (*telemetry.Metrics)(nil)
 )
 
 // stepClock advances by step on every reading, so that every measured
@@ -74,22 +76,6 @@ func (f *fakeHealth) RecordPoll(_ context.Context, source string, _ time.Time, p
 	return f.err
 }
 
-// fakeStore is an evaluator store that remembers the evaluations written.
-type fakeStore struct {
-	written  []kant.Evaluation
-	writeErr error
-}
-
-func (f *fakeStore) LatestRuns(context.Context, kant.RunFilter) ([]kant.Run, error) { return nil, nil }
-func (f *fakeStore) Jobs(context.Context) ([]kant.JobInfo, error)                   { return nil, nil }
-func (f *fakeStore) WriteEvaluation(_ context.Context, e kant.Evaluation) error {
-	if f.writeErr != nil {
-		return f.writeErr
-	}
-	f.written = append(f.written, e)
-	return nil
-}
-
 func date(s string) kant.Date {
 	d, err := kant.ParseDate(s)
 	if err != nil {
@@ -128,18 +114,14 @@ func recordKnownSet(t *testing.T, tel *telemetry.Telemetry, clock *stepClock) {
 	m.Observe(ctx, []kant.Run{{Source: "hegel"}, {Source: "hegel"}, {Source: "onprem"}})
 	m.Observe(ctx, []kant.Run{{Source: "hegel"}})
 
-	st := m.WrapEvaluatorStore(&fakeStore{}, 7*24*time.Hour)
-	st.LatestRuns(ctx, kant.RunFilter{})
-	if err := st.WriteEvaluation(ctx, kant.Evaluation{SLO: "hegel-nightly", From: date("2026-05-25"), To: date("2026-06-02"),
+	m.Evaluations(7*24*time.Hour).Evaluated(ctx, kant.Evaluation{SLO: "hegel-nightly", From: date("2026-05-25"), To: date("2026-06-02"),
 		Results: []kant.Result{
 			result("hegel/a", "2026-05-31", kant.VerdictMet),
 			result("hegel/b", "2026-05-31", kant.VerdictLate),
 			result("hegel/a", "2026-06-01", kant.VerdictMissed),
 			result("hegel/b", "2026-06-01", kant.VerdictPending),
 			result("hegel/a", "2026-06-02", kant.VerdictPending),
-		}}); err != nil {
-		t.Fatal(err)
-	}
+		}}, 1500*time.Millisecond, nil)
 
 	m.AlertDelivered(ctx, "missed", nil)
 	m.AlertDelivered(ctx, "missed", nil)

@@ -110,26 +110,18 @@ func TestVerdictGaugesFollowWhatTheEvaluatorWrites(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tel := newTelemetry(t, telemetry.Config{})
-			fs := &fakeStore{}
-			st := tel.Metrics().WrapEvaluatorStore(fs, 7*24*time.Hour)
+			rec := tel.Metrics().Evaluations(7 * 24 * time.Hour)
 			ctx := context.Background()
-			if err := st.WriteEvaluation(ctx, full); err != nil {
-				t.Fatal(err)
-			}
+			rec.Evaluated(ctx, full, time.Second, nil)
+			var writeErr error
 			if tc.fails {
-				fs.writeErr = errors.New("disk full")
+				writeErr = errors.New("disk full")
 			}
 			for _, e := range tc.then {
-				err := st.WriteEvaluation(ctx, e)
-				if tc.fails != (err != nil) {
-					t.Fatalf("WriteEvaluation: %v", err)
-				}
+				rec.Evaluated(ctx, e, time.Second, writeErr)
 			}
 			if got := series(t, tel, telemetry.MetricVerdicts); !equal(got, tc.want) {
 				t.Errorf("kant_verdicts = %v, want %v", got, tc.want)
-			}
-			if len(fs.written) != 1+len(tc.then) && !tc.fails {
-				t.Errorf("the store got %d writes, want %d", len(fs.written), 1+len(tc.then))
 			}
 		})
 	}
@@ -147,26 +139,21 @@ func equal(a, b map[string]float64) bool {
 	return true
 }
 
-func TestEvaluationDurationRunsFromLoadingToWriting(t *testing.T) {
-	clock := &stepClock{t: t0, step: 250 * time.Millisecond}
-	tel := newTelemetry(t, telemetry.Config{Now: clock.now})
-	fs := &fakeStore{}
-	st := tel.Metrics().WrapEvaluatorStore(fs, 0)
+func TestEvaluationDurationsAreRecordedByResultAndSLO(t *testing.T) {
+	tel := newTelemetry(t, telemetry.Config{})
+	rec := tel.Metrics().Evaluations(0)
 	ctx := context.Background()
-
-	// A write with no load before it (not an evaluation this wrapper saw
-	// start) is not timed.
-	st.WriteEvaluation(ctx, kant.Evaluation{SLO: "a"})
-	st.LatestRuns(ctx, kant.RunFilter{})
-	st.WriteEvaluation(ctx, kant.Evaluation{SLO: "a"})
-	fs.writeErr = errors.New("locked")
-	st.LatestRuns(ctx, kant.RunFilter{})
-	st.WriteEvaluation(ctx, kant.Evaluation{SLO: "a"})
+	rec.Evaluated(ctx, kant.Evaluation{SLO: "a"}, 250*time.Millisecond, nil)
+	rec.Evaluated(ctx, kant.Evaluation{SLO: "a"}, time.Second, errors.New("locked"))
+	rec.Evaluated(ctx, kant.Evaluation{SLO: "b"}, time.Second, nil)
 
 	got := series(t, tel, telemetry.MetricEvaluationDuration)
-	want := map[string]float64{"ok,a": 1, "error,a": 1}
+	want := map[string]float64{"ok,a": 1, "error,a": 1, "ok,b": 1}
 	if !equal(got, want) {
 		t.Errorf("evaluation durations by result,slo = %v, want %v", got, want)
+	}
+	if got := series(t, tel, telemetry.MetricVerdicts); len(got) != 0 && got["a,met"] != 0 {
+		t.Errorf("verdicts %v from evaluations without results", got)
 	}
 }
 
@@ -222,9 +209,10 @@ func TestANilMetricsDoesNothingAndWrapsNothing(t *testing.T) {
 	if got := m.WrapHealth(h); got != telemetry.Health(h) {
 		t.Error("WrapHealth on nil does not return its argument")
 	}
-	fs := &fakeStore{}
-	if got := m.WrapEvaluatorStore(fs, 0); got != telemetry.EvaluatorStore(fs) {
-		t.Error("WrapEvaluatorStore on nil does not return its argument")
+	if rec := m.Evaluations(0); rec != nil {
+		t.Error("Evaluations on nil metrics is not nil")
+	} else {
+		rec.Evaluated(ctx, kant.Evaluation{SLO: "slo"}, time.Second, nil) // does nothing, does not panic
 	}
 	handler := http.NotFoundHandler()
 	rec := httptest.NewRecorder()
@@ -367,60 +355,5 @@ func TestASinkObservedByMetricsCountsOnlyNewRunsBySource(t *testing.T) {
 	want := map[string]float64{"hegel": 3, "onprem": 1}
 	if got := series(t, tel, telemetry.MetricRunsIngested); !equal(got, want) {
 		t.Errorf("runs ingested %v, want %v", got, want)
-	}
-}
-
-// message stands for message (not imported, so that these tests do
-// not depend on a sibling that is still changing).
-type message struct{ Kind, Text string }
-
-// notifier stands for notifier.
-type notifier interface {
-	Post(ctx context.Context, m message) (channel, ts string, err error)
-	Update(ctx context.Context, channel, ts string, m message) error
-	Reply(ctx context.Context, channel, ts string, m message) error
-}
-
-// fakeNotifier fails the deliveries whose message text is "fail".
-type fakeNotifier struct{ calls int }
-
-func (f *fakeNotifier) result(m message) error {
-	f.calls++
-	if m.Text == "fail" {
-		return errors.New("slack: 503")
-	}
-	return nil
-}
-func (f *fakeNotifier) Post(_ context.Context, m message) (string, string, error) {
-	return "C1", "1.0", f.result(m)
-}
-func (f *fakeNotifier) Update(_ context.Context, _, _ string, m message) error { return f.result(m) }
-func (f *fakeNotifier) Reply(_ context.Context, _, _ string, m message) error  { return f.result(m) }
-
-func TestWrapNotifierCountsDeliveriesByKindAndResult(t *testing.T) {
-	tel := newTelemetry(t, telemetry.Config{})
-	inner := &fakeNotifier{}
-	var n notifier = telemetry.WrapNotifier(tel.Metrics(), notifier(inner), func(m message) string { return m.Kind })
-	ctx := context.Background()
-	if ch, ts, err := n.Post(ctx, message{Kind: "missed"}); ch != "C1" || ts != "1.0" || err != nil {
-		t.Errorf("Post = %q, %q, %v: not what the inner notifier returned", ch, ts, err)
-	}
-	n.Update(ctx, "C1", "1.0", message{Kind: "missed"})
-	n.Reply(ctx, "C1", "1.0", message{Kind: "late"})
-	if _, _, err := n.Post(ctx, message{Kind: "failed", Text: "fail"}); err == nil {
-		t.Error("the inner error was lost")
-	}
-	if inner.calls != 4 {
-		t.Errorf("inner notifier called %d times, want 4", inner.calls)
-	}
-	if got, want := series(t, tel, telemetry.MetricAlertsSent), map[string]float64{"missed": 2, "late": 1}; !equal(got, want) {
-		t.Errorf("alerts sent %v, want %v", got, want)
-	}
-	if got, want := series(t, tel, telemetry.MetricAlertsFailed), map[string]float64{"failed": 1}; !equal(got, want) {
-		t.Errorf("alerts failed %v, want %v", got, want)
-	}
-	var nilMetrics *telemetry.Metrics
-	if got := telemetry.WrapNotifier(nilMetrics, notifier(inner), nil); got != notifier(inner) {
-		t.Error("WrapNotifier with nil metrics does not return its argument")
 	}
 }

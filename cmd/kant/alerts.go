@@ -43,7 +43,8 @@ func newAlerts(cfg *config.Config, db store.Store, metrics *telemetry.Metrics, d
 	return alert.New(alert.Config{
 		Reader:   db,
 		Store:    db,
-		Notifier: telemetry.WrapNotifier(metrics, n, func(m alert.Message) string { return m.Kind }),
+		Notifier: n,
+		Metrics:  metrics, // nil-safe: a nil *telemetry.Metrics records nothing
 		Policy: alert.Policy{
 			SLOs:        cfg.SLOs,
 			Channel:     cfg.Alerts.Slack.Channel,

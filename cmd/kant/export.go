@@ -8,7 +8,6 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/config"
-	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/store/cloudlogging"
 )
@@ -36,21 +35,4 @@ func newExporter(ctx context.Context, cfg *config.Config, db store.Store, now ti
 	}
 	exp.Seed(stored)
 	return exp, nil
-}
-
-// exportingStore is the evaluator's store that also writes every verdict it
-// stores to Cloud Logging.
-type exportingStore struct {
-	evaluator.Store
-	exp interface {
-		ExportResults(ctx context.Context, results []kant.Result)
-	}
-}
-
-func (s exportingStore) WriteEvaluation(ctx context.Context, e kant.Evaluation) error {
-	if err := s.Store.WriteEvaluation(ctx, e); err != nil {
-		return err
-	}
-	s.exp.ExportResults(ctx, e.Results)
-	return nil
 }

@@ -76,7 +76,7 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 	fmt.Fprintf(stdout, "imported %s: %d observations read, %d new, in %s (%.0f/s)\n",
 		name, read, stored, elapsed.Round(time.Millisecond), float64(read)/elapsed.Seconds())
 	if *evaluate && stored > 0 {
-		eval, err := newEvaluator(cfg, db, logger, time.Now)
+		eval, err := newEvaluator(cfg, db, nil, nil, logger, time.Now)
 		if err == nil {
 			err = eval.Evaluate(ctx, time.Now(), cfg.Evaluate.Retention)
 		}

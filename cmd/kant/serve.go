@@ -116,13 +116,13 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	if a.export, err = newExporter(ctx, cfg, db, now(), logger); err != nil {
 		return nil, err
 	}
-	var evalStore evaluator.Store = metrics.WrapEvaluatorStore(db, cfg.Evaluate.Lookback)
 	observers := []collector.Observer{nil, nil, metrics} // the gate and the evaluator, set below
+	var export evaluator.Exporter
 	if a.export != nil {
-		evalStore = exportingStore{Store: evalStore, exp: a.export}
+		export = a.export
 		observers = append(observers, a.export)
 	}
-	if a.eval, err = newEvaluator(cfg, evalStore, logger, now); err != nil {
+	if a.eval, err = newEvaluator(cfg, db, metrics.Evaluations(cfg.Evaluate.Lookback), export, logger, now); err != nil {
 		return nil, err
 	}
 	a.index = gate.New(gate.Config{

@@ -154,10 +154,12 @@ func pushSources(cfg *config.Config) []string {
 	return out
 }
 
-func newEvaluator(cfg *config.Config, db evaluator.Store, logger *slog.Logger, now func() time.Time) (*evaluator.Evaluator, error) {
+func newEvaluator(cfg *config.Config, db evaluator.Store, metrics evaluator.Metrics, export evaluator.Exporter, logger *slog.Logger, now func() time.Time) (*evaluator.Evaluator, error) {
 	return evaluator.New(evaluator.Config{
 		SLOs:      cfg.SLOs,
 		Store:     db,
+		Metrics:   metrics,
+		Export:    export,
 		Interval:  cfg.Evaluate.Interval,
 		Lookback:  cfg.Evaluate.Lookback,
 		Retention: cfg.Evaluate.Retention,
@@ -201,16 +203,16 @@ func storeAndEvaluator(ctx context.Context, cfg *config.Config, logger *slog.Log
 		return nil, false
 	}
 	o := &oneShot{db: db}
-	var evalStore evaluator.Store = db
 	if o.export, err = newExporter(ctx, cfg, db, time.Now(), logger); err != nil {
 		db.Close()
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return nil, false
 	}
+	var export evaluator.Exporter
 	if o.export != nil {
-		evalStore = exportingStore{Store: db, exp: o.export}
+		export = o.export
 	}
-	if o.eval, err = newEvaluator(cfg, evalStore, logger, time.Now); err != nil {
+	if o.eval, err = newEvaluator(cfg, db, nil, export, logger, time.Now); err != nil {
 		o.Close()
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return nil, false
