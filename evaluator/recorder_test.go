@@ -22,7 +22,9 @@ func (r *recorder) Evaluated(_ context.Context, e kant.Evaluation, took time.Dur
 	r.evaluated = append(r.evaluated, e.SLO+" "+jobList(e.Jobs)+" "+errText(err)+" "+took.String())
 }
 
-func (r *recorder) ExportResults(_ context.Context, results []kant.Result) { r.exported += len(results) }
+func (r *recorder) ExportResults(_ context.Context, results []kant.Result) {
+	r.exported += len(results)
+}
 
 func jobList(jobs []kant.JobKey) string {
 	if len(jobs) == 0 {
