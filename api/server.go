@@ -63,6 +63,11 @@ type Config struct {
 	WriteTokens []string
 	ReadTokens  []string
 
+	// Kept, when set, returns the first date of def whose verdicts are
+	// stored (evaluate.retention); Results judges older dates on demand
+	// from the stored runs, and the answers of /v1/slo and /v1/sla say so.
+	Kept func(def slo.Definition, now time.Time) kant.Date
+
 	// Silences, when set, returns the silences (posted and maintenance
 	// windows) overlapping [from, to), so that /v1/sla leaves silenced days
 	// out of the attainment of SLOs with ExcludeSilenced.

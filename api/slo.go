@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -85,7 +86,40 @@ func (s *Server) getSLO(w http.ResponseWriter, r *http.Request) {
 			Runs: res.Runs, EvaluatedAt: res.EvaluatedAt.UTC(),
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"date": date, "results": out})
+	body := map[string]any{"date": date, "results": out}
+	if note := s.onDemand(f.SLO, date); note != nil {
+		body["on_demand"] = note
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// onDemandJSON tells that some verdicts of an answer were judged for it.
+type onDemandJSON struct {
+	Before kant.Date `json:"before"`
+	Note   string    `json:"note"`
+}
+
+// onDemand returns the note for an answer that reaches back to from, for
+// one SLO or all: nil when every date asked for is stored.
+func (s *Server) onDemand(name string, from kant.Date) *onDemandJSON {
+	if s.cfg.Kept == nil {
+		return nil
+	}
+	now := s.cfg.Now()
+	var before kant.Date
+	for _, def := range s.cfg.SLOs {
+		if name != "" && def.Name != name {
+			continue
+		}
+		if kept := s.cfg.Kept(def, now); from.Before(kept) && (before.IsZero() || kept.After(before)) {
+			before = kept
+		}
+	}
+	if before.IsZero() {
+		return nil
+	}
+	return &onDemandJSON{Before: before, Note: fmt.Sprintf(
+		"dates before %s are older than evaluate.retention: their verdicts were judged from the stored runs for this request and are not stored", before)}
 }
 
 func (s *Server) getSLA(w http.ResponseWriter, r *http.Request) {
@@ -134,5 +168,9 @@ func (s *Server) getSLA(w http.ResponseWriter, r *http.Request) {
 		summary = append(summary, slo.Summarize(def, def.Excluding(own, silences)))
 	}
 	slices.SortFunc(summary, func(a, b kant.Attainment) int { return strings.Compare(a.SLO, b.SLO) })
-	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "days": days, "summary": summary})
+	body := map[string]any{"from": from, "to": to, "days": days, "summary": summary}
+	if note := s.onDemand(q.Get("slo"), from); note != nil {
+		body["on_demand"] = note
+	}
+	writeJSON(w, http.StatusOK, body)
 }

@@ -37,7 +37,12 @@ type kantServer struct {
 // configuration) on a temporary store, with the clock fixed at now.
 func start(t *testing.T, cfgYAML string, vars map[string]string, now time.Time) *kantServer {
 	t.Helper()
-	dir := t.TempDir()
+	return startOn(t, filepath.Join(t.TempDir(), "kant.db"), cfgYAML, vars, now)
+}
+
+// startOn is start on the SQLite file at dbPath.
+func startOn(t *testing.T, dbPath, cfgYAML string, vars map[string]string, now time.Time) *kantServer {
+	t.Helper()
 	var cfg *config.Config
 	var err error
 	if cfgYAML == "" {
@@ -48,7 +53,7 @@ func start(t *testing.T, cfgYAML string, vars map[string]string, now time.Time) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Store.SQLitePath = filepath.Join(dir, "kant.db")
+	cfg.Store.SQLitePath = dbPath
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -149,10 +149,12 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	}
 	silenced := a.alerts.Silences
 	sources := pushSources(cfg)
+	history := a.eval.History(db)
 	a.srv, err = api.New(api.Config{
 		Silences:    silenced,
 		Runs:        db,
-		Results:     db,
+		Results:     history,
+		Kept:        history.Kept,
 		Ingester:    sink,
 		Push:        push.Decoder{Sources: sources},
 		Lineage:     lineage.Decoder{Sources: sources, Location: cfg.Location},
@@ -183,7 +185,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		logger.Info("status page off: read tokens are configured", "component", "main")
 	} else {
 		page, err := statuspage.New(statuspage.Config{
-			Runs: db, Results: db, Health: db,
+			Runs: db, Results: history, Health: db,
 			SLOs: cfg.SLOs, Location: cfg.Location,
 			StaleAfter:  staleAfter(cfg),
 			ConsoleLink: consoleLinks(cfg),
