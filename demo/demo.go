@@ -1,10 +1,13 @@
 // Package demo owns what `kant demo` plays: a configuration with example
 // SLOs, a simulated night of Glue-like and Airflow-like runs (some late, one
 // failing and then recovering, one never starting), and the fast clock the
-// night is played on. It is plain data over kant's types: cmd/kant pushes
-// the runs through kant's own HTTP API as the night's clock reaches them.
+// night is played on (demo.go); and the player (player.go) that pushes the
+// runs through kant's own HTTP API as the night's clock reaches them, asks
+// the gate, and prints the alerts kant sends, on a clock it steps so that
+// every part of kant judges the same instant at any speed.
 //
-// It imports only kant.
+// It imports kant and alert (its printer is an alert.Notifier); it talks
+// to the rest of kant over HTTP and through the functions cmd/kant gives it.
 package demo
 
 import (

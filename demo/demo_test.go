@@ -135,3 +135,20 @@ func TestTheClockPlaysFastThenAtTheWallClocksPace(t *testing.T) {
 		})
 	}
 }
+
+func TestTheSteppedClockShowsEachStepUntilReleased(t *testing.T) {
+	begin := time.Date(2026, 6, 1, 16, 0, 0, 0, time.UTC)
+	free := func() time.Time { return begin.Add(time.Hour) }
+	c := demo.NewSteppedClock(begin, free)
+	if got := c.Now(); !got.Equal(begin) {
+		t.Errorf("before any step: %v, want %v", got, begin)
+	}
+	c.Set(begin.Add(time.Minute))
+	if got := c.Now(); !got.Equal(begin.Add(time.Minute)) {
+		t.Errorf("after a step: %v, want the step's time", got)
+	}
+	c.Release()
+	if got := c.Now(); !got.Equal(free()) {
+		t.Errorf("released: %v, want the free clock's %v", got, free())
+	}
+}
