@@ -40,7 +40,7 @@ func seed(b *testing.B, jobs, days int) (func() *evaluator.Evaluator, func(kant.
 			}
 		}
 	}
-	if _, err := db.ImportRuns(ctx, iter.Seq2[kant.Run, error](seq)); err != nil {
+	if _, err := db.ImportRuns(ctx, iter.Seq2[kant.Run, error](seq), nil); err != nil {
 		b.Fatal(err)
 	}
 	newEval := func() *evaluator.Evaluator {

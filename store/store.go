@@ -28,8 +28,11 @@ type Store interface {
 	// transaction and returns how many were new. If the sequence yields an
 	// error, or ctx is cancelled, nothing is stored and that error is returned
 	// (errors.Is finds it); an invalid run fails the import with an EINVALID
-	// error naming its index.
-	ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error]) (int, error)
+	// error naming its index. fresh, when not nil, is called with the index
+	// in the sequence of each new observation, in order, before the import
+	// commits and from one goroutine (an exporter of the new observations
+	// uses the indexes once ImportRuns returned without error).
+	ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error], fresh func(index int)) (int, error)
 
 	// LatestRuns returns the newest observation of every run matching f,
 	// ordered by Run.At() then Job, RunID, Attempt. The newest observation

@@ -160,7 +160,7 @@ func (d demoRun) loadHistory(ctx context.Context, cfg *config.Config, date kant.
 				return
 			}
 		}
-	})
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("load history: %w", err)
 	}

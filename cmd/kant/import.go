@@ -64,7 +64,7 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 			}
 		}
 	}
-	stored, err := db.ImportRuns(ctx, counted(push.Decoder{Sources: pushSources(cfg)}.Lines(in, start)))
+	stored, err := db.ImportRuns(ctx, counted(push.Decoder{Sources: pushSources(cfg)}.Lines(in, start)), nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: import %s: %s; nothing was stored\n", name, kant.ErrorMessage(err))
 		if kant.ErrorCode(err) != kant.EINVALID {

@@ -134,7 +134,7 @@ func (s *Store) WriteRuns(ctx context.Context, runs []kant.Run) ([]kant.Run, err
 // ImportRuns reads runs to the end, validating them, and then writes the new
 // ones; it returns how many were new. An error from the sequence, an invalid
 // run, or ctx being done while reading stores nothing.
-func (s *Store) ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error]) (int, error) {
+func (s *Store) ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error], fresh func(index int)) (int, error) {
 	var rows []*runRow
 	i := 0
 	for r, err := range runs {
@@ -157,11 +157,16 @@ func (s *Store) ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error])
 	if len(rows) == 0 {
 		return 0, nil
 	}
-	fresh, err := s.writeRows(ctx, rows)
+	written, err := s.writeRows(ctx, rows)
 	if err != nil {
 		return 0, fmt.Errorf("bigquery import runs: %w", err)
 	}
-	return len(fresh), nil
+	if fresh != nil {
+		for _, r := range written {
+			fresh(r.index)
+		}
+	}
+	return len(written), nil
 }
 
 // writeRows drops the repeats among rows, within them and against the

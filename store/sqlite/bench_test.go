@@ -100,7 +100,7 @@ func BenchmarkImport1M(b *testing.B) {
 		}
 		b.StartTimer()
 		t0 := time.Now()
-		got, err := db.ImportRuns(ctx, observations(n))
+		got, err := db.ImportRuns(ctx, observations(n), nil)
 		total += time.Since(t0)
 		if err != nil {
 			b.Fatal(err)

@@ -228,7 +228,7 @@ func TestConcurrentWritesAndReads(t *testing.T) {
 							}
 						}
 					}
-					if _, err := s.ImportRuns(ctx, seq); err != nil {
+					if _, err := s.ImportRuns(ctx, seq, nil); err != nil {
 						errs <- fmt.Errorf("import: %w", err)
 					}
 				} else if _, err := s.WriteRuns(ctx, batch); err != nil {
@@ -381,7 +381,7 @@ func TestBatchesWithRepeats(t *testing.T) {
 				return
 			}
 		}
-	})
+	}, nil)
 	if err != nil || n != 30 {
 		t.Errorf("import: %d new, %v; want 30", n, err)
 	}
@@ -416,7 +416,7 @@ func TestImportPanicRollsBack(t *testing.T) {
 					return
 				}
 			}
-		})
+		}, nil)
 	}()
 	if got, err := db.WriteRuns(ctx, []kant.Run{run("hegel/export", "after", kant.StateRunning, t0)}); err != nil || len(got) != 1 {
 		t.Fatalf("write after the panic: %v, %v", got, err)

@@ -53,7 +53,7 @@ func (db *DB) WriteRuns(ctx context.Context, runs []kant.Run) ([]kant.Run, error
 // The sequence is consumed on the calling goroutine, which validates and
 // encodes the runs while another goroutine inserts them; both have ended
 // when ImportRuns returns.
-func (db *DB) ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error]) (int, error) {
+func (db *DB) ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error], fresh func(index int)) (int, error) {
 	const chunkSize = 256
 	var (
 		chunks  = make(chan []encodedRun, 4) // encoded runs, to the writer
@@ -69,7 +69,12 @@ func (db *DB) ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error]) (
 		// watcher goroutine, so the statements run without cancellation
 		// and the producer checks ctx instead.
 		werr = db.writeRuns(ctx, context.WithoutCancel(ctx), func(w *runWriter) error {
-			w.onNew = func(int) { n++ }
+			w.onNew = func(i int) {
+				n++
+				if fresh != nil {
+					fresh(i)
+				}
+			}
 			for c := range chunks {
 				for i := range c {
 					if err := w.addEncoded(c[i]); err != nil {

@@ -250,7 +250,7 @@ func replayedOlder(t *testing.T, s store.Store) {
 		t.Errorf("a replayed observation was returned as new: %s", keys(got))
 	}
 	checkRuns(t, "latest", latest(t, s, kant.RunFilter{}), []kant.Run{running})
-	n, err := s.ImportRuns(context.Background(), seq(replay, running))
+	n, err := s.ImportRuns(context.Background(), seq(replay, running), nil)
 	if err != nil || n != 0 {
 		t.Errorf("import of replays = %d, %v; want 0, nil", n, err)
 	}
@@ -348,9 +348,14 @@ func importCounts(t *testing.T, s store.Store) {
 		r.State, r.FinishedAt, r.ObservedAt = kant.StateSucceeded, at(5*time.Minute), at(6*time.Minute)
 	})
 	bAgain := with(b, func(r *kant.Run) { r.ObservedAt = at(7 * time.Minute) })
-	n, err := s.ImportRuns(context.Background(), seq(validated(t, []kant.Run{a, b, bDone, bAgain, b})...))
+	var fresh []int
+	n, err := s.ImportRuns(context.Background(), seq(validated(t, []kant.Run{a, b, bDone, bAgain, b})...), func(i int) { fresh = append(fresh, i) })
 	if err != nil || n != 2 {
 		t.Fatalf("ImportRuns = %d, %v; want 2 new, nil", n, err)
+	}
+	// a was stored before; bAgain repeats bDone, and the last b repeats b.
+	if !slices.Equal(fresh, []int{1, 2}) {
+		t.Errorf("ImportRuns told of new observations at %v, want [1 2]", fresh)
 	}
 	checkRuns(t, "latest", latest(t, s, kant.RunFilter{}), []kant.Run{a, bDone})
 }
@@ -378,7 +383,7 @@ func importSeqError(t *testing.T, s store.Store) {
 			}
 		}
 	}
-	n, err := s.ImportRuns(context.Background(), failing)
+	n, err := s.ImportRuns(context.Background(), failing, nil)
 	if !errors.Is(err, boom) || n != 0 {
 		t.Errorf("ImportRuns = %d, %v; want 0, %v", n, err, boom)
 	}
@@ -399,7 +404,7 @@ func importCancelled(t *testing.T, s store.Store) {
 			}
 		}
 	}
-	n, err := s.ImportRuns(ctx, cancelling)
+	n, err := s.ImportRuns(ctx, cancelling, nil)
 	if !errors.Is(err, context.Canceled) || n != 0 {
 		t.Errorf("ImportRuns = %d, %v; want 0, context.Canceled", n, err)
 	}
@@ -409,7 +414,7 @@ func importCancelled(t *testing.T, s store.Store) {
 func importInvalid(t *testing.T, s store.Store) {
 	rs := runs(40)
 	rs[30].State = "exploded"
-	n, err := s.ImportRuns(context.Background(), seq(rs...))
+	n, err := s.ImportRuns(context.Background(), seq(rs...), nil)
 	if kant.ErrorCode(err) != kant.EINVALID || n != 0 {
 		t.Errorf("ImportRuns = %d, %v; want 0 and an EINVALID error", n, err)
 	}
@@ -417,7 +422,7 @@ func importInvalid(t *testing.T, s store.Store) {
 }
 
 func importEmpty(t *testing.T, s store.Store) {
-	n, err := s.ImportRuns(context.Background(), seq())
+	n, err := s.ImportRuns(context.Background(), seq(), nil)
 	if err != nil || n != 0 {
 		t.Errorf("ImportRuns of nothing = %d, %v; want 0, nil", n, err)
 	}
