@@ -14,7 +14,7 @@ import (
 // cmdEvaluate evaluates every SLO as of -now over the retention window and
 // writes the verdicts, then prints a summary per SLO. Without -once it keeps
 // evaluating on the configured interval.
-func cmdEvaluate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func cmdEvaluate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
 	var c common
 	c.register(fs)
@@ -40,12 +40,19 @@ func cmdEvaluate(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintln(stderr, "kant: -now needs -once")
 		return exitConfig
 	}
-	o, ok := storeAndEvaluator(ctx, cfg, logger, stderr)
-	if !ok {
+	k, err := assemble(ctx, cfg, logger, time.Now, coreOptions{getenv: getenv})
+	if err != nil {
+		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitFail
 	}
-	defer o.Close()
-	db, eval := o.db, o.eval
+	code = exitOK
+	defer func() {
+		if err := k.Close(); err != nil {
+			fmt.Fprintf(stderr, "kant: %v\n", err)
+			code = exitFail
+		}
+	}()
+	eval := k.eval
 	if !*once {
 		if err := eval.Run(ctx); err != nil {
 			fmt.Fprintf(stderr, "kant: %v\n", err)
@@ -57,7 +64,7 @@ func cmdEvaluate(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stderr, "kant: evaluate: %v\n", err)
 		return exitFail
 	}
-	if err := printSummary(ctx, stdout, db, cfg.SLOs, now); err != nil {
+	if err := printSummary(ctx, stdout, k.history, cfg.SLOs, now); err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitFail
 	}

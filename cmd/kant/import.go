@@ -16,7 +16,7 @@ import (
 // cmdImport loads a JSON Lines file of run observations in one transaction:
 // all of it or, on the first bad line, none of it. Then it re-evaluates the
 // SLOs so verdicts include the imported runs.
-func cmdImport(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+func cmdImport(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	var c common
 	c.register(fs)
@@ -43,20 +43,32 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 		defer f.Close()
 		in = f
 	}
-	db, err := openStore(ctx, cfg, logger)
+	k, err := assemble(ctx, cfg, logger, time.Now, coreOptions{getenv: getenv})
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitFail
 	}
-	defer db.Close()
+	code = exitOK
+	defer func() {
+		if err := k.Close(); err != nil {
+			fmt.Fprintf(stderr, "kant: %v\n", err)
+			code = exitFail
+		}
+	}()
 
 	start := time.Now()
 	read := 0
+	// With an export, the runs read are kept so that the new ones can be
+	// exported once the import is committed.
+	var kept []kant.Run
 	counted := func(seq iter.Seq2[kant.Run, error]) iter.Seq2[kant.Run, error] {
 		return func(yield func(kant.Run, error) bool) {
 			for r, err := range seq {
 				if err == nil {
 					read++
+					if k.export != nil {
+						kept = append(kept, r)
+					}
 				}
 				if !yield(r, err) {
 					return
@@ -64,7 +76,12 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 			}
 		}
 	}
-	stored, err := db.ImportRuns(ctx, counted(push.Decoder{Sources: pushSources(cfg)}.Lines(in, start)), nil)
+	var fresh func(int)
+	var newRuns []kant.Run
+	if k.export != nil {
+		fresh = func(i int) { newRuns = append(newRuns, kept[i]) }
+	}
+	stored, err := k.db.ImportRuns(ctx, counted(push.Decoder{Sources: pushSources(cfg)}.Lines(in, start)), fresh)
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: import %s: %s; nothing was stored\n", name, kant.ErrorMessage(err))
 		if kant.ErrorCode(err) != kant.EINVALID {
@@ -72,15 +89,15 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		return exitFail
 	}
+	kept = nil
+	if k.export != nil {
+		k.export.Observe(ctx, newRuns)
+	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(stdout, "imported %s: %d observations read, %d new, in %s (%.0f/s)\n",
 		name, read, stored, elapsed.Round(time.Millisecond), float64(read)/elapsed.Seconds())
 	if *evaluate && stored > 0 {
-		eval, err := newEvaluator(cfg, db, nil, nil, logger, time.Now)
-		if err == nil {
-			err = eval.Evaluate(ctx, time.Now(), cfg.Evaluate.Retention)
-		}
-		if err != nil {
+		if err := k.eval.Evaluate(ctx, time.Now(), cfg.Evaluate.Retention); err != nil {
 			fmt.Fprintf(stderr, "kant: evaluate after import: %v\n", err)
 			return exitFail
 		}

@@ -113,7 +113,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		}
 	}()
 	metrics := tel.Metrics()
-	if a.export, err = newExporter(ctx, cfg, db, now(), logger); err != nil {
+	if a.export, err = newExporter(ctx, cfg, db, now(), deps.getenv, logger); err != nil {
 		return nil, err
 	}
 	observers := []collector.Observer{nil, nil, metrics} // the gate and the evaluator, set below

@@ -203,7 +203,7 @@ func storeAndEvaluator(ctx context.Context, cfg *config.Config, logger *slog.Log
 		return nil, false
 	}
 	o := &oneShot{db: db}
-	if o.export, err = newExporter(ctx, cfg, db, time.Now(), logger); err != nil {
+	if o.export, err = newExporter(ctx, cfg, db, time.Now(), nil, logger); err != nil {
 		db.Close()
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return nil, false

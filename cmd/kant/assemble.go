@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/kantproject/kant/collector"
+	"github.com/kantproject/kant/config"
+	"github.com/kantproject/kant/evaluator"
+	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/cloudlogging"
+	"github.com/kantproject/kant/telemetry"
+)
+
+// core is what every command that reads or writes runs works on, built one
+// way for all of them (serve, collect, evaluate, import, demo): the
+// configured store with its BI views, the Cloud Logging export when
+// configured, the evaluator (reporting to metrics and to the export), the
+// history that judges dates older than the retention window, and the sink
+// through which every observation enters, telling the gate index (when
+// given), the evaluator, metrics and the export about the new ones.
+type core struct {
+	cfg     *config.Config
+	logger  *slog.Logger
+	now     func() time.Time
+	db      store.Store
+	export  *cloudlogging.Exporter // nil unless export.cloud_logging
+	eval    *evaluator.Evaluator
+	history *evaluator.History
+	sink    *collector.Sink
+}
+
+// coreOptions are what differs between commands.
+type coreOptions struct {
+	// metrics records the evaluations and the new observations (serve);
+	// nil records nothing.
+	metrics *telemetry.Metrics
+	// index is told first about new observations (the gate's, in serve).
+	index collector.Observer
+	// getenv reads the environment of the command (for the Cloud Logging
+	// emulator); nil reads nothing.
+	getenv func(string) string
+}
+
+// assemble builds the core for cfg. Close releases it.
+func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time, opts coreOptions) (c *core, err error) {
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	c = &core{cfg: cfg, logger: logger, now: now, db: db}
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+	if c.export, err = newExporter(ctx, cfg, db, now(), opts.getenv, logger); err != nil {
+		return nil, err
+	}
+	ecfg := evaluator.Config{
+		SLOs:      cfg.SLOs,
+		Store:     db,
+		Interval:  cfg.Evaluate.Interval,
+		Lookback:  cfg.Evaluate.Lookback,
+		Retention: cfg.Evaluate.Retention,
+		Now:       now,
+		Logger:    logger,
+	}
+	var observers []collector.Observer
+	if opts.index != nil {
+		observers = append(observers, opts.index)
+	}
+	if opts.metrics != nil {
+		ecfg.Metrics = opts.metrics.Evaluations(cfg.Evaluate.Lookback)
+	}
+	if c.export != nil {
+		ecfg.Export = c.export
+	}
+	if c.eval, err = evaluator.New(ecfg); err != nil {
+		return nil, err
+	}
+	c.history = c.eval.History(db)
+	observers = append(observers, c.eval)
+	if opts.metrics != nil {
+		observers = append(observers, opts.metrics)
+	}
+	if c.export != nil {
+		observers = append(observers, c.export)
+	}
+	c.sink = collector.NewSink(db, logger, observers...)
+	return c, nil
+}
+
+// Close flushes the export, then closes the store. Its error says what did
+// not get out: a command run once (collect -once, import) exits 1 on it.
+func (c *core) Close() error {
+	var errs []error
+	if c.export != nil {
+		if err := c.export.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("flush the Cloud Logging export: %w", err))
+		}
+	}
+	if err := c.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close the store: %w", err))
+	}
+	return errors.Join(errs...)
+}

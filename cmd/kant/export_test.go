@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	logpb "cloud.google.com/go/logging/apiv2/loggingpb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// fakeLogging is an in-process Cloud Logging API (LoggingServiceV2) that
+// keeps the run IDs of the entries written to it, or refuses every write.
+type fakeLogging struct {
+	logpb.UnimplementedLoggingServiceV2Server
+	refuse bool
+	mu     sync.Mutex
+	runIDs []string
+}
+
+func (f *fakeLogging) WriteLogEntries(_ context.Context, req *logpb.WriteLogEntriesRequest) (*logpb.WriteLogEntriesResponse, error) {
+	if f.refuse {
+		return nil, status.Error(codes.PermissionDenied, "logging.logEntries.create denied")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range req.Entries {
+		if id := e.GetJsonPayload().GetFields()["run_id"].GetStringValue(); id != "" {
+			f.runIDs = append(f.runIDs, id)
+		}
+	}
+	return &logpb.WriteLogEntriesResponse{}, nil
+}
+
+func startLogging(t *testing.T, f *fakeLogging) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	logpb.RegisterLoggingServiceV2Server(srv, f)
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	return lis.Addr().String()
+}
+
+func importWithExport(t *testing.T, f *fakeLogging, lines ...string) (int, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "kant.yaml")
+	yaml := "store:\n  sqlite: {path: " + filepath.Join(dir, "kant.db") + "}\nexport:\n  cloud_logging: {project: kant-test}\n"
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "runs.jsonl")
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{EnvCloudLoggingEmulator: startLogging(t, f)}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"import", "-config", cfgPath, file}, env(vars), nil, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func runLine(id, state string) string {
+	return `{"source":"onprem","job":"load","run_id":"` + id + `","state":"` + state + `","started_at":"2026-06-01T01:00:00Z","finished_at":"2026-06-01T02:00:00Z"}`
+}
+
+// TestAnImportExportsItsNewObservations is the defect of issue 12: kant
+// import wired its own store and skipped the Cloud Logging export that
+// every other way in has.
+func TestAnImportExportsItsNewObservations(t *testing.T) {
+	f := &fakeLogging{}
+	code, stdout, stderr := importWithExport(t, f, runLine("1", "succeeded"), runLine("2", "failed"), runLine("2", "failed"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "3 observations read, 2 new") {
+		t.Errorf("stdout %q", stdout)
+	}
+	// Close flushed the export before the command returned.
+	slices.Sort(f.runIDs)
+	if !slices.Equal(f.runIDs, []string{"1", "2"}) {
+		t.Errorf("exported run observations %v, want the 2 new ones", f.runIDs)
+	}
+}
+
+// TestAnExportThatCannotFlushFailsTheCommand is the defect of issue 12:
+// a command run once exited 0 when the Cloud Logging flush failed, so a
+// cron job never saw it.
+func TestAnExportThatCannotFlushFailsTheCommand(t *testing.T) {
+	code, _, stderr := importWithExport(t, &fakeLogging{refuse: true}, runLine("1", "succeeded"))
+	if code != exitFail || !strings.Contains(stderr, "flush the Cloud Logging export") {
+		t.Errorf("exit %d, stderr %q; want 1 and the flush failure", code, stderr)
+	}
+}
