@@ -167,4 +167,3 @@ func (d demoRun) loadHistory(ctx context.Context, cfg *config.Config, date kant.
 	fmt.Fprintf(d.stdout, "Loaded %d runs of the %d nights before.\n", len(runs), d.history)
 	return nil
 }
-
