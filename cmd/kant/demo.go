@@ -16,7 +16,6 @@ import (
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/demo"
-	"github.com/kantproject/kant/store/sqlite"
 )
 
 // DefaultDemoSpeed plays the 7¼-hour night in under a minute.
@@ -148,19 +147,21 @@ func (d demoRun) loadHistory(ctx context.Context, cfg *config.Config, date kant.
 	if d.history == 0 {
 		return nil
 	}
-	db, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.Store.SQLitePath, Logger: d.logger})
+	k, err := assemble(ctx, cfg, d.logger, d.real, coreOptions{getenv: d.getenv})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
 	runs := demo.History(date, d.history, cfg.Location)
-	_, err = db.ImportRuns(ctx, func(yield func(kant.Run, error) bool) {
+	_, err = k.db.ImportRuns(ctx, func(yield func(kant.Run, error) bool) {
 		for _, r := range runs {
 			if !yield(r, nil) {
 				return
 			}
 		}
 	}, nil)
+	if cerr := k.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return fmt.Errorf("load history: %w", err)
 	}
