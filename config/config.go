@@ -59,7 +59,7 @@ type Config struct {
 	Alerts   Alerts
 	Tokens   Tokens
 	// Sources are the configured sources. None means that pushed runs are
-	// accepted from any source name.
+	// accepted from any source name (see PushSources).
 	Sources  []Source
 	Evaluate Evaluate
 	// SLOs are the SLO definitions, in file order.
@@ -376,4 +376,22 @@ func countTokens(n int, kind string) string {
 		return "1 " + kind + " token"
 	}
 	return fmt.Sprintf("%d %s tokens", n, kind)
+}
+
+// PushSources are the sources that may push runs (POST /v1/runs, kant
+// import, OpenLineage): nil, meaning any source, when no source is
+// configured; otherwise the configured push sources, an empty list when
+// none is a push source, so that pushes are refused rather than accepted
+// from any source name.
+func (c *Config) PushSources() []string {
+	if len(c.Sources) == 0 {
+		return nil
+	}
+	out := []string{}
+	for _, s := range c.Sources {
+		if s.Type == "push" {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }

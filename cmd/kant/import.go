@@ -81,7 +81,7 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 	if k.export != nil {
 		fresh = func(i int) { newRuns = append(newRuns, kept[i]) }
 	}
-	stored, err := k.db.ImportRuns(ctx, counted(push.Decoder{Sources: pushSources(cfg)}.Lines(in, start)), fresh)
+	stored, err := k.db.ImportRuns(ctx, counted(push.Decoder{Sources: cfg.PushSources()}.Lines(in, start)), fresh)
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: import %s: %s; nothing was stored\n", name, kant.ErrorMessage(err))
 		if kant.ErrorCode(err) != kant.EINVALID {

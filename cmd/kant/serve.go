@@ -148,7 +148,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		return nil, err
 	}
 	silenced := a.alerts.Silences
-	sources := pushSources(cfg)
+	sources := cfg.PushSources()
 	history := a.eval.History(db)
 	a.srv, err = api.New(api.Config{
 		Silences:    silenced,

@@ -136,24 +136,6 @@ func storeName(cfg *config.Config) string {
 	return cfg.Store.SQLitePath
 }
 
-// pushSources are the sources that may push runs (POST /v1/runs, kant
-// import, OpenLineage): the configured push sources, or any source (nil)
-// when no source is configured.
-func pushSources(cfg *config.Config) []string {
-	var out []string
-	for _, s := range cfg.Sources {
-		if s.Type == "push" {
-			out = append(out, s.Name)
-		}
-	}
-	if len(cfg.Sources) > 0 && len(out) == 0 {
-		// Sources are configured but none is a push source: refuse pushes
-		// rather than accept any source name.
-		out = []string{"(none configured)"}
-	}
-	return out
-}
-
 func newEvaluator(cfg *config.Config, db evaluator.Store, metrics evaluator.Metrics, export evaluator.Exporter, logger *slog.Logger, now func() time.Time) (*evaluator.Evaluator, error) {
 	return evaluator.New(evaluator.Config{
 		SLOs:      cfg.SLOs,

@@ -9,7 +9,7 @@
 //
 //   - source is job.namespace, which must be a kant source name (letters,
 //     digits, '-', '_', '.'); the job key is namespace + "/" + job.name.
-//     When Decoder.Sources is not empty, only those namespaces may push.
+//     When Decoder.Sources is not nil, only those namespaces may push.
 //   - run_id is run.runId, a UUID, in lower case. The attempt is 1: no
 //     standard facet carries an attempt number, and emitters that retry (the
 //     Airflow provider) give every try its own runId.
@@ -58,9 +58,9 @@ import (
 // Decoder turns OpenLineage RunEvents into validated run observations. The
 // zero Decoder accepts every namespace and dates runs in UTC.
 type Decoder struct {
-	// Sources, when not empty, lists the sources (OpenLineage namespaces)
-	// that may push; an event from any other namespace is rejected. Empty
-	// accepts every namespace that is a valid source name.
+	// Sources, when not nil, lists the sources (OpenLineage namespaces)
+	// that may push (none when empty); an event from any other namespace is
+	// rejected. Nil accepts every namespace that is a valid source name.
 	Sources []string
 	// Location is the zone in which the nominal time is dated to give the
 	// run's logical date (kant's configured timezone). Nil means UTC.
@@ -250,9 +250,12 @@ func (d Decoder) decodeEvent(b []byte, now time.Time) (r kant.Run, ok bool, err 
 			"job.namespace: %q is not a kant source name (use letters, digits, '-', '_' or '.'): "+
 				"set the emitter's namespace to the source name, e.g. AIRFLOW__OPENLINEAGE__NAMESPACE or OPENLINEAGE_NAMESPACE",
 			clip(e.Job.Namespace))
-	case len(d.Sources) > 0 && !contains(d.Sources, e.Job.Namespace):
-		return kant.Run{}, false, kant.Errorf(kant.EINVALID, "job.namespace: %q is not a push source (push sources: %s)",
-			e.Job.Namespace, strings.Join(d.Sources, ", "))
+	case d.Sources != nil && !contains(d.Sources, e.Job.Namespace):
+		sources := "no source is configured with type push"
+		if len(d.Sources) > 0 {
+			sources = "push sources: " + strings.Join(d.Sources, ", ")
+		}
+		return kant.Run{}, false, kant.Errorf(kant.EINVALID, "job.namespace: %q is not a push source (%s)", e.Job.Namespace, sources)
 	case len(e.Job.Namespace)+1+len(e.Job.Name) > kant.MaxIDLength:
 		return kant.Run{}, false, kant.Errorf(kant.EINVALID, "job.name: namespace/name is longer than %d bytes", kant.MaxIDLength)
 	}

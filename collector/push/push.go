@@ -36,9 +36,18 @@ type Wire struct {
 
 // Decoder turns pushed observations into validated runs.
 type Decoder struct {
-	// Sources, when not empty, lists the sources that may push; a run from
-	// any other source is rejected. Empty accepts every source.
+	// Sources, when not nil, lists the sources that may push (none when
+	// empty); a run from any other source is rejected. Nil accepts every
+	// source. config.Config.PushSources gives it.
 	Sources []string
+}
+
+// pushSources names the sources that may push, for an error message.
+func pushSources(sources []string) string {
+	if len(sources) == 0 {
+		return "no source is configured with type push"
+	}
+	return "push sources: " + strings.Join(sources, ", ")
 }
 
 // Run converts w into a validated run observed at now. The error names the
@@ -54,9 +63,8 @@ func (d Decoder) Run(w Wire, now time.Time) (kant.Run, error) {
 		Attributes:   w.Attributes,
 		MaxAttempts:  w.MaxAttempts,
 	}
-	if w.Source != "" && len(d.Sources) > 0 && !contains(d.Sources, w.Source) {
-		return kant.Run{}, kant.Errorf(kant.EINVALID, "source: %q is not a push source (push sources: %s)",
-			w.Source, strings.Join(d.Sources, ", "))
+	if w.Source != "" && d.Sources != nil && !contains(d.Sources, w.Source) {
+		return kant.Run{}, kant.Errorf(kant.EINVALID, "source: %q is not a push source (%s)", w.Source, pushSources(d.Sources))
 	}
 	if strings.Contains(w.Source, "/") {
 		return kant.Run{}, kant.Errorf(kant.EINVALID, "source: must not contain '/'")
