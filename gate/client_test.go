@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,5 +120,30 @@ func TestWaitOnAURLThatIsNotKantsExits3(t *testing.T) {
 	code, _, err := c.Wait(context.Background(), "hegel/export_users", "", "2026-06-01", time.Hour)
 	if code != gate.ExitError || err == nil || !strings.Contains(err.Error(), "kant's base URL") {
 		t.Errorf("exit %d, err %v; want 3 naming the URL", code, err)
+	}
+}
+
+func TestOneClientSharedByConcurrentWaitsIsOnlyRead(t *testing.T) {
+	f := newFixture(t, at("2026-06-01T07:00:00+09:00"),
+		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00"))
+	// Every setting but the URL left to its default: Wait must default them
+	// on its own copy, not by writing into the shared Client (under -race,
+	// two Waits writing them is a data race).
+	c := &gate.Client{URL: f.srv.URL}
+	var wg sync.WaitGroup
+	codes := make([]int, 4)
+	for i := range codes {
+		wg.Go(func() {
+			codes[i], _, _ = c.Wait(context.Background(), "hegel/export_users", "", "2026-06-01", time.Minute)
+		})
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != gate.ExitOpen {
+			t.Errorf("wait %d: exit %d, want 0", i, code)
+		}
+	}
+	if c.HTTP != nil || c.Now != nil || c.Output != nil || c.MaxConnErrors != 0 || c.Backoff != 0 || c.MinInterval != 0 {
+		t.Errorf("Wait wrote defaults into the shared Client: %+v", *c)
 	}
 }
