@@ -40,7 +40,10 @@ func newServer(t *testing.T, st *fakeStore, cfg api.Config) http.Handler {
 	t.Helper()
 	sched, _ := slo.ParseSchedule("0 1 * * *")
 	deadline := slo.Clock{Hour: 6}
-	cfg.Runs, cfg.Results, cfg.Ingester = st, st, st
+	cfg.Runs, cfg.Results = st, st
+	if cfg.Ingester == nil {
+		cfg.Ingester = st
+	}
 	if cfg.Push == nil {
 		cfg.Push = push.Decoder{}
 	}
