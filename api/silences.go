@@ -186,19 +186,7 @@ func badBody(err error) error {
 	return kant.Errorf(kant.EINVALID, "body: %v", err)
 }
 
-// error writes err with the API's status mapping; internal errors are
-// logged and answered with a generic message.
+// error writes err as the API writes every error (writeError).
 func (h *Silences) error(w http.ResponseWriter, r *http.Request, err error) {
-	status, ok := statuses[kant.ErrorCode(err)]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		status, err = http.StatusRequestEntityTooLarge, kant.Errorf(kant.EINVALID, "request body larger than %d bytes", tooBig.Limit)
-	}
-	if status >= 500 {
-		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	writeJSON(w, status, errorBody{Error: kant.ErrorMessage(err)})
+	writeError(w, r, h.log, err)
 }

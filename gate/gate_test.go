@@ -3,6 +3,8 @@ package gate_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -490,5 +492,56 @@ func TestAJobBothNamedAndMatchedByAnSLOIsAnsweredOnce(t *testing.T) {
 	}
 	if want := []string{"hegel/export_users", "hegel/never_ran"}; !slices.Equal(jobs, want) {
 		t.Errorf("jobs %v, want %v", jobs, want)
+	}
+}
+
+// busyStore is a gate.Store that holds runs until it is made busy: then
+// every read fails as a busy SQLite store does, with EUNAVAILABLE.
+type busyStore struct {
+	runs []kant.Run
+	busy bool
+}
+
+func (s *busyStore) err() error {
+	if s.busy {
+		return fmt.Errorf("sqlite latest runs: %w", kant.Unavailable(errors.New("database is locked"), 3*time.Second, "store busy"))
+	}
+	return nil
+}
+
+func (s *busyStore) LatestRuns(context.Context, kant.RunFilter) ([]kant.Run, error) {
+	return s.runs, s.err()
+}
+func (s *busyStore) Jobs(context.Context) ([]kant.JobInfo, error) {
+	var out []kant.JobInfo
+	for _, r := range s.runs {
+		out = append(out, kant.JobInfo{Key: r.Job})
+	}
+	return out, s.err()
+}
+func (s *busyStore) SourceHealth(context.Context) ([]kant.SourceHealth, error) { return nil, s.err() }
+
+func TestAGateAnsweredFromABusyStoreSaysToAskAgain(t *testing.T) {
+	st := &busyStore{runs: []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")}}
+	now := at("2026-07-15T07:00:00+09:00") // 2026-06-01 is older than the index's window: asked of the store
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Location: tokyo, Now: func() time.Time { return now }})
+	if err := ix.Rebuild(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gate.NewHandler(ix, nil))
+	defer srv.Close()
+	st.busy = true
+	resp, err := http.Get(srv.URL + "/v1/gate?jobs=hegel/export_users&date=2026-06-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("body is not JSON: %v", err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "3" || body["error"] != "store busy" {
+		t.Errorf("%d, Retry-After %q, body %v; want 503, Retry-After 3, error \"store busy\" (not a 500)",
+			resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 }

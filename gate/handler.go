@@ -207,7 +207,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q, err := h.parse(r)
 	if err != nil {
-		writeError(w, err)
+		h.writeError(w, err)
 		return
 	}
 	if q.date.Before(h.ix.oldest(now)) && h.ix.store != nil {
@@ -215,8 +215,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// (old dates change only by backfill).
 		a, err := h.ix.AnswerFromStore(r.Context(), h.ix.store, q.keys, q.date, now, q.slo)
 		if err != nil {
-			h.logger.Error("gate answer from store failed", "err", err)
-			writeError(w, err)
+			h.writeError(w, err)
 			return
 		}
 		writeAnswer(w, a)
@@ -308,12 +307,22 @@ func writeCached(w http.ResponseWriter, e *cachedAnswer, now time.Time) {
 	bufs.Put(bp)
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	status := http.StatusBadRequest
-	if kant.ErrorCode(err) != kant.EINVALID {
-		status = http.StatusInternalServerError
+// writeError writes err as a JSON error with the status kant.HTTPStatus
+// gives its code: 400 for a bad request (a sensor fails fast), 503 with
+// Retry-After when the store is busy (a sensor, or `kant gate wait`,
+// asks again), 500 with a generic message for anything else, logged.
+func (h *Handler) writeError(w http.ResponseWriter, err error) {
+	status := kant.HTTPStatus(err)
+	msg := kant.ErrorMessage(err)
+	switch {
+	case status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", strconv.Itoa(kant.RetryAfterSeconds(err)))
+		h.logger.Warn("gate answer unavailable", "err", err)
+	case status >= 500:
+		h.logger.Error("gate answer failed", "err", err)
+		msg = "internal error"
 	}
-	b, _ := json.Marshal(map[string]string{"error": kant.ErrorMessage(err)})
+	b, _ := json.Marshal(map[string]string{"error": msg})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
