@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -148,52 +149,50 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		return nil, err
 	}
 	silenced := a.alerts.Silences
-	sources := pushSources(cfg)
-	a.srv, err = api.New(api.Config{
-		Silences:    silenced,
-		Runs:        db,
-		Results:     db,
-		Ingester:    sink,
-		Push:        push.Decoder{Sources: sources},
-		Lineage:     lineage.Decoder{Sources: sources, Location: cfg.Location},
-		SLOs:        cfg.SLOs,
-		Location:    cfg.Location,
-		WriteTokens: cfg.Tokens.Write,
-		ReadTokens:  cfg.Tokens.Read,
-		Ready:       a.eval.Ready,
-		OnShutdown:  gateHandler.Close, // long-polls answer at once instead of holding shutdown
-		Now:         now,
-		Logger:      logger,
-	})
-	if err != nil {
-		return nil, err
-	}
-	a.srv.HandleRead("GET /v1/gate", metrics.GateMiddleware(gateHandler))
-	a.srv.Handle("GET /metrics", tel.Handler())
 	sil, err := api.NewSilences(api.SilencesConfig{Store: db, SLOs: sloNames(cfg), Now: now, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
-	a.srv.HandleWrite("POST /v1/silences", sil.Post())
-	a.srv.HandleWrite("DELETE /v1/silences/{id}", sil.Delete())
-	a.srv.HandleRead("GET /v1/silences", sil.List())
+	var page http.Handler // nil: not served
 	if len(cfg.Tokens.Read) > 0 {
 		// Browsers send no bearer token: with read tokens the page would
 		// show to anyone what the API shows only to token holders.
 		logger.Info("status page off: read tokens are configured", "component", "main")
 	} else {
-		page, err := statuspage.New(statuspage.Config{
+		if page, err = statuspage.New(statuspage.Config{
 			Runs: db, Results: db, Health: db,
 			SLOs: cfg.SLOs, Location: cfg.Location,
 			StaleAfter:  staleAfter(cfg),
 			ConsoleLink: consoleLinks(cfg),
 			Silences:    silenced,
 			Now:         now, Logger: logger,
-		})
-		if err != nil {
+		}); err != nil {
 			return nil, err
 		}
-		page.Register(a.srv)
+	}
+	sources := pushSources(cfg)
+	a.srv, err = api.New(api.Config{
+		Silences:       silenced,
+		Runs:           db,
+		Results:        db,
+		Ingester:       sink,
+		Push:           push.Decoder{Sources: sources},
+		Lineage:        lineage.Decoder{Sources: sources, Location: cfg.Location},
+		SLOs:           cfg.SLOs,
+		Location:       cfg.Location,
+		WriteTokens:    cfg.Tokens.Write,
+		ReadTokens:     cfg.Tokens.Read,
+		Gate:           metrics.GateMiddleware(gateHandler),
+		StatusPage:     page,
+		SilenceHandler: sil,
+		Metrics:        tel.Handler(),
+		Ready:          a.eval.Ready,
+		OnShutdown:     gateHandler.Close, // long-polls answer at once instead of holding shutdown
+		Now:            now,
+		Logger:         logger,
+	})
+	if err != nil {
+		return nil, err
 	}
 	return a, nil
 }

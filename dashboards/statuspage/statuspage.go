@@ -168,8 +168,9 @@ func (h *Handler) Routes() map[string]http.Handler {
 	}
 }
 
-// Register adds the status page's routes (see Routes) to mux, for example
-// an api.Server.
+// Register adds the status page's routes (see Routes) to mux. kant serve
+// instead passes the Handler to api.Config.StatusPage, which registers
+// the same patterns.
 func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {
 	for pattern, handler := range h.Routes() {
 		mux.Handle(pattern, handler)
