@@ -54,13 +54,14 @@ type Config struct {
 // business date, and wakes long-polls when it changes. It is safe for
 // concurrent use.
 type Index struct {
-	cfg     Config
-	sources map[string]Source
-	ready   atomic.Bool
-	store   Store         // set by Rebuild; answers dates older than the window
-	waiting atomic.Int64  // long-polls in progress
-	since   time.Time     // Refresh reads what was observed from then on (guarded by refreshing alone)
-	gen     atomic.Uint64 // incremented on every change
+	cfg        Config
+	sources    map[string]Source
+	staleAfter map[string]time.Duration // of the sources that have a bound
+	ready      atomic.Bool
+	store      Store         // set by Rebuild; answers dates older than the window
+	waiting    atomic.Int64  // long-polls in progress
+	since      time.Time     // Refresh reads what was observed from then on (guarded by refreshing alone)
+	gen        atomic.Uint64 // incremented on every change
 
 	mu       sync.RWMutex
 	jobs     map[kant.JobKey]*job
@@ -91,15 +92,19 @@ func New(cfg Config) *Index {
 		cfg.Now = time.Now
 	}
 	ix := &Index{
-		cfg:      cfg,
-		sources:  map[string]Source{},
-		jobs:     map[kant.JobKey]*job{},
-		globs:    map[string][]kant.JobKey{},
-		lastGood: map[string]time.Time{},
-		changed:  make(chan struct{}),
+		cfg:        cfg,
+		sources:    map[string]Source{},
+		staleAfter: map[string]time.Duration{},
+		jobs:       map[kant.JobKey]*job{},
+		globs:      map[string][]kant.JobKey{},
+		lastGood:   map[string]time.Time{},
+		changed:    make(chan struct{}),
 	}
 	for _, s := range cfg.Sources {
 		ix.sources[s.Name] = s
+		if s.StaleAfter > 0 {
+			ix.staleAfter[s.Name] = s.StaleAfter
+		}
 	}
 	return ix
 }
@@ -200,7 +205,7 @@ func (ix *Index) AnswerFromStore(ctx context.Context, st Store, keys []kant.JobK
 			byJob[r.Job] = append(byJob[r.Job], r)
 		}
 	}
-	return ix.answerLocked(keys, date, now, def, func(j *job) []kant.Run { return byJob[j.key] }), nil
+	return ix.decideLocked(keys, date, now, def, func(j *job) []kant.Run { return byJob[j.key] }), nil
 }
 
 // Observe adds newly stored observations. It implements collector.Observer.
