@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -607,5 +609,41 @@ func TestAGateAnsweredFromABusyStoreSaysToAskAgain(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "3" || body["error"] != "store busy" {
 		t.Errorf("%d, Retry-After %q, body %v; want 503, Retry-After 3, error \"store busy\" (not a 500)",
 			resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+}
+
+// countingMetrics is a gate.Metrics that counts answers by status code.
+type countingMetrics struct {
+	mu    sync.Mutex
+	codes map[int]int
+}
+
+func (m *countingMetrics) GateRequest(_ context.Context, code int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.codes[code]++
+}
+
+func TestEveryAnswerIsReportedToTheMetricsByItsStatusCode(t *testing.T) {
+	m := &countingMetrics{codes: map[int]int{}}
+	now := at("2026-06-01T07:00:00+09:00")
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Location: tokyo, Now: func() time.Time { return now }, Metrics: m})
+	ix.Observe(context.Background(), []kant.Run{
+		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00"),
+		run("hegel/export_items", "jr_2", 1, kant.StateFailed, "2026-06-01T03:00:00+09:00"),
+	})
+	h := gate.NewHandler(ix, nil)
+	for _, q := range []string{
+		"jobs=hegel/export_users&date=2026-06-01", // 200
+		"jobs=hegel/export_users&date=2026-06-01", // 200 again, from the cache
+		"jobs=hegel/export_items&date=2026-06-01", // 409
+		"jobs=hegel/export_users&date=2026-06-02", // 404
+		"jobs=hegel/typo&date=2026-06-01",         // 400
+	} {
+		serve(h, q)
+	}
+	want := map[int]int{200: 2, 409: 1, 404: 1, 400: 1}
+	if !maps.Equal(m.codes, want) {
+		t.Errorf("recorded %v, want %v", m.codes, want)
 	}
 }

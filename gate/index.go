@@ -48,6 +48,18 @@ type Config struct {
 	// older dates are answered from the store.
 	Window time.Duration
 	Now    func() time.Time // default time.Now
+	// Metrics, when set, is told of every answer the Handler gives.
+	Metrics Metrics
+}
+
+// Metrics records the gate's answers; telemetry's *Metrics implements it.
+// Its methods must be safe for concurrent use and quick: the gate is the hot
+// path.
+type Metrics interface {
+	// GateRequest records one gate request answered with the HTTP status
+	// code (200 open, 404 not yet, 409 failed, 400 bad request, 503 store
+	// busy, 500).
+	GateRequest(ctx context.Context, code int)
 }
 
 // Index holds the newest observation of every recent run, by job and

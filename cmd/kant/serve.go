@@ -132,6 +132,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		Location: cfg.Location,
 		Window:   cfg.Evaluate.Lookback + 7*24*time.Hour,
 		Now:      now,
+		Metrics:  metrics, // counts every answer; GateMiddleware below only traces
 	})
 	// The gate answers only once it knows what the store knows: its index is
 	// rebuilt before the server starts, so no request sees it half-built.
