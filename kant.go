@@ -26,6 +26,38 @@ const (
 	ECONFLICT = "conflict"
 )
 
+// httpStatuses is the one table from error codes to HTTP statuses, read by
+// every part that answers HTTP (the api, the gate, the status page) through
+// HTTPStatus. The numbers are net/http's StatusBadRequest and so on,
+// written out so that the vocabulary does not import net/http.
+var httpStatuses = map[string]int{
+	EINVALID:     400, // Bad Request
+	ENOTFOUND:    404, // Not Found
+	ECONFLICT:    409, // Conflict
+	EUNAVAILABLE: 503, // Service Unavailable, with Retry-After (RetryAfterSeconds)
+	EINTERNAL:    500, // Internal Server Error: a generic message, the detail logged
+}
+
+// HTTPStatus returns the HTTP status that answers err: by the code of the
+// first *Error in its chain, 500 for anything else.
+func HTTPStatus(err error) int {
+	if s, ok := httpStatuses[ErrorCode(err)]; ok {
+		return s
+	}
+	return 500
+}
+
+// RetryAfterSeconds returns the Retry-After header value, in whole
+// seconds, for an answer to err with status 503: its RetryAfter rounded up,
+// and 1 when it names none.
+func RetryAfterSeconds(err error) int {
+	d := RetryAfter(err)
+	if d <= 0 {
+		return 1
+	}
+	return int((d + time.Second - 1) / time.Second)
+}
+
 // Error is an error with a code and a message safe to show to the caller.
 type Error struct {
 	Code    string

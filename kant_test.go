@@ -2,6 +2,8 @@ package kant_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +164,33 @@ func TestAValidatedRunKeepsItsErrorMessageValidUTF8(t *testing.T) {
 	}
 	if !utf8.ValidString(r.ErrorMessage) || len(r.ErrorMessage) > kant.MaxErrorMessage || len(r.ErrorMessage) < kant.MaxErrorMessage-3 {
 		t.Errorf("error message: %d bytes, valid UTF-8 %v; want at most %d, valid", len(r.ErrorMessage), utf8.ValidString(r.ErrorMessage), kant.MaxErrorMessage)
+	}
+}
+
+func TestHTTPStatus(t *testing.T) {
+	busy := kant.Unavailable(errors.New("database is locked"), 2500*time.Millisecond, "store busy")
+	tests := []struct {
+		name       string
+		err        error
+		status     int
+		retryAfter int
+	}{
+		{"an invalid request is a bad request", kant.Errorf(kant.EINVALID, "date: bad"), 400, 1},
+		{"a missing thing is not found", kant.Errorf(kant.ENOTFOUND, "no silence"), 404, 1},
+		{"a contradiction of what is stored is a conflict", kant.Errorf(kant.ECONFLICT, "stale write"), 409, 1},
+		{"an unavailable store is a 503 retried after its delay, rounded up", fmt.Errorf("sqlite write runs: %w", busy), 503, 3},
+		{"an unavailable store naming no delay is retried after a second", kant.Unavailable(nil, 0, "busy"), 503, 1},
+		{"an internal error is a 500", kant.Errorf(kant.EINTERNAL, "bug"), 500, 1},
+		{"an error without a code is a 500", errors.New("boom"), 500, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := kant.HTTPStatus(tt.err); got != tt.status {
+				t.Errorf("HTTPStatus = %d, want %d", got, tt.status)
+			}
+			if got := kant.RetryAfterSeconds(tt.err); got != tt.retryAfter {
+				t.Errorf("RetryAfterSeconds = %d, want %d", got, tt.retryAfter)
+			}
+		})
 	}
 }

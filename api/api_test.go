@@ -3,6 +3,8 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,10 +23,14 @@ type fakeStore struct {
 	results []kant.Result
 	days    []kant.Day
 	lastRun kant.RunFilter
+	err     error // returned by every read when set
 }
 
 func (f *fakeStore) LatestRuns(_ context.Context, rf kant.RunFilter) ([]kant.Run, error) {
 	f.lastRun = rf
+	if f.err != nil {
+		return nil, f.err
+	}
 	if rf.Limit > 0 && len(f.runs) > rf.Limit {
 		return f.runs[:rf.Limit], nil
 	}
@@ -40,7 +46,10 @@ func newServer(t *testing.T, st *fakeStore, cfg api.Config) http.Handler {
 	t.Helper()
 	sched, _ := slo.ParseSchedule("0 1 * * *")
 	deadline := slo.Clock{Hour: 6}
-	cfg.Runs, cfg.Results, cfg.Ingester = st, st, st
+	cfg.Runs, cfg.Results = st, st
+	if cfg.Ingester == nil {
+		cfg.Ingester = st
+	}
 	if cfg.Push == nil {
 		cfg.Push = push.Decoder{}
 	}
@@ -164,6 +173,37 @@ func TestSilencedDaysLeaveTheAttainmentOfAnSLOThatSaysSo(t *testing.T) {
 			}
 			if tc.exclude && (asked[0].After(maintenance.Start) || asked[1].Before(maintenance.End)) {
 				t.Errorf("silences asked for %v..%v, which misses the window", asked[0], asked[1])
+			}
+		})
+	}
+}
+
+func TestAReadErrorIsAnsweredWithTheStatusOfItsCode(t *testing.T) {
+	busy := fmt.Errorf("sqlite latest runs: %w", kant.Unavailable(errors.New("database is locked (5) SQLITE_BUSY"), 2*time.Second, "store busy"))
+	tests := []struct {
+		name       string
+		err        error
+		status     int
+		retryAfter string
+		message    string
+	}{
+		{"a busy store is a 503 that says when to ask again", busy, 503, "2", "store busy"},
+		{"an unavailable store naming no delay is asked again after a second",
+			kant.Unavailable(nil, 0, "store not reachable"), 503, "1", "store not reachable"},
+		{"a conflict is a 409", kant.Errorf(kant.ECONFLICT, "stale"), 409, "", "stale"},
+		{"an internal error is a 500 that hides its detail", kant.Errorf(kant.EINTERNAL, "secret detail"), 500, "", "internal error"},
+		{"an error without a code is a 500 that hides its detail", errors.New("secret detail"), 500, "", "internal error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newServer(t, &fakeStore{err: tt.err}, api.Config{})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/runs", nil))
+			var body map[string]any
+			_ = json.Unmarshal(rec.Body.Bytes(), &body)
+			if rec.Code != tt.status || rec.Header().Get("Retry-After") != tt.retryAfter || body["error"] != tt.message {
+				t.Errorf("%d, Retry-After %q, body %s; want %d, %q, error %q", rec.Code, rec.Header().Get("Retry-After"),
+					rec.Body.String(), tt.status, tt.retryAfter, tt.message)
 			}
 		})
 	}

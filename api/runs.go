@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -108,6 +109,10 @@ func (s *Server) postLineage(w http.ResponseWriter, r *http.Request) {
 	s.ingest(w, r, s.cfg.Lineage.DecodeBody, http.StatusCreated)
 }
 
+// ingestTimeout bounds the work a push sets off, which no longer ends when
+// its client leaves.
+const ingestTimeout = time.Minute
+
 // ingest decodes a pushed body with decode and stores it all or nothing.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request, decode func([]byte, time.Time) ([]kant.Run, error), status int) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
@@ -120,7 +125,14 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, decode func([]by
 		s.error(w, r, err)
 		return
 	}
-	stored, err := s.cfg.Ingester.Ingest(r.Context(), runs)
+	// What the push sets off (the write, then the observers: the gate's
+	// index, the evaluation) must not depend on the client staying: a
+	// client that leaves once it has sent its body would otherwise cancel
+	// work on a write that is durable. The context keeps the request's
+	// values (its trace) and is bounded on its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), ingestTimeout)
+	defer cancel()
+	stored, err := s.cfg.Ingester.Ingest(ctx, runs)
 	if err != nil {
 		s.error(w, r, err)
 		return

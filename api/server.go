@@ -1,6 +1,8 @@
-// Package api is kant's HTTP API: the push endpoint, the read API over runs,
-// verdicts and attainment, and health endpoints, on one http.ServeMux with
-// method patterns, one JSON writer and one error mapping. It imports kant
+// Package api is kant's HTTP surface: the push endpoint, the read API over
+// runs, verdicts and attainment, health endpoints, and the routes of the
+// parts passed in as handlers (the gate, the status page, silences,
+// metrics), all on one http.ServeMux with method patterns and the tokens
+// each needs, one JSON writer and one error mapping (kant.HTTPStatus). It imports kant
 // and slo (for attainment); it never imports the store contract or a
 // backend: its dependencies are the small interfaces below.
 package api
@@ -73,6 +75,23 @@ type Config struct {
 	// out of the attainment of SLOs with ExcludeSilenced.
 	Silences func(ctx context.Context, from, to time.Time) ([]kant.Silence, error)
 
+	// The handlers of the parts cmd/kant builds beside the API; each nil
+	// one is not served. api registers their routes with the auth they
+	// need; it never imports the packages that build them.
+	//
+	// Gate serves GET /v1/gate (a read token when read tokens are set).
+	Gate http.Handler
+	// StatusPage serves the status page's routes, GET /{$}, /calendar,
+	// /jobs/{key...} and /static/, without a token (browsers send none:
+	// cmd/kant leaves it nil when read tokens are set).
+	StatusPage http.Handler
+	// SilenceHandler serves /v1/silences (see NewSilences): POST /v1/silences and
+	// DELETE /v1/silences/{id} with a write token, GET /v1/silences with a
+	// read token.
+	SilenceHandler http.Handler
+	// Metrics serves GET /metrics (Prometheus), without a token.
+	Metrics http.Handler
+
 	// Ready reports whether the service can answer correctly yet (nil: always).
 	Ready func() error
 	// OnShutdown, when set, is called as graceful shutdown begins: for
@@ -132,16 +151,34 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// routes registers every route kant serves: the API's own, and those of
+// the handlers passed in Config.
 func (s *Server) routes() {
-	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
-	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
-	s.Handle("GET /v1/runs", s.auth(s.read, s.listRuns))
-	s.Handle("POST /v1/runs", s.auth(s.write, s.postRuns))
+	s.handle("GET /healthz", http.HandlerFunc(s.healthz))
+	s.handle("GET /readyz", http.HandlerFunc(s.readyz))
+	s.handle("GET /v1/runs", s.auth(s.read, http.HandlerFunc(s.listRuns)))
+	s.handle("POST /v1/runs", s.auth(s.write, http.HandlerFunc(s.postRuns)))
 	if s.cfg.Lineage != nil {
-		s.Handle("POST /api/v1/lineage", s.auth(s.write, s.postLineage))
+		s.handle("POST /api/v1/lineage", s.auth(s.write, http.HandlerFunc(s.postLineage)))
 	}
-	s.Handle("GET /v1/slo", s.auth(s.read, s.getSLO))
-	s.Handle("GET /v1/sla", s.auth(s.read, s.getSLA))
+	s.handle("GET /v1/slo", s.auth(s.read, http.HandlerFunc(s.getSLO)))
+	s.handle("GET /v1/sla", s.auth(s.read, http.HandlerFunc(s.getSLA)))
+	if h := s.cfg.Gate; h != nil {
+		s.handle("GET /v1/gate", s.auth(s.read, h))
+	}
+	if h := s.cfg.SilenceHandler; h != nil {
+		s.handle("POST /v1/silences", s.auth(s.write, h))
+		s.handle("DELETE /v1/silences/{id}", s.auth(s.write, h))
+		s.handle("GET /v1/silences", s.auth(s.read, h))
+	}
+	if h := s.cfg.StatusPage; h != nil {
+		for _, p := range []string{"GET /{$}", "GET /calendar", "GET /jobs/{key...}", "GET /static/"} {
+			s.handle(p, h)
+		}
+	}
+	if h := s.cfg.Metrics; h != nil {
+		s.handle("GET /metrics", h)
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allowed := s.methods[r.URL.Path]; len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
@@ -153,25 +190,13 @@ func (s *Server) routes() {
 	})
 }
 
-// Handle adds a handler for a "METHOD /path" pattern to the server's mux,
-// for parts wired in by cmd/kant (the status page, metrics).
-func (s *Server) Handle(pattern string, h http.Handler) {
+// handle adds h for a "METHOD /path" pattern, remembering the methods of
+// each path for 405 answers.
+func (s *Server) handle(pattern string, h http.Handler) {
 	if method, path, ok := strings.Cut(pattern, " "); ok {
 		s.methods[path] = append(s.methods[path], method)
 	}
 	s.mux.Handle(pattern, h)
-}
-
-// HandleRead adds a handler that needs a read token when read tokens are
-// configured (the gate).
-func (s *Server) HandleRead(pattern string, h http.Handler) {
-	s.Handle(pattern, s.auth(s.read, h.ServeHTTP))
-}
-
-// HandleWrite adds a handler that needs a write token when write tokens are
-// configured (silences).
-func (s *Server) HandleWrite(pattern string, h http.Handler) {
-	s.Handle(pattern, s.auth(s.write, h.ServeHTTP))
 }
 
 // ServeHTTP implements http.Handler.
@@ -216,7 +241,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // auth requires one of tokens as a bearer token, when any are configured.
 // Tokens are compared by their SHA-256 in constant time, so neither their
 // content nor their length leaks through timing.
-func (s *Server) auth(tokens [][32]byte, h http.HandlerFunc) http.Handler {
+func (s *Server) auth(tokens [][32]byte, h http.Handler) http.Handler {
 	if len(tokens) == 0 {
 		return h
 	}
@@ -233,7 +258,7 @@ func (s *Server) auth(tokens [][32]byte, h http.HandlerFunc) http.Handler {
 			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "missing or invalid bearer token"})
 			return
 		}
-		h(w, r)
+		h.ServeHTTP(w, r)
 	})
 }
 

@@ -35,12 +35,16 @@ type SilencesConfig struct {
 
 // Silences serves /v1/silences: POST creates a silence (an end time and a
 // reason required), DELETE /v1/silences/{id} removes one, GET lists those
-// not yet ended. Register them on the Server with HandleWrite (POST,
-// DELETE) and HandleRead (GET).
+// not yet ended. Pass it to the Server as Config.SilenceHandler, which
+// requires the tokens.
 type Silences struct {
 	cfg SilencesConfig
 	log *slog.Logger
+	mux *http.ServeMux
 }
+
+// ServeHTTP implements http.Handler.
+func (h *Silences) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
 // NewSilences validates cfg and returns the handlers.
 func NewSilences(cfg SilencesConfig) (*Silences, error) {
@@ -56,7 +60,11 @@ func NewSilences(cfg SilencesConfig) (*Silences, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Silences{cfg: cfg, log: cfg.Logger.With("component", "api")}, nil
+	h := &Silences{cfg: cfg, log: cfg.Logger.With("component", "api"), mux: http.NewServeMux()}
+	h.mux.HandleFunc("POST /v1/silences", h.post)
+	h.mux.HandleFunc("DELETE /v1/silences/{id}", h.delete)
+	h.mux.HandleFunc("GET /v1/silences", h.list)
+	return h, nil
 }
 
 func randomID() string {
@@ -101,81 +109,75 @@ func toSilenceJSON(s kant.Silence) silenceJSON {
 
 const maxSilenceBody = 64 << 10
 
-// Post handles POST /v1/silences.
-func (h *Silences) Post() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req silenceRequest
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSilenceBody))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			h.error(w, r, badBody(err))
+// post handles POST /v1/silences.
+func (h *Silences) post(w http.ResponseWriter, r *http.Request) {
+	var req silenceRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSilenceBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		h.error(w, r, badBody(err))
+		return
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		h.error(w, r, kant.Errorf(kant.EINVALID, "body: one JSON object expected"))
+		return
+	}
+	now := h.cfg.Now().UTC()
+	s := kant.Silence{ID: "pending", SLOs: req.SLOs, Jobs: req.Jobs, Start: now, End: req.End.UTC(),
+		Reason: req.Reason, CreatedBy: req.CreatedBy, CreatedAt: now}
+	if req.Start != nil {
+		s.Start = req.Start.UTC()
+	}
+	if err := s.Validate(); err != nil {
+		h.error(w, r, err)
+		return
+	}
+	if !s.End.After(now) {
+		h.error(w, r, kant.Errorf(kant.EINVALID, "end: must be in the future"))
+		return
+	}
+	for _, name := range s.SLOs {
+		if len(h.cfg.SLOs) > 0 && !slices.Contains(h.cfg.SLOs, name) {
+			h.error(w, r, kant.Errorf(kant.EINVALID, "slos: unknown SLO %q", name))
 			return
 		}
-		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-			h.error(w, r, kant.Errorf(kant.EINVALID, "body: one JSON object expected"))
-			return
-		}
-		now := h.cfg.Now().UTC()
-		s := kant.Silence{ID: "pending", SLOs: req.SLOs, Jobs: req.Jobs, Start: now, End: req.End.UTC(),
-			Reason: req.Reason, CreatedBy: req.CreatedBy, CreatedAt: now}
-		if req.Start != nil {
-			s.Start = req.Start.UTC()
-		}
-		if err := s.Validate(); err != nil {
-			h.error(w, r, err)
-			return
-		}
-		if !s.End.After(now) {
-			h.error(w, r, kant.Errorf(kant.EINVALID, "end: must be in the future"))
-			return
-		}
-		for _, name := range s.SLOs {
-			if len(h.cfg.SLOs) > 0 && !slices.Contains(h.cfg.SLOs, name) {
-				h.error(w, r, kant.Errorf(kant.EINVALID, "slos: unknown SLO %q", name))
-				return
-			}
-		}
-		s.ID = h.cfg.NewID()
-		if err := h.cfg.Store.PutSilence(r.Context(), s); err != nil {
-			h.error(w, r, err)
-			return
-		}
-		h.log.Info("silence created", "silence", s.ID, "end", s.End, "reason", s.Reason)
-		writeJSON(w, http.StatusCreated, map[string]any{"silence": toSilenceJSON(s)})
-	})
+	}
+	s.ID = h.cfg.NewID()
+	if err := h.cfg.Store.PutSilence(r.Context(), s); err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.log.Info("silence created", "silence", s.ID, "end", s.End, "reason", s.Reason)
+	writeJSON(w, http.StatusCreated, map[string]any{"silence": toSilenceJSON(s)})
 }
 
-// Delete handles DELETE /v1/silences/{id}.
-func (h *Silences) Delete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		if id == "" {
-			h.error(w, r, kant.Errorf(kant.EINVALID, "id: required"))
-			return
-		}
-		if err := h.cfg.Store.DeleteSilence(r.Context(), id); err != nil {
-			h.error(w, r, err)
-			return
-		}
-		h.log.Info("silence deleted", "silence", id)
-		writeJSON(w, http.StatusOK, map[string]string{"deleted": id})
-	})
+// delete handles DELETE /v1/silences/{id}.
+func (h *Silences) delete(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if id == "" {
+		h.error(w, r, kant.Errorf(kant.EINVALID, "id: required"))
+		return
+	}
+	if err := h.cfg.Store.DeleteSilence(r.Context(), id); err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.log.Info("silence deleted", "silence", id)
+	writeJSON(w, http.StatusOK, map[string]string{"deleted": id})
 }
 
-// List handles GET /v1/silences: the silences not yet ended, by start.
-func (h *Silences) List() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l, err := h.cfg.Store.Silences(r.Context(), h.cfg.Now())
-		if err != nil {
-			h.error(w, r, err)
-			return
-		}
-		out := make([]silenceJSON, 0, len(l))
-		for _, s := range l {
-			out = append(out, toSilenceJSON(s))
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"silences": out})
-	})
+// list handles GET /v1/silences: the silences not yet ended, by start.
+func (h *Silences) list(w http.ResponseWriter, r *http.Request) {
+	l, err := h.cfg.Store.Silences(r.Context(), h.cfg.Now())
+	if err != nil {
+		h.error(w, r, err)
+		return
+	}
+	out := make([]silenceJSON, 0, len(l))
+	for _, s := range l {
+		out = append(out, toSilenceJSON(s))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"silences": out})
 }
 
 func badBody(err error) error {
@@ -186,19 +188,7 @@ func badBody(err error) error {
 	return kant.Errorf(kant.EINVALID, "body: %v", err)
 }
 
-// error writes err with the API's status mapping; internal errors are
-// logged and answered with a generic message.
+// error writes err as the API writes every error (writeError).
 func (h *Silences) error(w http.ResponseWriter, r *http.Request, err error) {
-	status, ok := statuses[kant.ErrorCode(err)]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		status, err = http.StatusRequestEntityTooLarge, kant.Errorf(kant.EINVALID, "request body larger than %d bytes", tooBig.Limit)
-	}
-	if status >= 500 {
-		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	writeJSON(w, status, errorBody{Error: kant.ErrorMessage(err)})
+	writeError(w, r, h.log, err)
 }

@@ -29,12 +29,7 @@ func newSilenceServer(t *testing.T) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(t, &fakeStore{}, api.Config{WriteTokens: []string{"w-token"}})
-	s := srv.(*api.Server)
-	s.HandleWrite("POST /v1/silences", sil.Post())
-	s.HandleWrite("DELETE /v1/silences/{id}", sil.Delete())
-	s.HandleRead("GET /v1/silences", sil.List())
-	return s
+	return newServer(t, &fakeStore{}, api.Config{WriteTokens: []string{"w-token"}, SilenceHandler: sil})
 }
 
 func do(t *testing.T, h http.Handler, method, path, body, token string) (int, map[string]any) {

@@ -69,20 +69,42 @@ func (a Answer) same(b Answer) bool {
 	return true
 }
 
-// answer computes the answer for jobs on date as of now from the index,
-// attributing runs to dates under def (nil: each job's own SLO).
-func (ix *Index) answer(keys []kant.JobKey, date kant.Date, now time.Time, def *slo.Definition) Answer {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return ix.answerLocked(keys, date, now, def, func(j *job) []kant.Run { return j.runsOn(def, date, ix.cfg.Location) })
+// Input is what Decide judges: the jobs asked about, each with its runs
+// attributed to Date, and what is known of their sources' health.
+type Input struct {
+	Date kant.Date
+	Jobs []JobInput
+	// LastGood is each source's last sign of life: its last successful
+	// poll, or for a push source its last new observation.
+	LastGood map[string]time.Time
+	// StaleAfter is each source's staleness bound; a source without one
+	// (or with 0) is never stale.
+	StaleAfter map[string]time.Duration
 }
 
-// answerLocked computes the answer with the runs of each job on date given
-// by runsOf; the caller holds ix.mu for reading.
-func (ix *Index) answerLocked(keys []kant.JobKey, date kant.Date, now time.Time, def *slo.Definition, runsOf func(*job) []kant.Run) Answer {
-	a := Answer{Open: true, Date: date, CheckedAt: now.UTC(), Jobs: make([]JobAnswer, 0, len(keys))}
-	for _, k := range keys {
-		ja := ix.jobAnswer(k, date, now, def, runsOf)
+// JobInput is one job asked about.
+type JobInput struct {
+	Job kant.JobKey
+	// Runs are the newest observations of the job's runs attributed to
+	// the date; the latest of them (kant.Run.Later) decides.
+	Runs []kant.Run
+	// SLO, when set, is the SLO the runs were attributed under: with no
+	// run, a date on which it schedules no occurrence of the job is
+	// "not_scheduled" rather than "not_started". Neither opens.
+	SLO *slo.Definition
+}
+
+// Decide is the gate's answer to in as of now, with no I/O and no state:
+// open when every job's latest run for the date succeeded and no source is
+// stale. Answer.Status gives its HTTP status: 200 open, 409 when a job
+// failed for good (its latest attempt failed with no retry to come, and its
+// source is not stale), else 404 "not yet". It never opens on doubt: a
+// stale source, a missing run, or a question naming no job is not open.
+// (400, a bad question, is decided before: by parsing the request.)
+func Decide(in Input, now time.Time) Answer {
+	a := Answer{Open: len(in.Jobs) > 0, Date: in.Date, CheckedAt: now.UTC(), Jobs: make([]JobAnswer, 0, len(in.Jobs))}
+	for _, j := range in.Jobs {
+		ja := decideJob(in, j, now)
 		if ja.Reason != ReasonSucceeded {
 			a.Open = false
 		}
@@ -91,31 +113,24 @@ func (ix *Index) answerLocked(keys []kant.JobKey, date kant.Date, now time.Time,
 	return a
 }
 
-// jobAnswer judges one job: stale first (what was seen may be outdated),
+// decideJob judges one job: stale first (what was seen may be outdated),
 // then by the job's latest run for the date, so that a success followed by a
 // failed or running re-run is not open: the output is being rewritten or was
 // left broken.
-func (ix *Index) jobAnswer(key kant.JobKey, date kant.Date, now time.Time, def *slo.Definition, runsOf func(*job) []kant.Run) JobAnswer {
-	ja := JobAnswer{Job: key}
-	if ix.stale(key.Source(), now) {
+func decideJob(in Input, j JobInput, now time.Time) JobAnswer {
+	ja := JobAnswer{Job: j.Job}
+	if stale(in, j.Job.Source(), now) {
 		ja.Reason = ReasonStale
 		return ja
 	}
-	j := ix.jobs[key]
 	var latest *kant.Run
-	if j != nil {
-		runs := runsOf(j)
-		for i := range runs {
-			if latest == nil || runs[i].Later(latest) {
-				latest = &runs[i]
-			}
+	for i := range j.Runs {
+		if latest == nil || j.Runs[i].Later(latest) {
+			latest = &j.Runs[i]
 		}
 	}
 	if latest == nil {
-		if def == nil && j != nil {
-			def = j.def
-		}
-		if def != nil && len(def.Occurrences(key, date, date)) == 0 {
+		if j.SLO != nil && len(j.SLO.Occurrences(j.Job, in.Date, in.Date)) == 0 {
 			ja.Reason = ReasonNotScheduled
 		} else {
 			ja.Reason = ReasonNotStarted
@@ -144,14 +159,36 @@ func (ix *Index) jobAnswer(key kant.JobKey, date kant.Date, now time.Time, def *
 	return ja
 }
 
-// stale reports whether source has a staleness bound its last good poll
-// exceeds. A source that was never heard from is stale.
-func (ix *Index) stale(source string, now time.Time) bool {
-	src, ok := ix.sources[source]
-	if !ok || src.StaleAfter <= 0 {
-		return false
+// stale reports whether source has a staleness bound its last sign of life
+// exceeds. A source with a bound that was never heard from is stale.
+func stale(in Input, source string, now time.Time) bool {
+	bound := in.StaleAfter[source]
+	return bound > 0 && now.Sub(in.LastGood[source]) > bound
+}
+
+// answer computes the answer for jobs on date as of now from the index,
+// attributing runs to dates under def (nil: each job's own SLO).
+func (ix *Index) answer(keys []kant.JobKey, date kant.Date, now time.Time, def *slo.Definition) Answer {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.decideLocked(keys, date, now, def, func(j *job) []kant.Run { return j.runsOn(def, date, ix.cfg.Location) })
+}
+
+// decideLocked gathers Decide's input from the index, with the runs of each
+// job on date given by runsOf, and decides; the caller holds ix.mu for
+// reading.
+func (ix *Index) decideLocked(keys []kant.JobKey, date kant.Date, now time.Time, def *slo.Definition, runsOf func(*job) []kant.Run) Answer {
+	in := Input{Date: date, Jobs: make([]JobInput, len(keys)), LastGood: ix.lastGood, StaleAfter: ix.staleAfter}
+	for i, k := range keys {
+		in.Jobs[i] = JobInput{Job: k, SLO: def}
+		if j := ix.jobs[k]; j != nil {
+			in.Jobs[i].Runs = runsOf(j)
+			if def == nil {
+				in.Jobs[i].SLO = j.def
+			}
+		}
 	}
-	return now.Sub(ix.lastGood[source]) > src.StaleAfter
+	return Decide(in, now)
 }
 
 // nextStaleness returns the earliest time after now at which one of the

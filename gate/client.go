@@ -46,24 +46,7 @@ func (c *Client) Wait(ctx context.Context, jobs, sloName, date string, timeout t
 	if (jobs == "") == (sloName == "") {
 		return ExitError, Answer{}, errors.New("give exactly one of -jobs or -slo")
 	}
-	if c.HTTP == nil {
-		c.HTTP = &http.Client{}
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Output == nil {
-		c.Output = io.Discard
-	}
-	if c.MaxConnErrors <= 0 {
-		c.MaxConnErrors = 5
-	}
-	if c.Backoff <= 0 {
-		c.Backoff = 2 * time.Second
-	}
-	if c.MinInterval <= 0 {
-		c.MinInterval = time.Second
-	}
+	c = c.withDefaults() // a copy: the caller's Client is only read
 	base, err := url.Parse(strings.TrimRight(c.URL, "/") + "/v1/gate")
 	if err != nil || base.Host == "" {
 		return ExitError, Answer{}, fmt.Errorf("bad -url %q", c.URL)
@@ -132,6 +115,32 @@ func (c *Client) Wait(ctx context.Context, jobs, sloName, date string, timeout t
 			return ExitError, last, fmt.Errorf("kant answered %d: %s", status, msg)
 		}
 	}
+}
+
+// withDefaults returns a copy of c with its unset settings defaulted: Wait
+// never writes to its receiver, so that one Client can serve several Waits
+// at once.
+func (c *Client) withDefaults() *Client {
+	d := *c
+	if d.HTTP == nil {
+		d.HTTP = &http.Client{}
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Output == nil {
+		d.Output = io.Discard
+	}
+	if d.MaxConnErrors <= 0 {
+		d.MaxConnErrors = 5
+	}
+	if d.Backoff <= 0 {
+		d.Backoff = 2 * time.Second
+	}
+	if d.MinInterval <= 0 {
+		d.MinInterval = time.Second
+	}
+	return &d
 }
 
 // get performs one gate request; msg is the error text of a JSON error body.

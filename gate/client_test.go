@@ -6,9 +6,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/kantproject/kant"
@@ -65,24 +66,59 @@ func TestWaitExitStatuses(t *testing.T) {
 	}
 }
 
+// inProcess is a RoundTripper that answers with a handler on the calling
+// goroutine, without a network, so that a client and the gate share a
+// synctest bubble.
+type inProcess struct{ h http.Handler }
+
+func (p inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	p.h.ServeHTTP(rec, req)
+	return rec.Result(), nil
+}
+
 func TestWaitFollowsTheGateUntilItOpens(t *testing.T) {
-	f := newFixture(t, at("2026-06-01T02:00:00+09:00"),
-		run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
-	done := make(chan int, 1)
-	var out bytes.Buffer
-	go func() {
-		c := &gate.Client{URL: f.srv.URL, Output: &out}
-		code, _, _ := c.Wait(context.Background(), "hegel/export_users", "", "2026-06-01", time.Hour)
-		done <- code
-	}()
-	for f.ix.Waiting() == 0 {
-		runtime.Gosched()
-	}
-	f.ix.Observe(context.Background(), []kant.Run{
-		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")})
-	if code := <-done; code != gate.ExitOpen {
-		t.Errorf("exit %d, want 0; output %q", code, out.String())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		now := at("2026-06-01T02:00:00+09:00")
+		ix := newIndex(t, &now, run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+		var out bytes.Buffer
+		c := &gate.Client{URL: "http://kant", Output: &out, HTTP: &http.Client{Transport: inProcess{gate.NewHandler(ix, nil)}}}
+		done := make(chan int, 1)
+		go func() {
+			code, _, _ := c.Wait(context.Background(), "hegel/export_users", "", "2026-06-01", time.Hour)
+			done <- code
+		}()
+		synctest.Wait() // the client's request is parked in the gate's long-poll
+		if ix.Waiting() != 1 {
+			t.Fatalf("%d long-polls waiting, want the client's", ix.Waiting())
+		}
+		ix.Observe(context.Background(), []kant.Run{
+			run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")})
+		synctest.Wait()
+		select {
+		case code := <-done:
+			if code != gate.ExitOpen {
+				t.Errorf("exit %d, want 0; output %q", code, out.String())
+			}
+		default:
+			t.Fatal("the client did not return once the gate opened")
+		}
+	})
+}
+
+func TestWaitKeepsAskingAcrossLongPollsUntilItsTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := at("2026-06-01T02:00:00+09:00")
+		ix := newIndex(t, &now, run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+		var out bytes.Buffer
+		c := &gate.Client{URL: "http://kant", Output: &out, HTTP: &http.Client{Transport: inProcess{gate.NewHandler(ix, nil)}}}
+		// Three minutes of the bubble's clock: three long-polls of at most
+		// a minute each, then the timeout.
+		code, _, err := c.Wait(context.Background(), "hegel/export_users", "", "2026-06-01", 3*time.Minute)
+		if code != gate.ExitTimeout || err == nil || strings.Count(out.String(), "not open yet") != 3 {
+			t.Errorf("exit %d, err %v, output %q; want 2 after three not-yet answers", code, err, out.String())
+		}
+	})
 }
 
 func TestWaitGivesUpWhenKantIsUnreachable(t *testing.T) {
@@ -119,5 +155,30 @@ func TestWaitOnAURLThatIsNotKantsExits3(t *testing.T) {
 	code, _, err := c.Wait(context.Background(), "hegel/export_users", "", "2026-06-01", time.Hour)
 	if code != gate.ExitError || err == nil || !strings.Contains(err.Error(), "kant's base URL") {
 		t.Errorf("exit %d, err %v; want 3 naming the URL", code, err)
+	}
+}
+
+func TestOneClientSharedByConcurrentWaitsIsOnlyRead(t *testing.T) {
+	f := newFixture(t, at("2026-06-01T07:00:00+09:00"),
+		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00"))
+	// Every setting but the URL left to its default: Wait must default them
+	// on its own copy, not by writing into the shared Client (under -race,
+	// two Waits writing them is a data race).
+	c := &gate.Client{URL: f.srv.URL}
+	var wg sync.WaitGroup
+	codes := make([]int, 4)
+	for i := range codes {
+		wg.Go(func() {
+			codes[i], _, _ = c.Wait(context.Background(), "hegel/export_users", "", "2026-06-01", time.Minute)
+		})
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != gate.ExitOpen {
+			t.Errorf("wait %d: exit %d, want 0", i, code)
+		}
+	}
+	if c.HTTP != nil || c.Now != nil || c.Output != nil || c.MaxConnErrors != 0 || c.Backoff != 0 || c.MinInterval != 0 {
+		t.Errorf("Wait wrote defaults into the shared Client: %+v", *c)
 	}
 }

@@ -3,13 +3,17 @@ package gate_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/kantproject/kant"
@@ -98,6 +102,55 @@ func (f *fixture) get(t *testing.T, query string) (int, gate.Answer, string) {
 	json.Unmarshal(b, &a)
 	errMsg, _ := raw["error"].(string)
 	return resp.StatusCode, a, errMsg
+}
+
+// result is what a request answered.
+type result struct {
+	status int
+	a      gate.Answer
+	err    error // the body was not a gate answer
+}
+
+// serve answers query with h in process, without a network: inside a
+// synctest bubble the handler's long-poll is then durably blocked while it
+// waits, so synctest.Wait returns exactly when it has parked.
+func serve(h http.Handler, query string) result {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/gate?"+query, nil))
+	var a gate.Answer
+	err := json.Unmarshal(rec.Body.Bytes(), &a)
+	return result{rec.Code, a, err}
+}
+
+// longPoll starts a request for query on h and returns where its result
+// will come.
+func longPoll(h http.Handler, query string) <-chan result {
+	done := make(chan result, 1)
+	go func() { done <- serve(h, query) }()
+	return done
+}
+
+// answered returns the result of a long-poll if it has answered.
+func answered(done <-chan result) (result, bool) {
+	select {
+	case r := <-done:
+		return r, true
+	default:
+		return result{}, false
+	}
+}
+
+// newIndex returns an index like newFixture's, holding runs, with the
+// clock *now; call it inside the synctest bubble that uses it.
+func newIndex(t *testing.T, now *time.Time, runs ...kant.Run) *gate.Index {
+	ix := gate.New(gate.Config{
+		SLOs:     []slo.Definition{nightly(t)},
+		Sources:  []gate.Source{{Name: "hegel"}, {Name: "glue_prod", StaleAfter: 30 * time.Minute}},
+		Location: tokyo,
+		Now:      func() time.Time { return *now },
+	})
+	ix.Observe(context.Background(), runs)
+	return ix
 }
 
 func TestGateAnswers(t *testing.T) {
@@ -209,51 +262,53 @@ func TestTheGateNeverOpensOnAHolidayWithoutARun(t *testing.T) {
 }
 
 func TestALongPollIsWokenByAStateChange(t *testing.T) {
-	f := newFixture(t, at("2026-06-01T02:00:00+09:00"),
-		run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
-	type result struct {
-		status int
-		a      gate.Answer
-	}
-	done := make(chan result, 1)
-	go func() {
-		status, a, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01&wait=60s")
-		done <- result{status, a}
-	}()
-	// Wait until the request is parked in its long-poll: a condition, not a timer.
-	for f.ix.Waiting() == 0 {
-		runtime.Gosched()
-	}
-	f.ix.Observe(context.Background(), []kant.Run{
-		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")})
-	select {
-	case r := <-done:
-		if r.status != 200 || !r.a.Open {
-			t.Errorf("woken with %d %+v, want 200 open", r.status, r.a)
+	synctest.Test(t, func(t *testing.T) {
+		now := at("2026-06-01T02:00:00+09:00")
+		ix := newIndex(t, &now, run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+		done := longPoll(gate.NewHandler(ix, nil), "jobs=hegel/export_users&date=2026-06-01&wait=60s")
+		synctest.Wait() // the request is parked in its long-poll
+		if r, ok := answered(done); ok {
+			t.Fatalf("answered %d before any change, want it to wait", r.status)
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the long-poll was not woken by the success")
-	}
+		ix.Observe(context.Background(), []kant.Run{
+			run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")})
+		synctest.Wait()
+		r, ok := answered(done)
+		if !ok {
+			t.Fatal("the long-poll was not woken by the success")
+		}
+		if r.err != nil || r.status != 200 || !r.a.Open {
+			t.Errorf("woken with %d %+v (%v), want 200 open", r.status, r.a, r.err)
+		}
+	})
 }
 
 func TestALongPollIgnoresChangesThatDoNotChangeTheAnswer(t *testing.T) {
-	f := newFixture(t, at("2026-06-01T02:00:00+09:00"),
-		run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
-	done := make(chan int, 1)
-	go func() {
-		status, _, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01&wait=60s")
-		done <- status
-	}()
-	for f.ix.Waiting() == 0 {
-		runtime.Gosched()
-	}
-	// Another job's change wakes the poll, which goes back to waiting.
-	f.ix.Observe(context.Background(), []kant.Run{run("hegel/other", "x", 1, kant.StateRunning, "2026-06-01T02:00:00+09:00")})
-	f.ix.Observe(context.Background(), []kant.Run{
-		run("hegel/export_users", "jr_1", 1, kant.StateFailed, "2026-06-01T03:00:00+09:00")})
-	if status := <-done; status != 409 {
-		t.Errorf("status %d, want 409 after the failure", status)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		now := at("2026-06-01T02:00:00+09:00")
+		ix := newIndex(t, &now, run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+		done := longPoll(gate.NewHandler(ix, nil), "jobs=hegel/export_users&date=2026-06-01&wait=60s")
+		synctest.Wait() // parked
+		// Another job's change wakes the poll, and a repeated observation
+		// of the same run changes nothing it answers: the poll goes back
+		// to waiting.
+		ix.Observe(context.Background(), []kant.Run{run("hegel/other", "x", 1, kant.StateRunning, "2026-06-01T02:00:00+09:00")})
+		ix.ObservePoll("hegel", now, nil)
+		synctest.Wait() // woken, and parked again or answered
+		if r, ok := answered(done); ok {
+			t.Fatalf("answered %d %+v on a change that did not change its answer, want it to keep waiting", r.status, r.a)
+		}
+		if ix.Waiting() != 1 {
+			t.Fatalf("%d long-polls waiting, want 1", ix.Waiting())
+		}
+		ix.Observe(context.Background(), []kant.Run{
+			run("hegel/export_users", "jr_1", 1, kant.StateFailed, "2026-06-01T03:00:00+09:00")})
+		synctest.Wait()
+		r, ok := answered(done)
+		if !ok || r.status != 409 {
+			t.Errorf("after the failure: answered %v, status %d; want 409", ok, r.status)
+		}
+	})
 }
 
 func TestTheIndexIsRebuiltFromTheStoreAfterARestart(t *testing.T) {
@@ -425,24 +480,37 @@ func TestAnSLOQueryAttributesRunsByThatSLO(t *testing.T) {
 }
 
 func TestClosingTheHandlerEndsLongPolls(t *testing.T) {
-	f := newFixture(t, at("2026-06-01T02:00:00+09:00"),
-		run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
-	h := gate.NewHandler(f.ix, nil)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	f.srv = srv
-	done := make(chan int, 1)
-	go func() {
-		status, _, _ := f.get(t, "jobs=hegel/export_users&date=2026-06-01&wait=60s")
-		done <- status
-	}()
-	for f.ix.Waiting() == 0 {
-		runtime.Gosched()
-	}
-	h.Close()
-	if status := <-done; status != 404 {
-		t.Errorf("a long-poll ended by Close answered %d, want its current answer, 404", status)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		now := at("2026-06-01T02:00:00+09:00")
+		ix := newIndex(t, &now, run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+		h := gate.NewHandler(ix, nil)
+		done := longPoll(h, "jobs=hegel/export_users&date=2026-06-01&wait=60s")
+		synctest.Wait() // parked
+		h.Close()
+		synctest.Wait()
+		r, ok := answered(done)
+		if !ok || r.status != 404 {
+			t.Errorf("a long-poll ended by Close: answered %v with %d, want at once with its current answer, 404", ok, r.status)
+		}
+	})
+}
+
+func TestALongPollAnswersWhenItsWaitEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := at("2026-06-01T02:00:00+09:00")
+		ix := newIndex(t, &now, run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"))
+		done := longPoll(gate.NewHandler(ix, nil), "jobs=hegel/export_users&date=2026-06-01&wait=30s")
+		time.Sleep(30*time.Second - time.Millisecond) // the bubble's clock: no real wait
+		synctest.Wait()
+		if _, ok := answered(done); ok {
+			t.Fatal("answered before its wait ended")
+		}
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if r, ok := answered(done); !ok || r.status != 404 || r.a.Jobs[0].Reason != gate.ReasonRunning {
+			t.Errorf("at the end of its wait: answered %v %d %+v, want 404 running", ok, r.status, r.a)
+		}
+	})
 }
 
 func TestRefreshPicksUpRunsAnotherProcessWrote(t *testing.T) {
@@ -490,5 +558,92 @@ func TestAJobBothNamedAndMatchedByAnSLOIsAnsweredOnce(t *testing.T) {
 	}
 	if want := []string{"hegel/export_users", "hegel/never_ran"}; !slices.Equal(jobs, want) {
 		t.Errorf("jobs %v, want %v", jobs, want)
+	}
+}
+
+// busyStore is a gate.Store that holds runs until it is made busy: then
+// every read fails as a busy SQLite store does, with EUNAVAILABLE.
+type busyStore struct {
+	runs []kant.Run
+	busy bool
+}
+
+func (s *busyStore) err() error {
+	if s.busy {
+		return fmt.Errorf("sqlite latest runs: %w", kant.Unavailable(errors.New("database is locked"), 3*time.Second, "store busy"))
+	}
+	return nil
+}
+
+func (s *busyStore) LatestRuns(context.Context, kant.RunFilter) ([]kant.Run, error) {
+	return s.runs, s.err()
+}
+func (s *busyStore) Jobs(context.Context) ([]kant.JobInfo, error) {
+	var out []kant.JobInfo
+	for _, r := range s.runs {
+		out = append(out, kant.JobInfo{Key: r.Job})
+	}
+	return out, s.err()
+}
+func (s *busyStore) SourceHealth(context.Context) ([]kant.SourceHealth, error) { return nil, s.err() }
+
+func TestAGateAnsweredFromABusyStoreSaysToAskAgain(t *testing.T) {
+	st := &busyStore{runs: []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")}}
+	now := at("2026-07-15T07:00:00+09:00") // 2026-06-01 is older than the index's window: asked of the store
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Location: tokyo, Now: func() time.Time { return now }})
+	if err := ix.Rebuild(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gate.NewHandler(ix, nil))
+	defer srv.Close()
+	st.busy = true
+	resp, err := http.Get(srv.URL + "/v1/gate?jobs=hegel/export_users&date=2026-06-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("body is not JSON: %v", err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "3" || body["error"] != "store busy" {
+		t.Errorf("%d, Retry-After %q, body %v; want 503, Retry-After 3, error \"store busy\" (not a 500)",
+			resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+}
+
+// countingMetrics is a gate.Metrics that counts answers by status code.
+type countingMetrics struct {
+	mu    sync.Mutex
+	codes map[int]int
+}
+
+func (m *countingMetrics) GateRequest(_ context.Context, code int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.codes[code]++
+}
+
+func TestEveryAnswerIsReportedToTheMetricsByItsStatusCode(t *testing.T) {
+	m := &countingMetrics{codes: map[int]int{}}
+	now := at("2026-06-01T07:00:00+09:00")
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Location: tokyo, Now: func() time.Time { return now }, Metrics: m})
+	ix.Observe(context.Background(), []kant.Run{
+		run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00"),
+		run("hegel/export_items", "jr_2", 1, kant.StateFailed, "2026-06-01T03:00:00+09:00"),
+	})
+	h := gate.NewHandler(ix, nil)
+	for _, q := range []string{
+		"jobs=hegel/export_users&date=2026-06-01", // 200
+		"jobs=hegel/export_users&date=2026-06-01", // 200 again, from the cache
+		"jobs=hegel/export_items&date=2026-06-01", // 409
+		"jobs=hegel/export_users&date=2026-06-02", // 404
+		"jobs=hegel/typo&date=2026-06-01",         // 400
+	} {
+		serve(h, q)
+	}
+	want := map[int]int{200: 2, 409: 1, 404: 1, 400: 1}
+	if !maps.Equal(m.codes, want) {
+		t.Errorf("recorded %v, want %v", m.codes, want)
 	}
 }

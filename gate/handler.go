@@ -196,37 +196,44 @@ func (ix *Index) sloJobs(name string) (*slo.Definition, []kant.JobKey, error) {
 }
 
 // ServeHTTP answers with the gate's status code and JSON body; with wait=
-// it holds the request until the answer changes or the wait ends.
+// it holds the request until the answer changes or the wait ends. Every
+// answer is recorded in Config.Metrics.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	code := h.serve(w, r)
+	if m := h.ix.cfg.Metrics; m != nil {
+		m.GateRequest(r.Context(), code)
+	}
+}
+
+// serve answers r and returns the status code it answered with.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	now := h.ix.cfg.Now()
 	key := r.URL.RawQuery
 	gen := h.ix.gen.Load()
 	if e := h.cache.get(key, gen, now); e != nil {
 		writeCached(w, e, now)
-		return
+		return e.status
 	}
 	q, err := h.parse(r)
 	if err != nil {
-		writeError(w, err)
-		return
+		return h.writeError(w, err)
 	}
 	if q.date.Before(h.ix.oldest(now)) && h.ix.store != nil {
 		// Older than the index holds: from the store, and no long-poll
 		// (old dates change only by backfill).
 		a, err := h.ix.AnswerFromStore(r.Context(), h.ix.store, q.keys, q.date, now, q.slo)
 		if err != nil {
-			h.logger.Error("gate answer from store failed", "err", err)
-			writeError(w, err)
-			return
+			return h.writeError(w, err)
 		}
 		writeAnswer(w, a)
-		return
+		return a.Status()
 	}
 	changed := h.ix.Changed()
 	a := h.ix.answer(q.keys, q.date, now, q.slo)
 	if q.wait > 0 && a.Status() == http.StatusNotFound {
-		writeAnswer(w, h.wait(r, q, a, changed))
-		return
+		a = h.wait(r, q, a, changed)
+		writeAnswer(w, a)
+		return a.Status()
 	}
 	body, split := encodeAnswer(make([]byte, 0, 64+len(a.Jobs)*96), a)
 	e := &cachedAnswer{gen: gen, validUntil: now.Add(cacheTTL), status: a.Status(), body: body, split: split}
@@ -237,6 +244,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cache.put(key, e)
 	}
 	writeCached(w, e, now)
+	return e.status
 }
 
 // wait blocks until the answer differs from first, the wait ends, or the
@@ -308,13 +316,24 @@ func writeCached(w http.ResponseWriter, e *cachedAnswer, now time.Time) {
 	bufs.Put(bp)
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	status := http.StatusBadRequest
-	if kant.ErrorCode(err) != kant.EINVALID {
-		status = http.StatusInternalServerError
+// writeError writes err as a JSON error with the status kant.HTTPStatus
+// gives its code: 400 for a bad request (a sensor fails fast), 503 with
+// Retry-After when the store is busy (a sensor, or `kant gate wait`,
+// asks again), 500 with a generic message for anything else, logged.
+func (h *Handler) writeError(w http.ResponseWriter, err error) int {
+	status := kant.HTTPStatus(err)
+	msg := kant.ErrorMessage(err)
+	switch {
+	case status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", strconv.Itoa(kant.RetryAfterSeconds(err)))
+		h.logger.Warn("gate answer unavailable", "err", err)
+	case status >= 500:
+		h.logger.Error("gate answer failed", "err", err)
+		msg = "internal error"
 	}
-	b, _ := json.Marshal(map[string]string{"error": kant.ErrorMessage(err)})
+	b, _ := json.Marshal(map[string]string{"error": msg})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
+	return status
 }

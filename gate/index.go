@@ -48,19 +48,32 @@ type Config struct {
 	// older dates are answered from the store.
 	Window time.Duration
 	Now    func() time.Time // default time.Now
+	// Metrics, when set, is told of every answer the Handler gives.
+	Metrics Metrics
+}
+
+// Metrics records the gate's answers; telemetry's *Metrics implements it.
+// Its methods must be safe for concurrent use and quick: the gate is the hot
+// path.
+type Metrics interface {
+	// GateRequest records one gate request answered with the HTTP status
+	// code (200 open, 404 not yet, 409 failed, 400 bad request, 503 store
+	// busy, 500).
+	GateRequest(ctx context.Context, code int)
 }
 
 // Index holds the newest observation of every recent run, by job and
 // business date, and wakes long-polls when it changes. It is safe for
 // concurrent use.
 type Index struct {
-	cfg     Config
-	sources map[string]Source
-	ready   atomic.Bool
-	store   Store         // set by Rebuild; answers dates older than the window
-	waiting atomic.Int64  // long-polls in progress
-	since   time.Time     // Refresh reads what was observed from then on (guarded by refreshing alone)
-	gen     atomic.Uint64 // incremented on every change
+	cfg        Config
+	sources    map[string]Source
+	staleAfter map[string]time.Duration // of the sources that have a bound
+	ready      atomic.Bool
+	store      Store         // set by Rebuild; answers dates older than the window
+	waiting    atomic.Int64  // long-polls in progress
+	since      time.Time     // Refresh reads what was observed from then on (guarded by refreshing alone)
+	gen        atomic.Uint64 // incremented on every change
 
 	mu       sync.RWMutex
 	jobs     map[kant.JobKey]*job
@@ -91,15 +104,19 @@ func New(cfg Config) *Index {
 		cfg.Now = time.Now
 	}
 	ix := &Index{
-		cfg:      cfg,
-		sources:  map[string]Source{},
-		jobs:     map[kant.JobKey]*job{},
-		globs:    map[string][]kant.JobKey{},
-		lastGood: map[string]time.Time{},
-		changed:  make(chan struct{}),
+		cfg:        cfg,
+		sources:    map[string]Source{},
+		staleAfter: map[string]time.Duration{},
+		jobs:       map[kant.JobKey]*job{},
+		globs:      map[string][]kant.JobKey{},
+		lastGood:   map[string]time.Time{},
+		changed:    make(chan struct{}),
 	}
 	for _, s := range cfg.Sources {
 		ix.sources[s.Name] = s
+		if s.StaleAfter > 0 {
+			ix.staleAfter[s.Name] = s.StaleAfter
+		}
 	}
 	return ix
 }
@@ -200,7 +217,7 @@ func (ix *Index) AnswerFromStore(ctx context.Context, st Store, keys []kant.JobK
 			byJob[r.Job] = append(byJob[r.Job], r)
 		}
 	}
-	return ix.answerLocked(keys, date, now, def, func(j *job) []kant.Run { return byJob[j.key] }), nil
+	return ix.decideLocked(keys, date, now, def, func(j *job) []kant.Run { return byJob[j.key] }), nil
 }
 
 // Observe adds newly stored observations. It implements collector.Observer.

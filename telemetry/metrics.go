@@ -248,7 +248,8 @@ func (m *Metrics) AlertDelivered(ctx context.Context, kind string, err error) {
 	m.alertsSent.Add(ctx, 1, attrs)
 }
 
-// GateRequest counts one gate request answered with status code.
+// GateRequest counts one gate request answered with status code. It
+// implements gate.Metrics: the gate calls it for every answer.
 func (m *Metrics) GateRequest(ctx context.Context, code int) {
 	if m == nil {
 		return

@@ -127,18 +127,9 @@ func recordKnownSet(t *testing.T, tel *telemetry.Telemetry, clock *stepClock) {
 	m.AlertDelivered(ctx, "missed", nil)
 	m.AlertDelivered(ctx, "failed", errors.New("slack: 500"))
 
-	gate := m.GateMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Query().Get("want") {
-		case "404":
-			w.WriteHeader(404)
-		case "409":
-			http.Error(w, "failed", 409)
-		default:
-			io.WriteString(w, `{"open":true}`) // implicit 200
-		}
-	}))
-	for _, want := range []string{"200", "404", "404", "409"} {
-		gate.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/gate?want="+want, nil))
+	// The gate reports each answer (gate.Metrics).
+	for _, code := range []int{200, 404, 404, 409} {
+		m.GateRequest(ctx, code)
 	}
 }
 

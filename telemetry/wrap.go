@@ -45,23 +45,17 @@ func (h healthRecorder) RecordPoll(ctx context.Context, source string, at time.T
 	return err
 }
 
-// GateMiddleware returns h measured: every request counts in
-// kant_gate_requests_total by the status code it was answered with, and
-// runs in a server span "GET /v1/gate" that continues the caller's trace
-// when the request carries a W3C traceparent header. The response writer
-// keeps http.Flusher and http.Hijacker when the server's has them, and
-// unwraps for http.ResponseController. With a nil m it returns h.
+// GateMiddleware returns h traced: every request runs in a server span
+// "GET /v1/gate" that continues the caller's trace when the request carries
+// a W3C traceparent header, and carries the status code it was answered
+// with. It counts nothing: the gate reports its answers itself, through
+// gate.Metrics, which *Metrics implements with GateRequest. The response
+// writer keeps http.Flusher and http.Hijacker when the server's has them,
+// and unwraps for http.ResponseController. With a nil m, or when spans are
+// not exported, it returns h.
 func (m *Metrics) GateMiddleware(h http.Handler) http.Handler {
-	if m == nil {
+	if m == nil || !m.traced {
 		return h
-	}
-	if !m.traced {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := &statusRecorder{ResponseWriter: w}
-			defer func() { m.GateRequest(r.Context(), rec.status()) }()
-			h.ServeHTTP(rec, r)
-			rec.done = true
-		})
 	}
 	propagator := propagation.TraceContext{}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +74,6 @@ func (m *Metrics) GateMiddleware(h http.Handler) http.Handler {
 				span.SetStatus(codes.Error, http.StatusText(code))
 			}
 			span.End()
-			m.GateRequest(ctx, code)
 		}()
 		h.ServeHTTP(rec, r.WithContext(ctx))
 		rec.done = true

@@ -7,21 +7,18 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kantproject/kant/alert"
 	"github.com/kantproject/kant/api"
-	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/collector/lineage"
 	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/dashboards/statuspage"
-	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/gate"
-	"github.com/kantproject/kant/store"
-	"github.com/kantproject/kant/store/cloudlogging"
 	"github.com/kantproject/kant/telemetry"
 )
 
@@ -78,124 +75,106 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, deps appDep
 	return a.run(ctx, ln)
 }
 
-// app is kant serve's parts, wired.
+// app is kant serve: the shared core, and what only serve runs.
 type app struct {
-	cfg          *config.Config
-	logger       *slog.Logger
-	db           store.Store
-	eval         *evaluator.Evaluator
+	*core
 	index        *gate.Index
 	srv          *api.Server
 	tel          *telemetry.Telemetry
-	export       *cloudlogging.Exporter // nil unless export.cloud_logging
 	alerts       *alert.Engine
 	manualAlerts bool
 	pollers      []poller
 }
 
-// newApp opens the store, rebuilds the gate's index from it and wires the
-// HTTP API. It starts nothing.
+// newApp assembles kant serve: the core every command shares, with the
+// gate's index told first about new runs and metrics recording, the
+// pollers, the alert engine and the one HTTP surface. It starts nothing.
 func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err error) {
 	logger, now := deps.logger, deps.now
 	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "kant", Getenv: deps.getenv, Logger: logger, Now: now})
 	if err != nil {
 		return nil, err
 	}
-	db, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		tel.Shutdown(ctx)
-		return nil, err
-	}
-	a = &app{cfg: cfg, logger: logger, db: db, tel: tel, manualAlerts: deps.manualAlerts}
-	defer func() {
-		if err != nil {
-			a.close()
-		}
-	}()
 	metrics := tel.Metrics()
-	if a.export, err = newExporter(ctx, cfg, db, now(), deps.getenv, logger); err != nil {
-		return nil, err
-	}
-	observers := []collector.Observer{nil, nil, metrics} // the gate and the evaluator, set below
-	var export evaluator.Exporter
-	if a.export != nil {
-		export = a.export
-		observers = append(observers, a.export)
-	}
-	if a.eval, err = newEvaluator(cfg, db, metrics.Evaluations(cfg.Evaluate.Lookback), export, logger, now); err != nil {
-		return nil, err
-	}
-	a.index = gate.New(gate.Config{
+	index := gate.New(gate.Config{
 		SLOs:     cfg.SLOs,
 		Sources:  gateSources(cfg),
 		Location: cfg.Location,
 		Window:   cfg.Evaluate.Lookback + 7*24*time.Hour,
 		Now:      now,
+		Metrics:  metrics, // counts every answer; GateMiddleware below only traces
 	})
-	// The gate answers only once it knows what the store knows: its index is
-	// rebuilt before the server starts, so no request sees it half-built.
-	if err := a.index.Rebuild(ctx, db); err != nil {
+	k, err := assemble(ctx, cfg, logger, now, coreOptions{metrics: metrics, index: index, getenv: deps.getenv})
+	if err != nil {
+		tel.Shutdown(ctx)
 		return nil, err
 	}
-	gateHandler := gate.NewHandler(a.index, logger)
-	observers[0], observers[1] = a.index, a.eval
-	sink := collector.NewSink(db, logger, observers...)
-	health := metrics.WrapHealth(pollHealth{db: db, gate: a.index})
-	if a.pollers, err = newPollers(ctx, cfg, sink, db, health, logger, now); err != nil {
+	a = &app{core: k, index: index, tel: tel, manualAlerts: deps.manualAlerts}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	db := k.db
+	// The gate answers only once it knows what the store knows: its index is
+	// rebuilt before the server starts, so no request sees it half-built.
+	if err := index.Rebuild(ctx, db); err != nil {
+		return nil, err
+	}
+	gateHandler := gate.NewHandler(index, logger)
+	health := metrics.WrapHealth(pollHealth{db: db, gate: index})
+	if a.pollers, err = newPollers(ctx, cfg, k.sink, db, health, logger, now); err != nil {
 		return nil, err
 	}
 	if a.alerts, err = newAlerts(cfg, db, metrics, deps); err != nil {
 		return nil, err
 	}
 	silenced := a.alerts.Silences
-	sources := cfg.PushSources()
-	history := a.eval.History(db)
-	a.srv, err = api.New(api.Config{
-		Silences:    silenced,
-		Runs:        db,
-		Results:     history,
-		Kept:        history.Kept,
-		Ingester:    sink,
-		Push:        push.Decoder{Sources: sources},
-		Lineage:     lineage.Decoder{Sources: sources, Location: cfg.Location},
-		SLOs:        cfg.SLOs,
-		Location:    cfg.Location,
-		WriteTokens: cfg.Tokens.Write,
-		ReadTokens:  cfg.Tokens.Read,
-		Ready:       a.eval.Ready,
-		OnShutdown:  gateHandler.Close, // long-polls answer at once instead of holding shutdown
-		Now:         now,
-		Logger:      logger,
-	})
-	if err != nil {
-		return nil, err
-	}
-	a.srv.HandleRead("GET /v1/gate", metrics.GateMiddleware(gateHandler))
-	a.srv.Handle("GET /metrics", tel.Handler())
 	sil, err := api.NewSilences(api.SilencesConfig{Store: db, SLOs: sloNames(cfg), Now: now, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
-	a.srv.HandleWrite("POST /v1/silences", sil.Post())
-	a.srv.HandleWrite("DELETE /v1/silences/{id}", sil.Delete())
-	a.srv.HandleRead("GET /v1/silences", sil.List())
+	var page http.Handler // nil: not served
 	if len(cfg.Tokens.Read) > 0 {
 		// Browsers send no bearer token: with read tokens the page would
 		// show to anyone what the API shows only to token holders.
 		logger.Info("status page off: read tokens are configured", "component", "main")
 	} else {
-		page, err := statuspage.New(statuspage.Config{
-			Runs: db, Results: history, Health: db,
+		if page, err = statuspage.New(statuspage.Config{
+			Runs: db, Results: k.history, Health: db,
 			SLOs: cfg.SLOs, Location: cfg.Location,
 			StaleAfter:  staleAfter(cfg),
 			ConsoleLink: consoleLinks(cfg),
 			Silences:    silenced,
 			Now:         now, Logger: logger,
-		})
-		if err != nil {
+		}); err != nil {
 			return nil, err
 		}
-		page.Register(a.srv)
+	}
+	sources := cfg.PushSources()
+	a.srv, err = api.New(api.Config{
+		Silences:       silenced,
+		Runs:           db,
+		Results:        k.history,
+		Kept:           k.history.Kept,
+		Ingester:       k.sink,
+		Push:           push.Decoder{Sources: sources},
+		Lineage:        lineage.Decoder{Sources: sources, Location: cfg.Location},
+		SLOs:           cfg.SLOs,
+		Location:       cfg.Location,
+		WriteTokens:    cfg.Tokens.Write,
+		ReadTokens:     cfg.Tokens.Read,
+		Gate:           metrics.GateMiddleware(gateHandler),
+		StatusPage:     page,
+		SilenceHandler: sil,
+		Metrics:        tel.Handler(),
+		Ready:          k.eval.Ready,
+		OnShutdown:     gateHandler.Close, // long-polls answer at once instead of holding shutdown
+		Now:            now,
+		Logger:         logger,
+	})
+	if err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -220,19 +199,18 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// close flushes telemetry and closes the store.
+// close flushes telemetry and the export and closes the store.
 func (a *app) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if a.export != nil {
-		if err := a.export.Close(); err != nil {
-			a.logger.Warn("cloud logging flush", "component", "main", "err", err)
-		}
-	}
 	if err := a.tel.Shutdown(ctx); err != nil {
 		a.logger.Warn("telemetry shutdown", "component", "main", "err", err)
 	}
-	return a.db.Close()
+	err := a.core.Close()
+	if err != nil {
+		a.logger.Error("shutdown", "component", "main", "err", err)
+	}
+	return err
 }
 
 // refreshGate merges into the gate's index, every interval, what other

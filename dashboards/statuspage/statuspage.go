@@ -168,8 +168,9 @@ func (h *Handler) Routes() map[string]http.Handler {
 	}
 }
 
-// Register adds the status page's routes (see Routes) to mux, for example
-// an api.Server.
+// Register adds the status page's routes (see Routes) to mux. kant serve
+// instead passes the Handler to api.Config.StatusPage, which registers
+// the same patterns.
 func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {
 	for pattern, handler := range h.Routes() {
 		mux.Handle(pattern, handler)
@@ -190,12 +191,20 @@ func (h *Handler) wrap(f pageFunc) http.Handler {
 		name, data, err := f(r, now)
 		status := http.StatusOK
 		if err != nil {
-			status = statusOf(err)
-			if status == http.StatusInternalServerError {
+			// The status of kant.HTTPStatus, the one table the API and
+			// the gate answer with too.
+			status = kant.HTTPStatus(err)
+			msg := kant.ErrorMessage(err)
+			switch {
+			case status == http.StatusServiceUnavailable:
+				w.Header().Set("Retry-After", strconv.Itoa(kant.RetryAfterSeconds(err)))
+				h.logger.Warn("status page unavailable", "path", r.URL.Path, "err", err)
+			case status >= 500:
 				h.logger.Error("status page", "path", r.URL.Path, "err", err)
+				msg = "internal error"
 			}
 			name, data = "error", errorView{page: h.newPage("", now, r), Status: status,
-				StatusText: http.StatusText(status), Message: kant.ErrorMessage(err)}
+				StatusText: http.StatusText(status), Message: msg}
 		}
 		buf := h.bufs.Get().(*bytes.Buffer)
 		buf.Reset()
@@ -214,16 +223,6 @@ func (h *Handler) wrap(f pageFunc) http.Handler {
 		w.WriteHeader(status)
 		_, _ = w.Write(buf.Bytes())
 	})
-}
-
-func statusOf(err error) int {
-	switch kant.ErrorCode(err) {
-	case kant.EINVALID:
-		return http.StatusBadRequest
-	case kant.ENOTFOUND:
-		return http.StatusNotFound
-	}
-	return http.StatusInternalServerError
 }
 
 // page is what every page's layout needs.

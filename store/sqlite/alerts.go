@@ -111,7 +111,7 @@ func (db *DB) PutSilence(ctx context.Context, s kant.Silence) error {
 	}
 	for _, err := range []error{backend.CheckTime("start", s.Start), backend.CheckTime("end", s.End), backend.CheckTime("created_at", s.CreatedAt)} {
 		if err != nil {
-			return fmt.Errorf("sqlite put silence %s: %w", s.ID, err)
+			return fmt.Errorf("sqlite put silence %s: %w", s.ID, classify(err))
 		}
 	}
 	_, err := db.write.ExecContext(ctx, `INSERT OR REPLACE INTO silences
@@ -119,7 +119,7 @@ func (db *DB) PutSilence(ctx context.Context, s kant.Silence) error {
 		s.ID, jsonList(s.SLOs), jsonList(s.Jobs), formatTime(s.Start), formatTime(s.End), s.Reason,
 		text(s.CreatedBy), formatTime(s.CreatedAt))
 	if err != nil {
-		return fmt.Errorf("sqlite put silence %s: %w", s.ID, err)
+		return fmt.Errorf("sqlite put silence %s: %w", s.ID, classify(err))
 	}
 	return nil
 }
@@ -128,10 +128,10 @@ func (db *DB) PutSilence(ctx context.Context, s kant.Silence) error {
 func (db *DB) DeleteSilence(ctx context.Context, id string) error {
 	res, err := db.write.ExecContext(ctx, `DELETE FROM silences WHERE id = ?`, id)
 	if err != nil {
-		return fmt.Errorf("sqlite delete silence %s: %w", id, err)
+		return fmt.Errorf("sqlite delete silence %s: %w", id, classify(err))
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite delete silence %s: %w", id, err)
+		return fmt.Errorf("sqlite delete silence %s: %w", id, classify(err))
 	} else if n == 0 {
 		return fmt.Errorf("sqlite delete silence: %w", kant.Errorf(kant.ENOTFOUND, "silence %q not found", id))
 	}
@@ -150,7 +150,7 @@ func (db *DB) Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silence
 	q += ` ORDER BY start_at, id`
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite silences: %w", err)
+		return nil, fmt.Errorf("sqlite silences: %w", classify(err))
 	}
 	defer rows.Close()
 	var out []kant.Silence
@@ -160,7 +160,7 @@ func (db *DB) Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silence
 			slos, jobs, start, end, by, crt sql.NullString
 		)
 		if err := rows.Scan(&s.ID, &slos, &jobs, &start, &end, &s.Reason, &by, &crt); err != nil {
-			return nil, fmt.Errorf("sqlite silences: %w", err)
+			return nil, fmt.Errorf("sqlite silences: %w", classify(err))
 		}
 		var d decoder
 		s.Start, s.End, s.CreatedAt = d.time(start), d.time(end), d.time(crt)
@@ -181,7 +181,7 @@ func (db *DB) Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silence
 		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite silences: %w", err)
+		return nil, fmt.Errorf("sqlite silences: %w", classify(err))
 	}
 	return out, nil
 }

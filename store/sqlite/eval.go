@@ -146,7 +146,7 @@ func resultFilter(f kant.ResultFilter, withJobs bool) (string, []any, bool) {
 func (db *DB) Results(ctx context.Context, f kant.ResultFilter) ([]kant.Result, error) {
 	out, err := db.results(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite results: %w", err)
+		return nil, fmt.Errorf("sqlite results: %w", classify(err))
 	}
 	return out, nil
 }
@@ -200,7 +200,7 @@ FROM slo_results`+where+` ORDER BY date, slo, job, expected_at`, args...)
 func (db *DB) Days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error) {
 	out, err := db.days(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite days: %w", err)
+		return nil, fmt.Errorf("sqlite days: %w", classify(err))
 	}
 	return out, nil
 }

@@ -56,7 +56,7 @@ func (db *DB) SourceHealth(ctx context.Context) ([]kant.SourceHealth, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT source, last_success, last_attempt, last_error, consecutive_failures
 FROM source_health ORDER BY source`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite source health: %w", err)
+		return nil, fmt.Errorf("sqlite source health: %w", classify(err))
 	}
 	defer rows.Close()
 	var out []kant.SourceHealth
@@ -66,7 +66,7 @@ FROM source_health ORDER BY source`)
 			success, attempt, errMsg sql.NullString
 		)
 		if err := rows.Scan(&h.Source, &success, &attempt, &errMsg, &h.ConsecutiveFailures); err != nil {
-			return nil, fmt.Errorf("sqlite source health: %w", err)
+			return nil, fmt.Errorf("sqlite source health: %w", classify(err))
 		}
 		var d decoder
 		h.LastSuccess = d.time(success)
@@ -78,7 +78,7 @@ FROM source_health ORDER BY source`)
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite source health: %w", err)
+		return nil, fmt.Errorf("sqlite source health: %w", classify(err))
 	}
 	return out, nil
 }

@@ -46,7 +46,7 @@ func scanRun(rows *sql.Rows) (kant.Run, error) {
 func (db *DB) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	runs, err := db.latestRuns(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite latest runs: %w", err)
+		return nil, fmt.Errorf("sqlite latest runs: %w", classify(err))
 	}
 	return runs, nil
 }
@@ -154,7 +154,7 @@ func jobFilter(col string, patterns []string) (string, []any, bool) {
 func (db *DB) Jobs(ctx context.Context) ([]kant.JobInfo, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT job, first_at, first_date FROM jobs ORDER BY job`)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite jobs: %w", err)
+		return nil, fmt.Errorf("sqlite jobs: %w", classify(err))
 	}
 	defer rows.Close()
 	var out []kant.JobInfo
@@ -162,7 +162,7 @@ func (db *DB) Jobs(ctx context.Context) ([]kant.JobInfo, error) {
 		var job string
 		var at, date sql.NullString
 		if err := rows.Scan(&job, &at, &date); err != nil {
-			return nil, fmt.Errorf("sqlite jobs: %w", err)
+			return nil, fmt.Errorf("sqlite jobs: %w", classify(err))
 		}
 		var d decoder
 		out = append(out, kant.JobInfo{Key: kant.JobKey(job), FirstAt: d.time(at), FirstDate: d.date(date)})
@@ -171,7 +171,7 @@ func (db *DB) Jobs(ctx context.Context) ([]kant.JobInfo, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite jobs: %w", err)
+		return nil, fmt.Errorf("sqlite jobs: %w", classify(err))
 	}
 	return out, nil
 }

@@ -33,7 +33,7 @@ func (db *DB) WriteRuns(ctx context.Context, runs []kant.Run) ([]kant.Run, error
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite write runs: %w", err)
+		return nil, fmt.Errorf("sqlite write runs: %w", classify(err))
 	}
 	var out []kant.Run
 	for i, r := range runs {
@@ -150,7 +150,7 @@ func (db *DB) ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error], f
 	case werr != nil && ctx.Err() != nil:
 		return 0, ctx.Err()
 	case werr != nil:
-		return 0, fmt.Errorf("sqlite import runs: %w", werr)
+		return 0, fmt.Errorf("sqlite import runs: %w", classify(werr))
 	}
 	return n, nil
 }
