@@ -2,10 +2,10 @@
 // provider whose instruments are exported for Prometheus on /metrics, the
 // tracer provider that exports spans of poll cycles and gate requests by
 // OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT (or
-// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, and wrappers that measure the
-// other parts from the outside (a poller's Health, the evaluator's store, the
-// gate's HTTP handler, a collector Observer), so that none of them carries a
-// timer.
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, and recorders and wrappers
+// that measure the other parts from the outside (the poll engine's
+// collector.Metrics, the evaluator's store, the gate's HTTP handler, a
+// collector Observer), so that none of them carries a timer.
 //
 // It imports kant and the OpenTelemetry and Prometheus client libraries; it must not
 // import collector, evaluator, gate or any cloud SDK. It sets no global

@@ -140,8 +140,8 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	gateHandler := gate.NewHandler(a.index, logger)
 	observers[0], observers[1] = a.index, a.eval
 	sink := collector.NewSink(db, logger, observers...)
-	health := metrics.WrapHealth(pollHealth{db: db, gate: a.index})
-	if a.pollers, err = newPollers(ctx, cfg, sink, db, health, logger, now); err != nil {
+	health := pollHealth{db: db, gate: a.index}
+	if a.pollers, err = newPollers(ctx, cfg, sink, db, health, metrics, logger, now); err != nil {
 		return nil, err
 	}
 	if a.alerts, err = newAlerts(cfg, db, metrics, deps); err != nil {

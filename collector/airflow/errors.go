@@ -2,11 +2,9 @@ package airflow
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -96,19 +94,6 @@ func parseProblem(body []byte) (title, detail string) {
 	return title, detail
 }
 
-// Retryable reports whether any error in err's tree is one that trying
-// again soon can help with: a 429 or 5xx from Airflow or MWAA, a timeout or
-// a network failure. 401, 403, 404, invalid input and unknown DAGs are not:
-// they are reported and wait for the next regular poll.
-func Retryable(err error) bool {
-	for _, e := range collector.LeafErrors(err) {
-		if retryable(e) {
-			return true
-		}
-	}
-	return false
-}
-
 // mwaaRetryableCodes are MWAA error codes for which trying again can help.
 var mwaaRetryableCodes = map[string]bool{
 	"InternalServerException":  true,
@@ -118,25 +103,23 @@ var mwaaRetryableCodes = map[string]bool{
 	"RequestTimeout":           true,
 }
 
-func retryable(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.Retryable()
+// classify marks a failed request as retryable when trying again soon can
+// help: a 429 or 5xx from Airflow (with its Retry-After), a transient MWAA
+// code or a 5xx from MWAA. Network errors and timeouts are retryable as
+// they are (see collector.IsRetryable); 401, 403, 404 and invalid input are
+// not: they are reported and wait for the next regular poll.
+func classify(err error) error {
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
+		if apiErr.Retryable() {
+			return collector.Retryable(err, apiErr.RetryAfter)
+		}
+		return err
 	}
-	var sErr smithy.APIError
-	if errors.As(err, &sErr) && mwaaRetryableCodes[sErr.ErrorCode()] {
-		return true
+	if sErr, ok := errors.AsType[smithy.APIError](err); ok && mwaaRetryableCodes[sErr.ErrorCode()] {
+		return collector.Retryable(err, 0)
 	}
-	var respErr *awshttp.ResponseError
-	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 500 {
-		return true
+	if respErr, ok := errors.AsType[*awshttp.ResponseError](err); ok && respErr.HTTPStatusCode() >= 500 {
+		return collector.Retryable(err, 0)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return true // timeouts, refused and reset connections: the network or the server is down for now
-	}
-	return false
+	return err
 }

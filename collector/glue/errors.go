@@ -1,9 +1,7 @@
 package glue
 
 import (
-	"context"
 	"errors"
-	"net"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -28,38 +26,20 @@ var retryableCodes = map[string]bool{
 	"RequestTimeoutException":                true,
 }
 
-// Retryable reports whether any error in err's tree is one that trying again
-// soon can help with: throttling, a 5xx response, or a timeout. Access
-// denied, an unknown job (EntityNotFoundException) and invalid input are not:
-// they are reported and wait for the next regular poll.
-func Retryable(err error) bool {
-	for _, e := range collector.LeafErrors(err) {
-		if retryable(e) {
-			return true
-		}
+// classify marks an error of a Glue call as retryable when trying again
+// soon can help: a throttling or transient code, or a 5xx response.
+// Network errors and timeouts are retryable as they are (see
+// collector.IsRetryable); access denied, an unknown job
+// (EntityNotFoundException) and invalid input are not: they are reported
+// and wait for the next regular poll.
+func classify(err error) error {
+	if apiErr, ok := errors.AsType[smithy.APIError](err); ok && retryableCodes[apiErr.ErrorCode()] {
+		return collector.Retryable(err, 0)
 	}
-	return false
-}
-
-func retryable(err error) bool {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		if retryableCodes[apiErr.ErrorCode()] {
-			return true
-		}
+	if respErr, ok := errors.AsType[*awshttp.ResponseError](err); ok && respErr.HTTPStatusCode() >= 500 {
+		return collector.Retryable(err, 0)
 	}
-	var respErr *awshttp.ResponseError
-	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 500 {
-		return true
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) && netErr.Timeout() {
-		return true
-	}
-	return false
+	return err
 }
 
 // isCode reports whether err carries the AWS error code.
