@@ -8,7 +8,8 @@
 // source's health.
 //
 // It imports kant, collector (the Source contract), golang.org/x/oauth2
-// (Cloud Composer) and aws-sdk-go-v2 (MWAA); nothing else of kant.
+// (Cloud Composer), aws-sdk-go-v2 and collector/internal/awsclient (MWAA);
+// nothing else of kant.
 package airflow
 
 import (

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/smithy-go"
 	"github.com/kantproject/kant/collector"
+	"github.com/kantproject/kant/collector/internal/awsclient"
 )
 
 // APIError is an Airflow API answer other than 2xx: its status and, when the
@@ -115,11 +114,5 @@ func classify(err error) error {
 		}
 		return err
 	}
-	if sErr, ok := errors.AsType[smithy.APIError](err); ok && mwaaRetryableCodes[sErr.ErrorCode()] {
-		return collector.Retryable(err, 0)
-	}
-	if respErr, ok := errors.AsType[*awshttp.ResponseError](err); ok && respErr.HTTPStatusCode() >= 500 {
-		return collector.Retryable(err, 0)
-	}
-	return err
+	return awsclient.Classify(err, mwaaRetryableCodes)
 }

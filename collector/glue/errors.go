@@ -3,9 +3,9 @@ package glue
 import (
 	"errors"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
-	"github.com/kantproject/kant/collector"
+
+	"github.com/kantproject/kant/collector/internal/awsclient"
 )
 
 // retryableCodes are Glue and AWS error codes for which trying again later
@@ -32,15 +32,7 @@ var retryableCodes = map[string]bool{
 // collector.IsRetryable); access denied, an unknown job
 // (EntityNotFoundException) and invalid input are not: they are reported
 // and wait for the next regular poll.
-func classify(err error) error {
-	if apiErr, ok := errors.AsType[smithy.APIError](err); ok && retryableCodes[apiErr.ErrorCode()] {
-		return collector.Retryable(err, 0)
-	}
-	if respErr, ok := errors.AsType[*awshttp.ResponseError](err); ok && respErr.HTTPStatusCode() >= 500 {
-		return collector.Retryable(err, 0)
-	}
-	return err
-}
+func classify(err error) error { return awsclient.Classify(err, retryableCodes) }
 
 // isCode reports whether err carries the AWS error code.
 func isCode(err error, code string) bool {

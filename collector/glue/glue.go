@@ -5,8 +5,8 @@
 // with the job's next checkpoint, one unit per job. The collector.Engine
 // stores them, saves the checkpoints and records the source's health.
 //
-// It imports kant, collector (the Source contract) and aws-sdk-go-v2;
-// nothing else of kant.
+// It imports kant, collector (the Source contract), collector/internal/awsclient
+// (what it shares with MWAA) and aws-sdk-go-v2; nothing else of kant.
 package glue
 
 import (
@@ -21,7 +21,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/collector"
+	"github.com/kantproject/kant/collector/internal/awsclient"
 )
 
 // api lists the Glue calls the poller makes; *glue.Client satisfies it.
@@ -206,18 +206,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 // one or the default chain, with the region, a jittered-backoff retryer, and
 // when RoleARN is set, assumed-role credentials refreshed before expiry.
 func loadAWSConfig(ctx context.Context, cfg Config, deps Deps) (aws.Config, error) {
-	var awsCfg aws.Config
-	if deps.AWSConfig != nil {
-		awsCfg = deps.AWSConfig.Copy()
-	} else {
-		var err error
-		awsCfg, err = awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
-		if err != nil {
-			return aws.Config{}, fmt.Errorf("glue source %q: load AWS config: %w", cfg.Source, err)
-		}
-	}
-	if cfg.Region != "" {
-		awsCfg.Region = cfg.Region
+	awsCfg, err := awsclient.Config(ctx, deps.AWSConfig, cfg.Region)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("glue source %q: load AWS config: %w", cfg.Source, err)
 	}
 	if awsCfg.Retryer == nil {
 		awsCfg.Retryer = func() aws.Retryer {
