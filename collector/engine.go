@@ -141,7 +141,11 @@ func (e *Engine) cycle(ctx context.Context) (int, error) {
 	c := &Cycle{e: e}
 	err := e.cfg.Source.Poll(cctx, c)
 	if errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-		err = Retryable(fmt.Errorf("poll cycle timed out after %s: %w", e.cfg.CycleTimeout, errors.Join(err, cctx.Err())), 0)
+		// The cycle's own deadline, not the caller's: try again soon.
+		if err == nil {
+			err = cctx.Err()
+		}
+		err = Retryable(fmt.Errorf("poll cycle timed out after %s: %w", e.cfg.CycleTimeout, err), 0)
 	}
 	return c.result(err)
 }
