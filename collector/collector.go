@@ -1,11 +1,15 @@
 // Package collector owns the way observations enter kant: every source, pushed
 // or polled, hands its runs to a Sink, which stores what is new and tells the
 // observers (the gate index, the evaluator, metrics, exports) about exactly
-// those runs; and what every poller is given and shares: where to write
-// (Ingester), its checkpoints and health record, the polling loop with its
-// backoff, and the health summary of a failed cycle (poll.go). Source adapters live in subpackages
-// (collector/push, collector/glue, collector/airflow); this package imports
-// only kant.
+// those runs. For polled sources it owns the contract a source implements
+// (Source, Unit, Cycle, the optional Checker; source.go), the one error type
+// that says whether a retry can help (Error), and the Engine that polls a
+// Source: the loop, each cycle's timeout, the order "store, then
+// checkpoint", the source's health and the backoff (engine.go).
+//
+// Source adapters live in subpackages (collector/push, collector/glue,
+// collector/airflow) and only fetch and map; collector/collectortest holds
+// the test doubles they share. This package imports only kant.
 package collector
 
 import (
@@ -29,7 +33,7 @@ type Observer interface {
 	Observe(ctx context.Context, runs []kant.Run)
 }
 
-// What a poller of a source (collector/glue, collector/airflow) is given.
+// What the Engine of a polled source is given.
 
 // Ingester stores run observations and returns how many were new. It writes
 // all or nothing: on error nothing of runs was stored. Sink is one.
@@ -40,8 +44,8 @@ type Ingester interface {
 var _ Ingester = (*Sink)(nil)
 
 // Checkpoints keeps one opaque string per (source, key). Checkpoint returns ""
-// when none was saved. SetCheckpoint replaces the earlier value; it is called
-// only after the runs the checkpoint covers were stored.
+// when none was saved. SetCheckpoint replaces the earlier value; the Engine
+// calls it only after the runs the checkpoint covers were stored.
 type Checkpoints interface {
 	Checkpoint(ctx context.Context, source, key string) (string, error)
 	SetCheckpoint(ctx context.Context, source, key, value string) error

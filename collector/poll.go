@@ -4,41 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"time"
+
+	"github.com/kantproject/kant"
 )
 
-// What every poller shares: the loop that polls on an interval with backoff,
-// the summary of a failed cycle for source_health, and the versioned JSON of
-// a checkpoint.
-
-// Loop calls poll every interval until ctx is done, and returns ctx's error.
-// After a cycle that failed in a way a retry can help (retryable: throttling,
-// 5xx, timeouts), the next cycle comes sooner, after a jittered exponential
-// backoff capped at interval; other failures (access denied, unknown jobs)
-// wait the full interval, so they are reported every cycle but never retried
-// in a loop. sleep waits (nil: a timer); it returns ctx's error when ctx ends.
-func Loop(ctx context.Context, interval time.Duration, poll func(context.Context) error, retryable func(error) bool,
-	sleep func(context.Context, time.Duration) error) error {
-	if sleep == nil {
-		sleep = Sleep
-	}
-	failures := 0
-	for {
-		err := poll(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil && retryable(err) {
-			failures++
-		} else {
-			failures = 0
-		}
-		if err := sleep(ctx, NextDelay(interval, failures, rand.Float64())); err != nil {
-			return err
-		}
-	}
-}
+// What every poll shares: the wait between cycles, the summary of a failed
+// cycle for source_health, and the versioned JSON of a checkpoint.
 
 // Sleep waits for d, or returns ctx's error when ctx ends first.
 func Sleep(ctx context.Context, d time.Duration) error {
@@ -68,17 +40,15 @@ func NextDelay(interval time.Duration, failures int, jitter float64) time.Durati
 }
 
 // HealthMessage summarizes a failed cycle for source_health: the number of
-// failures and the first message, cut at limit bytes.
+// failures and the first message, cut at limit bytes on a character
+// boundary.
 func HealthMessage(err error, limit int) string {
 	leaves := LeafErrors(err)
 	msg := err.Error()
 	if len(leaves) > 1 {
 		msg = fmt.Sprintf("%d errors; first: %s", len(leaves), leaves[0].Error())
 	}
-	if len(msg) > limit {
-		msg = msg[:limit]
-	}
-	return msg
+	return kant.Truncate(msg, limit)
 }
 
 // LeafErrors flattens err's tree of joined errors (errors.Join) into the

@@ -137,15 +137,16 @@ func newMetrics(meter metric.Meter, tracer trace.Tracer, traced bool, now func()
 	return m, nil
 }
 
-// PollDone records one poll cycle of source that took dur and ended with
-// err (nil: success), with a span "poll <source>" ending now. Pollers
-// whose Health is wrapped by WrapHealth are recorded already: do not call
-// both for the same cycle.
-func (m *Metrics) PollDone(ctx context.Context, source string, dur time.Duration, err error) {
+// Polled records one poll cycle of source that started at start, took
+// took and ended with err (nil: success): its duration and result in
+// kant_poll_duration_seconds, the last success time, and a span
+// "poll <source>" from start to start+took. With it, *Metrics is a
+// collector.Metrics: the poll engine tells it of every cycle, in
+// `kant serve`. A nil m records nothing.
+func (m *Metrics) Polled(ctx context.Context, source string, start time.Time, took time.Duration, err error) {
 	if m == nil {
 		return
 	}
-	end := m.now()
 	msg := ""
 	if err != nil {
 		msg = err.Error()
@@ -153,7 +154,7 @@ func (m *Metrics) PollDone(ctx context.Context, source string, dur time.Duration
 			msg = "error"
 		}
 	}
-	m.poll(ctx, source, end.Add(-dur), end, msg)
+	m.poll(ctx, source, start, start.Add(took), msg)
 }
 
 // poll records a poll cycle of source from start to end; pollErr is empty

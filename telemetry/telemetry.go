@@ -4,7 +4,8 @@
 // OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT (or
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, and the recorders the other
 // parts report to through the small interfaces they declare themselves
-// (evaluator.Metrics, alert.Metrics, a collector Observer): telemetry
+// (collector.Metrics, evaluator.Metrics, alert.Metrics, gate.Metrics, a
+// collector Observer): telemetry
 // wraps none of their dependencies and relies on no order of their calls.
 //
 // It imports kant and the OpenTelemetry and Prometheus client libraries; it must not

@@ -65,17 +65,6 @@ func newTelemetry(t *testing.T, cfg telemetry.Config) *telemetry.Telemetry {
 	return tel
 }
 
-// fakeHealth records the calls it gets.
-type fakeHealth struct {
-	calls []string
-	err   error
-}
-
-func (f *fakeHealth) RecordPoll(_ context.Context, source string, _ time.Time, pollErr string) error {
-	f.calls = append(f.calls, source+":"+pollErr)
-	return f.err
-}
-
 func date(s string) kant.Date {
 	d, err := kant.ParseDate(s)
 	if err != nil {
@@ -106,10 +95,14 @@ func recordKnownSet(t *testing.T, tel *telemetry.Telemetry, clock *stepClock) {
 	ctx := context.Background()
 	m := tel.Metrics()
 
-	h := m.WrapHealth(&fakeHealth{})
-	h.RecordPoll(ctx, "hegel", clock.now(), "")
-	h.RecordPoll(ctx, "hegel", clock.now(), "glue get job runs \"x\": throttled")
-	h.RecordPoll(ctx, "socrates", clock.now(), "")
+	// Each cycle takes one clock step, as the engine measures it.
+	polled := func(source string, err error) {
+		start := clock.now()
+		m.Polled(ctx, source, start, clock.now().Sub(start), err)
+	}
+	polled("hegel", nil)
+	polled("hegel", errors.New("glue get job runs \"x\": throttled"))
+	polled("socrates", nil)
 
 	m.Observe(ctx, []kant.Run{{Source: "hegel"}, {Source: "hegel"}, {Source: "onprem"}})
 	m.Observe(ctx, []kant.Run{{Source: "hegel"}})
@@ -312,7 +305,8 @@ func TestPollAndGateSpansAreExportedByOTLPWhenAnEndpointIsSet(t *testing.T) {
 	}
 	m := tel.Metrics()
 	ctx := context.Background()
-	m.WrapHealth(&fakeHealth{}).RecordPoll(ctx, "hegel", clock.now(), "access denied")
+	start := clock.now()
+	m.Polled(ctx, "hegel", start, clock.now().Sub(start), errors.New("access denied"))
 
 	var innerSpan bool
 	gate := m.GateMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

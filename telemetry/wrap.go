@@ -2,48 +2,15 @@ package telemetry
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"net"
 	"net/http"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// Health is a poller's health recorder (collector.Health, what every poller
-// is given): RecordPoll is called once per poll cycle, when it
-// is over, with the time the cycle started and its error ("" on success).
-type Health interface {
-	RecordPoll(ctx context.Context, source string, at time.Time, pollErr string) error
-}
-
-// WrapHealth returns a Health that passes every call to next and records
-// the cycle: its duration (from at to now) and result in
-// kant_poll_duration_seconds, the last success time, and a span
-// "poll <source>" from at to now. It measures every poller that reports
-// its health, in `kant serve` and `kant collect -once` alike, without a
-// timer in the poller. With a nil m it returns next.
-func (m *Metrics) WrapHealth(next Health) Health {
-	if m == nil {
-		return next
-	}
-	return healthRecorder{m: m, next: next}
-}
-
-type healthRecorder struct {
-	m    *Metrics
-	next Health
-}
-
-func (h healthRecorder) RecordPoll(ctx context.Context, source string, at time.Time, pollErr string) error {
-	err := h.next.RecordPoll(ctx, source, at, pollErr)
-	h.m.poll(ctx, source, at, h.m.now(), pollErr)
-	return err
-}
 
 // GateMiddleware returns h traced: every request runs in a server span
 // "GET /v1/gate" that continues the caller's trace when the request carries

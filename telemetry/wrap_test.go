@@ -158,18 +158,9 @@ func TestEvaluationDurationsAreRecordedByResultAndSLO(t *testing.T) {
 	}
 }
 
-func TestWrapHealthPassesEveryCallOnAndKeepsItsError(t *testing.T) {
+func TestPolledRecordsAFailedCycleWithoutALastSuccess(t *testing.T) {
 	tel := newTelemetry(t, telemetry.Config{Now: (&stepClock{t: t0, step: time.Second}).now})
-	inner := &fakeHealth{err: errors.New("store closed")}
-	h := tel.Metrics().WrapHealth(inner)
-	err := h.RecordPoll(context.Background(), "hegel", t0, "boom")
-	if err == nil || err.Error() != "store closed" {
-		t.Errorf("RecordPoll returned %v, want the inner error", err)
-	}
-	if strings.Join(inner.calls, "|") != "hegel:boom" {
-		t.Errorf("inner calls %v", inner.calls)
-	}
-	// The poll is measured even when recording its health failed.
+	tel.Metrics().Polled(context.Background(), "hegel", t0, time.Second, errors.New("boom"))
 	if got := series(t, tel, telemetry.MetricPollDuration); got["error,hegel"] != 1 {
 		t.Errorf("poll durations %v, want one error for hegel", got)
 	}
@@ -198,7 +189,7 @@ func TestANilMetricsDoesNothingAndWrapsNothing(t *testing.T) {
 		t.Fatal("a nil Telemetry has metrics")
 	}
 	ctx := context.Background()
-	m.PollDone(ctx, "s", time.Second, nil)
+	m.Polled(ctx, "s", t0, time.Second, nil)
 	m.RunsIngested(ctx, "s", 1)
 	m.Observe(ctx, []kant.Run{{Source: "s"}})
 	m.Verdicts(ctx, "slo", nil)
@@ -206,10 +197,6 @@ func TestANilMetricsDoesNothingAndWrapsNothing(t *testing.T) {
 	m.AlertDelivered(ctx, "missed", nil)
 	m.GateRequest(ctx, 200)
 
-	h := &fakeHealth{}
-	if got := m.WrapHealth(h); got != telemetry.Health(h) {
-		t.Error("WrapHealth on nil does not return its argument")
-	}
 	if rec := m.Evaluations(0); rec != nil {
 		t.Error("Evaluations on nil metrics is not nil")
 	} else {
@@ -223,11 +210,11 @@ func TestANilMetricsDoesNothingAndWrapsNothing(t *testing.T) {
 	}
 }
 
-func TestPollDoneRecordsWhatItIsGiven(t *testing.T) {
+func TestPolledRecordsWhatItIsGiven(t *testing.T) {
 	tel := newTelemetry(t, telemetry.Config{Now: func() time.Time { return t0 }})
 	m := tel.Metrics()
-	m.PollDone(context.Background(), "socrates", 3*time.Second, nil)
-	m.PollDone(context.Background(), "socrates", time.Second, errors.New(""))
+	m.Polled(context.Background(), "socrates", t0.Add(-3*time.Second), 3*time.Second, nil)
+	m.Polled(context.Background(), "socrates", t0, time.Second, errors.New(""))
 	if got, want := series(t, tel, telemetry.MetricPollDuration), map[string]float64{"ok,socrates": 1, "error,socrates": 1}; !equal(got, want) {
 		t.Errorf("polls %v, want %v", got, want)
 	}

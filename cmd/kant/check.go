@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/kantproject/kant/collector"
 )
 
 // cmdCheck validates the configuration and prints what it configures.
@@ -24,21 +26,25 @@ func cmdCheck(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprint(stdout, cfg.Summary())
 	fmt.Fprintln(stdout, "configuration OK")
 	// Reach every polled source: can it list jobs and read runs?
-	var ro readOnly
-	pollers, err := newPollers(ctx, cfg, ro, ro, ro, logger, time.Now)
+	sources, err := newSources(ctx, cfg, logger, time.Now)
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitConfig
 	}
 	code := exitOK
-	for _, p := range pollers {
-		report, err := p.poller.Check(ctx)
+	for _, s := range sources {
+		c, ok := s.source.(collector.Checker)
+		if !ok {
+			fmt.Fprintf(stdout, "source %s: not checked: the source cannot be probed\n", s.source.Name())
+			continue
+		}
+		report, err := c.Check(ctx)
 		if err != nil {
-			fmt.Fprintf(stdout, "source %s: FAILED: %s%v\n", p.source, prefix(report), err)
+			fmt.Fprintf(stdout, "source %s: FAILED: %s%v\n", s.source.Name(), prefix(report), err)
 			code = exitFail
 			continue
 		}
-		fmt.Fprintf(stdout, "source %s: ok: %s\n", p.source, report)
+		fmt.Fprintf(stdout, "source %s: ok: %s\n", s.source.Name(), report)
 	}
 	// Reach Slack: does it accept the token?
 	if s := cfg.Alerts.Slack; s.Token != "" || s.WebhookURL != "" {

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/collector/airflow"
 	"github.com/kantproject/kant/collector/glue"
@@ -19,34 +18,16 @@ import (
 	"github.com/kantproject/kant/store"
 )
 
-// source is what cmd needs of a polled source's poller.
-type source interface {
-	PollOnce(ctx context.Context) error
-	Run(ctx context.Context, interval time.Duration) error
-	Check(ctx context.Context) (string, error)
-}
-
-var (
-	_ source = (*glue.Poller)(nil)
-	_ source = airflowSource{}
-)
-
-// airflowSource adapts airflow.Poller, which counts what it stored and keeps
-// its own interval.
-type airflowSource struct{ p *airflow.Poller }
-
-func (a airflowSource) PollOnce(ctx context.Context) error {
-	_, err := a.p.PollOnce(ctx)
-	return err
-}
-func (a airflowSource) Run(ctx context.Context, _ time.Duration) error { return a.p.Run(ctx) }
-func (a airflowSource) Check(ctx context.Context) (string, error)      { return a.p.Check(ctx) }
-
-// poller is a polled source.
-type poller struct {
-	source   string
+// polled is a polled source with its poll period.
+type polled struct {
+	source   collector.Source
 	interval time.Duration
-	poller   source
+}
+
+// poller is a polled source in the engine that polls it.
+type poller struct {
+	source string
+	engine *collector.Engine
 }
 
 // pollHealth records polls in the store and tells the gate about them, so
@@ -69,26 +50,25 @@ func (h pollHealth) RecordPoll(ctx context.Context, source string, at time.Time,
 	return h.db.RecordPoll(ctx, source, at, pollErr)
 }
 
-// newPollers builds a poller for every polled source of cfg, writing through
-// runs and recording health through health.
-func newPollers(ctx context.Context, cfg *config.Config, runs collector.Ingester, cps collector.Checkpoints, health collector.Health, logger *slog.Logger, now func() time.Time) ([]poller, error) {
-	var out []poller
+// newSources builds the collector.Source of every polled source of cfg.
+func newSources(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time) ([]polled, error) {
+	var out []polled
 	for _, s := range cfg.Sources {
 		if a := s.Airflow; a != nil {
 			if (a.Auth == "basic" || a.Auth == "bearer" || a.Auth == "google") && cleartext(a.URL) {
 				logger.Warn("credentials will cross the network unencrypted: the Airflow url is http://", "component", "collector", "source", s.Name)
 			}
 			p, err := airflow.New(ctx, airflow.Config{
-				Source: s.Name, URL: a.URL, API: a.API, DAGs: a.DAGs, Level: a.Level, Interval: a.Interval,
+				Source: s.Name, URL: a.URL, API: a.API, DAGs: a.DAGs, Level: a.Level,
 				Auth: a.Auth, Username: a.Username, Password: string(a.Password), Token: string(a.Token),
 				Environment: a.Environment, Region: a.Region, Endpoint: a.Endpoint,
 				Location: cfg.Location, Backfill: a.Backfill, Now: now,
 				Logger: logger.With("component", "collector", "source", s.Name),
-			}, airflow.Deps{Runs: runs, Checkpoints: cps, Health: health})
+			}, airflow.Deps{})
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %w", s.Name, err)
 			}
-			out = append(out, poller{source: s.Name, interval: a.Interval, poller: airflowSource{p}})
+			out = append(out, polled{source: p, interval: a.Interval})
 			continue
 		}
 		if s.Glue == nil {
@@ -100,11 +80,34 @@ func newPollers(ctx context.Context, cfg *config.Config, runs collector.Ingester
 			WebIdentityAudience: g.WebIdentityAudience, LogicalDateArgument: g.LogicalDateArgument,
 			LogicalDateOffset: g.LogicalDateOffset, Backfill: g.Backfill, Now: now,
 			Logger: logger.With("component", "collector", "source", s.Name),
-		}, glue.Deps{Runs: runs, Checkpoints: cps, Health: health})
+		}, glue.Deps{})
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", s.Name, err)
 		}
-		out = append(out, poller{source: s.Name, interval: g.Interval, poller: p})
+		out = append(out, polled{source: p, interval: g.Interval})
+	}
+	return out, nil
+}
+
+// newPollers builds a poll engine for every polled source of cfg, writing
+// through runs, keeping checkpoints in cps, recording health through health
+// and each cycle in metrics (nil: none).
+func newPollers(ctx context.Context, cfg *config.Config, runs collector.Ingester, cps collector.Checkpoints, health collector.Health,
+	metrics collector.Metrics, logger *slog.Logger, now func() time.Time) ([]poller, error) {
+	sources, err := newSources(ctx, cfg, logger, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]poller, 0, len(sources))
+	for _, s := range sources {
+		e, err := collector.NewEngine(collector.EngineConfig{
+			Source: s.source, Ingester: runs, Checkpoints: cps, Health: health,
+			Interval: s.interval, Now: now, Logger: logger, Metrics: metrics,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.source.Name(), err)
+		}
+		out = append(out, poller{source: s.source.Name(), engine: e})
 	}
 	return out, nil
 }
@@ -126,24 +129,10 @@ func cleartext(rawURL string) bool {
 
 // run polls until ctx is done; a cancelled context is a clean stop.
 func (p poller) run(ctx context.Context) error {
-	if err := p.poller.Run(ctx, p.interval); err != nil && !errors.Is(err, context.Canceled) {
+	if err := p.engine.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("source %s: %w", p.source, err)
 	}
 	return nil
-}
-
-// countingWriter counts the new observations written per source.
-type countingWriter struct {
-	next  collector.Ingester
-	count map[string]int
-}
-
-func (w *countingWriter) Ingest(ctx context.Context, runs []kant.Run) (int, error) {
-	n, err := w.next.Ingest(ctx, runs)
-	if len(runs) > 0 {
-		w.count[runs[0].Source] += n
-	}
-	return n, err
 }
 
 // cmdCollect polls every source once (-once), stores what is new, and
@@ -169,8 +158,7 @@ func cmdCollect(ctx context.Context, args []string, getenv func(string) string, 
 		return exitFail
 	}
 	defer o.Close()
-	counter := &countingWriter{next: o.sink(logger), count: map[string]int{}}
-	pollers, err := newPollers(ctx, cfg, counter, o.db, pollHealth{db: o.db}, logger, time.Now)
+	pollers, err := newPollers(ctx, cfg, o.sink(logger), o.db, pollHealth{db: o.db}, nil, logger, time.Now)
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitConfig
@@ -182,25 +170,13 @@ func cmdCollect(ctx context.Context, args []string, getenv func(string) string, 
 	code := exitOK
 	for _, p := range pollers {
 		start := time.Now()
-		if err := p.poller.PollOnce(ctx); err != nil {
+		n, err := p.engine.PollOnce(ctx)
+		if err != nil {
 			fmt.Fprintf(stdout, "%s: failed after %s: %v\n", p.source, time.Since(start).Round(time.Millisecond), err)
 			code = exitFail
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok in %s, %d new observation(s)\n", p.source, time.Since(start).Round(time.Millisecond), counter.count[p.source])
+		fmt.Fprintf(stdout, "%s: ok in %s, %d new observation(s)\n", p.source, time.Since(start).Round(time.Millisecond), n)
 	}
 	return code
 }
-
-// readOnly stands in for the store when sources are only probed: anything
-// that would write fails.
-type readOnly struct{}
-
-var errReadOnly = errors.New("kant check writes nothing")
-
-func (readOnly) Ingest(context.Context, []kant.Run) (int, error)            { return 0, errReadOnly }
-func (readOnly) Checkpoint(context.Context, string, string) (string, error) { return "", nil }
-func (readOnly) SetCheckpoint(context.Context, string, string, string) error {
-	return errReadOnly
-}
-func (readOnly) RecordPoll(context.Context, string, time.Time, string) error { return errReadOnly }

@@ -122,8 +122,8 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		return nil, err
 	}
 	gateHandler := gate.NewHandler(index, logger)
-	health := metrics.WrapHealth(pollHealth{db: db, gate: index})
-	if a.pollers, err = newPollers(ctx, cfg, k.sink, db, health, logger, now); err != nil {
+	health := pollHealth{db: db, gate: index}
+	if a.pollers, err = newPollers(ctx, cfg, k.sink, db, health, metrics, logger, now); err != nil {
 		return nil, err
 	}
 	if a.alerts, err = newAlerts(cfg, db, metrics, deps); err != nil {

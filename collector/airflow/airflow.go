@@ -1,20 +1,19 @@
-// Package airflow owns polling Apache Airflow for runs: Airflow 2 (REST API
-// /api/v1) and Airflow 3 (/api/v2), self-managed, on Cloud Composer or on
-// Amazon MWAA. It resolves the configured DAG ids and globs, reads the task
-// instances (level task) or DAG runs (level dag) that changed since the last
-// poll through the batch list endpoints, turns them into kant.Run
-// observations, hands them to a RunWriter, and keeps a checkpoint and the
+// Package airflow is the collector.Source of Apache Airflow runs: Airflow 2
+// (REST API /api/v1) and Airflow 3 (/api/v2), self-managed, on Cloud
+// Composer or on Amazon MWAA. It resolves the configured DAG ids and globs,
+// reads the task instances (level task) or DAG runs (level dag) that
+// changed since the last poll through the batch list endpoints, turns them
+// into kant.Run observations and emits them with the next checkpoint. The
+// collector.Engine stores them, saves the checkpoint and records the
 // source's health.
 //
-// It imports kant, collector (only to state that collector.Sink is a
-// RunWriter), golang.org/x/oauth2 (Cloud Composer) and aws-sdk-go-v2 (MWAA);
-// nothing else of kant. Stores reach it only through the small interfaces
-// declared here.
+// It imports kant, collector (the Source contract), golang.org/x/oauth2
+// (Cloud Composer), aws-sdk-go-v2 and collector/internal/awsclient (MWAA);
+// nothing else of kant.
 package airflow
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -55,12 +54,10 @@ const (
 
 // Defaults for the optional Config fields.
 const (
-	DefaultInterval       = 2 * time.Minute
 	DefaultBackfill       = 7 * 24 * time.Hour
 	DefaultOverlap        = 5 * time.Minute
 	DefaultRelistEvery    = 10 * time.Minute
 	DefaultRequestTimeout = 30 * time.Second
-	DefaultPollTimeout    = 5 * time.Minute
 	// DefaultMaxTries is how many times one request is tried when it fails
 	// in a way a retry can help (429, 5xx, a network error).
 	DefaultMaxTries = 3
@@ -80,8 +77,6 @@ const (
 	dagChunk = 500
 	// maxBody caps a response body: MWAA's InvokeRestApi cap.
 	maxBody = 6 << 20
-	// maxHealthMessage caps the error recorded in the source's health.
-	maxHealthMessage = 1024
 	// maxRetryAfter caps how long a 429's Retry-After is honoured within a poll.
 	maxRetryAfter = 30 * time.Second
 )
@@ -102,8 +97,6 @@ type Config struct {
 	DAGs []string
 	// Level is "task" (default: one job per task) or "dag" (one per DAG).
 	Level string
-	// Interval is Run's poll period. Default 2 minutes.
-	Interval time.Duration
 	// Auth is none (default), basic, bearer, google or mwaa.
 	Auth string
 	// Username and Password: basic auth, or bearer auth exchanged for a JWT
@@ -130,10 +123,9 @@ type Config struct {
 	// RelistEvery is how often the DAG list is resolved again, so that new
 	// DAGs appear. Default 10 minutes.
 	RelistEvery time.Duration
-	// RequestTimeout bounds one HTTP request. Default 30 seconds.
+	// RequestTimeout bounds one HTTP request. Default 30 seconds. (The
+	// cycle's bound is the collector.Engine's.)
 	RequestTimeout time.Duration
-	// PollTimeout bounds one poll cycle. Default 5 minutes.
-	PollTimeout time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Logger receives debug lines for routine polls and warnings for what
@@ -143,13 +135,6 @@ type Config struct {
 
 // Deps are the Poller's collaborators.
 type Deps struct {
-	// Runs receives the observations of each poll in one call. Required.
-	Runs collector.Ingester
-	// Checkpoints keeps the poll window (key: "task_instances" or
-	// "dag_runs"). Required.
-	Checkpoints collector.Checkpoints
-	// Health records each poll cycle. Required.
-	Health collector.Health
 	// HTTPClient sends the requests to Airflow (and, with mwaa, the web
 	// login). Default: a client with no overall timeout (each request has
 	// RequestTimeout).
@@ -165,8 +150,8 @@ type Deps struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Poller polls the runs of one Airflow source. PollOnce must not run
-// concurrently with itself; Check may.
+// Poller reads the runs of one Airflow source: a collector.Source and a
+// collector.Checker. Poll must not run concurrently with itself; Check may.
 type Poller struct {
 	cfg   Config
 	deps  Deps
@@ -236,28 +221,17 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 	if slices.Contains(cfg.DAGs, "") {
 		problems = append(problems, "dags: empty id")
 	}
-	if cfg.Interval < 0 || cfg.Backfill < 0 || cfg.Overlap < 0 || cfg.RelistEvery < 0 || cfg.RequestTimeout < 0 || cfg.PollTimeout < 0 {
-		problems = append(problems, "interval, backfill, overlap and timeouts must not be negative")
-	}
-	if deps.Runs == nil {
-		problems = append(problems, "runs writer required")
-	}
-	if deps.Checkpoints == nil {
-		problems = append(problems, "checkpoints required")
-	}
-	if deps.Health == nil {
-		problems = append(problems, "health required")
+	if cfg.Backfill < 0 || cfg.Overlap < 0 || cfg.RelistEvery < 0 || cfg.RequestTimeout < 0 {
+		problems = append(problems, "backfill, overlap and timeouts must not be negative")
 	}
 	if len(problems) > 0 {
 		return nil, kant.Errorf(kant.EINVALID, "airflow source %q: %s", cfg.Source, strings.Join(problems, "; "))
 	}
 	cfg.URL = strings.TrimRight(cfg.URL, "/")
-	setDefault(&cfg.Interval, DefaultInterval)
 	setDefault(&cfg.Backfill, DefaultBackfill)
 	setDefault(&cfg.Overlap, DefaultOverlap)
 	setDefault(&cfg.RelistEvery, DefaultRelistEvery)
 	setDefault(&cfg.RequestTimeout, DefaultRequestTimeout)
-	setDefault(&cfg.PollTimeout, DefaultPollTimeout)
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
 	}
@@ -297,39 +271,10 @@ func setDefault(d *time.Duration, def time.Duration) {
 	}
 }
 
-// PollOnce polls the source once: it detects the API version when it is
-// not known, resolves the DAG list when it is due, reads what changed since
-// the checkpoint, stores it in one Ingest call, saves the checkpoint after
-// the runs are stored, and records the cycle in the source's health. It
-// returns how many new observations were stored; Retryable(err) tells
-// whether trying again soon can help.
-func (p *Poller) PollOnce(ctx context.Context) (int, error) {
-	start := p.now()
-	pctx, cancel := context.WithTimeout(ctx, p.cfg.PollTimeout)
-	n, err := p.poll(pctx, start)
-	cancel()
-	msg := ""
-	if err != nil {
-		msg = collector.HealthMessage(err, maxHealthMessage)
-	}
-	if herr := p.deps.Health.RecordPoll(ctx, p.cfg.Source, start, msg); herr != nil {
-		err = errors.Join(err, fmt.Errorf("airflow source %q: record health: %w", p.cfg.Source, herr))
-	}
-	if err != nil {
-		p.log.Warn("airflow poll failed", "error", msg, "retryable", Retryable(err))
-	}
-	return n, err
-}
+var (
+	_ collector.Source  = (*Poller)(nil)
+	_ collector.Checker = (*Poller)(nil)
+)
 
-// Run polls every Interval until ctx is done, and returns ctx's error.
-// After a cycle that failed in a way a retry can help (429, 5xx, timeouts),
-// the next cycle comes sooner, after a jittered exponential backoff capped
-// at Interval; other failures (401, 403, unknown DAGs) wait the full
-// interval, so they are reported every cycle but never retried in a loop.
-func (p *Poller) Run(ctx context.Context) error {
-	poll := func(ctx context.Context) error {
-		_, err := p.PollOnce(ctx)
-		return err
-	}
-	return collector.Loop(ctx, p.cfg.Interval, poll, Retryable, p.sleep)
-}
+// Name is the kant source name.
+func (p *Poller) Name() string { return p.cfg.Source }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector"
+	"github.com/kantproject/kant/collector/collectortest"
 )
 
 // t0 is "now" at the start of every test: 03:00 UTC, 12:00 in Tokyo.
@@ -25,27 +27,31 @@ func mustZone(name string) *time.Location {
 }
 
 type harness struct {
-	fake   *fakeAirflow
-	url    string
-	clock  *clock
-	cps    *memCheckpoints
-	runs   *memRuns
-	health *memHealth
-	sleeps *sleeps
-	cfg    Config
-	deps   Deps
+	fake     *fakeAirflow
+	url      string
+	clock    *collectortest.Clock
+	cps      *collectortest.Checkpoints
+	runs     *collectortest.Ingester
+	health   *collectortest.Health
+	sleeps   *collectortest.Sleeps
+	interval time.Duration // the engine's
+	cfg      Config
+	deps     Deps
+	src      *Poller // the source of the last engine built
 }
 
 func newHarness(t testing.TB, api string) *harness {
 	t.Helper()
 	fake, srv := newFakeAirflow(t, api)
-	h := &harness{fake: fake, url: srv.URL, clock: &clock{t: t0}, cps: newMemCheckpoints(), runs: &memRuns{}, health: &memHealth{}, sleeps: &sleeps{}}
+	h := &harness{fake: fake, url: srv.URL, clock: collectortest.NewClock(t0), cps: &collectortest.Checkpoints{},
+		runs: &collectortest.Ingester{}, health: &collectortest.Health{}, sleeps: &collectortest.Sleeps{}, interval: 2 * time.Minute}
 	h.cfg = Config{Source: "socrates", URL: srv.URL, DAGs: []string{"*"}, Now: h.clock.Now, Location: tokyo}
-	h.deps = Deps{Runs: h.runs, Checkpoints: h.cps, Health: h.health, HTTPClient: srv.Client(), Sleep: h.sleeps.Sleep}
+	h.deps = Deps{HTTPClient: srv.Client(), Sleep: h.sleeps.Sleep}
 	return h
 }
 
-func (h *harness) poller(t testing.TB) *Poller {
+// source returns a Poller of the fake.
+func (h *harness) source(t testing.TB) *Poller {
 	t.Helper()
 	p, err := New(context.Background(), h.cfg, h.deps)
 	if err != nil {
@@ -54,7 +60,26 @@ func (h *harness) poller(t testing.TB) *Poller {
 	return p
 }
 
-func pollOK(t testing.TB, p *Poller) int {
+// poller returns a Poller of the fake (kept in h.src) in the engine that
+// polls it, which sleeps with the Poller's Sleep.
+func (h *harness) poller(t testing.TB) *collector.Engine {
+	t.Helper()
+	h.src = h.source(t)
+	e, err := collector.NewEngine(collector.EngineConfig{Source: h.src, Ingester: h.runs, Checkpoints: h.cps, Health: h.health,
+		Interval: h.interval, Now: h.clock.Now, Sleep: h.deps.Sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// take returns and forgets the runs stored so far.
+func (h *harness) take() []kant.Run {
+	runs, _ := h.runs.Take()
+	return runs
+}
+
+func pollOK(t testing.TB, p *collector.Engine) int {
 	t.Helper()
 	n, err := p.PollOnce(context.Background())
 	if err != nil {
@@ -112,7 +137,7 @@ func TestPollBothAPIs(t *testing.T) {
 			if n := pollOK(t, p); n != 2 {
 				t.Fatalf("stored %d, want 2", n)
 			}
-			got := byJob(h.runs.take())
+			got := byJob(h.take())
 			u, ok := got["socrates/daily_load.load_users"]
 			if !ok {
 				t.Fatalf("no run of daily_load.load_users in %v", got)
@@ -127,8 +152,8 @@ func TestPollBothAPIs(t *testing.T) {
 			if it := got["socrates/daily_load.load_items"]; it.Attempt != 2 {
 				t.Errorf("load_items attempt = %d, want try_number 2", it.Attempt)
 			}
-			if h.health.last() != "" {
-				t.Errorf("health = %q", h.health.last())
+			if h.health.Last() != "" {
+				t.Errorf("health = %q", h.health.Last())
 			}
 		})
 		t.Run("a DAG-level poll of Airflow "+api+" maps DAG runs to runs of the DAG", func(t *testing.T) {
@@ -139,7 +164,7 @@ func TestPollBothAPIs(t *testing.T) {
 			h.fake.addRun(day("daily_load", 9, "failed"))
 			h.fake.addRun(day("daily_load", 10, "running"))
 			pollOK(t, h.poller(t))
-			runs := h.runs.take()
+			runs := h.take()
 			slices.SortFunc(runs, func(a, b kant.Run) int { return a.LogicalDate.Compare(b.LogicalDate) })
 			var got []string
 			for _, r := range runs {
@@ -164,8 +189,8 @@ func TestDetect(t *testing.T) {
 			h.fake.addDAGs("d")
 			p := h.poller(t)
 			pollOK(t, p)
-			if p.api != api {
-				t.Errorf("detected %q, want %q", p.api, api)
+			if h.src.api != api {
+				t.Errorf("detected %q, want %q", h.src.api, api)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package airflow
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector"
 )
 
 func TestAuth(t *testing.T) {
@@ -99,7 +101,7 @@ func TestAuthFailure(t *testing.T) {
 			if strings.Contains(err.Error(), "wrong") {
 				t.Errorf("the password leaked into the error: %v", err)
 			}
-			if Retryable(err) {
+			if collector.IsRetryable(err) {
 				t.Errorf("%d is retryable", c.status)
 			}
 			var apiErr *APIError
@@ -109,11 +111,11 @@ func TestAuthFailure(t *testing.T) {
 			if reqs, _ := h.fake.stats(); reqs != 1 {
 				t.Errorf("%d requests, want 1: a refusal is not retried", reqs)
 			}
-			if h.health.last() == "" || !strings.Contains(h.health.last(), "401") && !strings.Contains(h.health.last(), "403") {
-				t.Errorf("health = %q", h.health.last())
+			if h.health.Last() == "" || !strings.Contains(h.health.Last(), "401") && !strings.Contains(h.health.Last(), "403") {
+				t.Errorf("health = %q", h.health.Last())
 			}
-			if len(h.sleeps.d) != 0 {
-				t.Errorf("slept %v", h.sleeps.d)
+			if len(h.sleeps.Durations()) != 0 {
+				t.Errorf("slept %v", h.sleeps.Durations())
 			}
 		})
 	}
@@ -123,7 +125,7 @@ func TestAuthFailure(t *testing.T) {
 		h.cfg.Auth, h.cfg.Username, h.cfg.Password = AuthBearer, "kant", "nope-nope"
 		h.fake.addDAGs("d")
 		_, err := h.poller(t).PollOnce(context.Background())
-		if err == nil || !strings.Contains(err.Error(), "/auth/token: 401") || strings.Contains(err.Error(), "nope-nope") || Retryable(err) {
+		if err == nil || !strings.Contains(err.Error(), "/auth/token: 401") || strings.Contains(err.Error(), "nope-nope") || collector.IsRetryable(err) {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -136,8 +138,8 @@ func TestServerErrors(t *testing.T) {
 		h.fake.addDAGs("d")
 		h.fake.failNext(fakeFault{Status: 429, Header: http.Header{"Retry-After": {"7"}}})
 		pollOK(t, h.poller(t))
-		if len(h.sleeps.d) != 1 || h.sleeps.d[0] != 7*time.Second {
-			t.Errorf("slept %v, want [7s]", h.sleeps.d)
+		if len(h.sleeps.Durations()) != 1 || h.sleeps.Durations()[0] != 7*time.Second {
+			t.Errorf("slept %v, want [7s]", h.sleeps.Durations())
 		}
 	})
 	t.Run("5xx answers are tried a bounded number of times, then reported as retryable with the problem", func(t *testing.T) {
@@ -146,14 +148,14 @@ func TestServerErrors(t *testing.T) {
 		h.fake.addDAGs("d")
 		h.fake.failNext(fakeFault{Status: 503}, fakeFault{Status: 503}, fakeFault{Status: 503})
 		n, err := h.poller(t).PollOnce(context.Background())
-		if err == nil || n != 0 || !Retryable(err) || !strings.Contains(err.Error(), "503 Service Unavailable: fault from the fake") {
+		if err == nil || n != 0 || !collector.IsRetryable(err) || !strings.Contains(err.Error(), "503 Service Unavailable: fault from the fake") {
 			t.Fatalf("PollOnce = %d, %v", n, err)
 		}
 		if reqs, _ := h.fake.stats(); reqs != DefaultMaxTries {
 			t.Errorf("%d requests, want %d", reqs, DefaultMaxTries)
 		}
-		if !strings.Contains(h.health.last(), "503") {
-			t.Errorf("health = %q", h.health.last())
+		if !strings.Contains(h.health.Last(), "503") {
+			t.Errorf("health = %q", h.health.Last())
 		}
 	})
 	t.Run("a failed poll keeps the checkpoint, so the next poll reads the same window", func(t *testing.T) {
@@ -190,7 +192,7 @@ func TestRun(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, APIv2)
 			h.cfg.API = APIv2
-			h.cfg.Interval = time.Minute
+			h.interval = time.Minute
 			h.fake.addDAGs("d")
 			switch c.fault {
 			case 401:
@@ -220,7 +222,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	deps := Deps{Runs: &memRuns{}, Checkpoints: newMemCheckpoints(), Health: &memHealth{}}
+	deps := Deps{}
 	cases := []struct {
 		name string
 		cfg  Config
@@ -275,7 +277,7 @@ func TestSecretsStayOut(t *testing.T) {
 			if err1 == nil || err2 == nil {
 				t.Fatalf("errors = %v, %v", err1, err2)
 			}
-			for what, s := range map[string]string{"logs": logs.String(), "error 1": err1.Error(), "error 2": err2.Error(), "health": strings.Join(h.health.records, "\n")} {
+			for what, s := range map[string]string{"logs": logs.String(), "error 1": err1.Error(), "error 2": err2.Error(), "health": fmt.Sprint(h.health.Records())} {
 				if strings.Contains(s, "pw-Zx81q") {
 					t.Errorf("the secret is in the %s: %s", what, s)
 				}

@@ -60,7 +60,7 @@ func TestIncrementalPoll200DAGs(t *testing.T) {
 		t.Run("an incremental poll of "+api+" costs requests in proportion to the change", func(t *testing.T) {
 			h := newScaleHarness(t, api)
 			p := h.poller(t)
-			if _, err := p.resolveDAGs(context.Background(), api); err != nil {
+			if _, err := h.src.resolveDAGs(context.Background(), api); err != nil {
 				t.Fatal(err)
 			}
 			listReqs, listBytes := h.fake.stats()
@@ -68,7 +68,7 @@ func TestIncrementalPoll200DAGs(t *testing.T) {
 
 			pollOK(t, p)
 			reqs, bytes := h.fake.stats()
-			runs := h.runs.take()
+			runs := h.take()
 			t.Logf("%s: %d DAGs × %d tasks × %d days = %d task instances; DAG list %d requests, %d bytes",
 				api, scaleDAGs, scaleTasks, scaleDays, scaleDAGs*scaleTasks*scaleDays, listReqs, listBytes)
 			t.Logf("%s: incremental poll with %d changed: %d requests (%v), %d response bytes, %d runs read",
@@ -104,7 +104,7 @@ func BenchmarkIncrementalPoll(b *testing.B) {
 		b.Run(api, func(b *testing.B) {
 			h := newScaleHarness(b, api)
 			p := h.poller(b)
-			if _, err := p.resolveDAGs(context.Background(), api); err != nil {
+			if _, err := h.src.resolveDAGs(context.Background(), api); err != nil {
 				b.Fatal(err)
 			}
 			h.fake.resetStats()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/kantproject/kant/collector"
 )
 
 // Check reports whether the source is reachable and readable: what
@@ -12,7 +14,7 @@ import (
 // reads one task instance or DAG run of the matching DAGs; it stores and
 // records nothing.
 func (p *Poller) Check(ctx context.Context) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.PollTimeout)
+	ctx, cancel := context.WithTimeout(ctx, collector.DefaultCycleTimeout)
 	defer cancel()
 	api, version, err := p.detect(ctx)
 	if err != nil {

@@ -16,12 +16,12 @@ func TestCheck(t *testing.T) {
 			r := day("daily_load", 9, "success")
 			h.fake.addRun(r)
 			h.fake.addTI(ti(r, "a", "success", 1, 0), ti(r, "b", "success", 1, 0))
-			report, err := h.poller(t).Check(context.Background())
+			report, err := h.source(t).Check(context.Background())
 			want := "Airflow " + h.fake.version + ", API " + api + "; lists 2 matching DAG(s); reads task instances (2 in all)"
 			if err != nil || report != want {
 				t.Fatalf("Check = %q, %v; want %q", report, err, want)
 			}
-			if len(h.runs.take()) != 0 || h.health.last() != "<none>" || len(h.cps.m) != 0 {
+			if len(h.take()) != 0 || h.health.Last() != "<none>" || h.cps.Len() != 0 {
 				t.Error("Check stored runs, health or checkpoints")
 			}
 		})
@@ -30,7 +30,7 @@ func TestCheck(t *testing.T) {
 		h := newHarness(t, APIv1)
 		h.cfg.Auth, h.cfg.Username, h.cfg.Password = AuthBasic, "kant", "wrong"
 		h.fake.auth = func(*http.Request) bool { return false }
-		report, err := h.poller(t).Check(context.Background())
+		report, err := h.source(t).Check(context.Background())
 		if err == nil || !strings.Contains(err.Error(), "cannot list DAGs") || !strings.Contains(err.Error(), "401") || !strings.HasPrefix(report, "Airflow 2.10.5") {
 			t.Errorf("Check = %q, %v", report, err)
 		}
@@ -38,14 +38,14 @@ func TestCheck(t *testing.T) {
 	t.Run("an unreachable Airflow says so", func(t *testing.T) {
 		h := newHarness(t, APIv2)
 		h.cfg.URL = "http://127.0.0.1:1"
-		if _, err := h.poller(t).Check(context.Background()); err == nil || !strings.Contains(err.Error(), "cannot reach Airflow") {
+		if _, err := h.source(t).Check(context.Background()); err == nil || !strings.Contains(err.Error(), "cannot reach Airflow") {
 			t.Errorf("Check err = %v", err)
 		}
 	})
 	t.Run("a configured api the server does not speak is reported", func(t *testing.T) {
 		h := newHarness(t, APIv1)
 		h.cfg.API = APIv2
-		if _, err := h.poller(t).Check(context.Background()); err == nil || !strings.Contains(err.Error(), "api: v2") {
+		if _, err := h.source(t).Check(context.Background()); err == nil || !strings.Contains(err.Error(), "api: v2") {
 			t.Errorf("Check err = %v", err)
 		}
 	})

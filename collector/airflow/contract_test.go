@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector"
 )
 
 func TestStandInValidates(t *testing.T) {
@@ -76,7 +77,7 @@ func TestPaging(t *testing.T) {
 				h.fake.addTI(ti(r, fmt.Sprintf("t%03d", i), "success", 1, 0))
 			}
 			pollOK(t, h.poller(t))
-			if got := len(h.runs.take()); got != 250 {
+			if got := len(h.take()); got != 250 {
 				t.Errorf("stored %d runs, want 250", got)
 			}
 			// One more request for the unfinished tasks (none).
@@ -132,7 +133,7 @@ func TestTaskStates(t *testing.T) {
 				h.fake.addTI(x)
 			}
 			pollOK(t, h.poller(t))
-			got := byJob(h.runs.take())
+			got := byJob(h.take())
 			for _, c := range cases {
 				if api == APIv2 && c.airflow == "none" {
 					continue
@@ -155,7 +156,7 @@ func TestTaskStates(t *testing.T) {
 		var logs bytes.Buffer
 		h := newHarness(t, APIv2)
 		h.cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-		p := h.poller(t)
+		p := h.source(t)
 		for range 3 {
 			if st := p.state("sensing"); st != kant.StateUnknown || st.Terminal() {
 				t.Fatalf("state(sensing) = %s", st)
@@ -182,7 +183,7 @@ func TestRetries(t *testing.T) {
 				ti(r, "blocked", "upstream_failed", 0, 2), // never ran
 			)
 			pollOK(t, h.poller(t))
-			got := byJob(h.runs.take())
+			got := byJob(h.take())
 			check := func(task string, state kant.State, attempt, maxAttempts int, pending bool) {
 				t.Helper()
 				run := got[kant.NewJobKey("socrates", "d."+task)]
@@ -208,7 +209,7 @@ func TestLogicalDate(t *testing.T) {
 		h.fake.addRun(r)
 		h.fake.addTI(ti(r, "t", "success", 1, 0))
 		pollOK(t, h.poller(t))
-		runs := h.runs.take()
+		runs := h.take()
 		if len(runs) != 1 {
 			t.Fatalf("stored %d runs", len(runs))
 		}
@@ -228,7 +229,7 @@ func TestLogicalDate(t *testing.T) {
 		h.fake.addTI(ti(r, "a", "success", 1, 0), ti(r, "b", "running", 1, 0))
 		p := h.poller(t)
 		pollOK(t, p)
-		for _, run := range h.runs.take() {
+		for _, run := range h.take() {
 			if run.LogicalDate != (kant.Date{Year: 2026, Month: 6, Day: 9}) || run.Attributes[AttrDataIntervalEnd] == "" {
 				t.Errorf("%s: date %s attrs %v", run.Job, run.LogicalDate, run.Attributes)
 			}
@@ -245,7 +246,7 @@ func TestLogicalDate(t *testing.T) {
 		if n := h.fake.byPath["POST /dags/~/dagRuns/list"]; n != 0 {
 			t.Errorf("DAG runs read %d times for a run already known, want 0", n)
 		}
-		if got := byJob(h.runs.take())["socrates/d.b"]; got.State != kant.StateSucceeded || got.LogicalDate.Day != 9 {
+		if got := byJob(h.take())["socrates/d.b"]; got.State != kant.StateSucceeded || got.LogicalDate.Day != 9 {
 			t.Errorf("b = %s %s", got.State, got.LogicalDate)
 		}
 	})
@@ -257,7 +258,7 @@ func TestLogicalDate(t *testing.T) {
 		h.fake.addTI(ti(r, "t", "success", 1, 0))
 		h.cfg.Location = time.UTC
 		pollOK(t, h.poller(t))
-		if runs := h.runs.take(); len(runs) != 1 || runs[0].LogicalDate.Day != 8 {
+		if runs := h.take(); len(runs) != 1 || runs[0].LogicalDate.Day != 8 {
 			t.Errorf("in UTC the date is the 8th: %v", runs)
 		}
 	})
@@ -278,7 +279,7 @@ func TestIncremental(t *testing.T) {
 			h.fake.addTI(ti(today, "a", "running", 1, 0), ti(today, "b", "scheduled", 1, 0))
 			p := h.poller(t)
 			pollOK(t, p)
-			if n := len(h.runs.take()); n != 14 {
+			if n := len(h.take()); n != 14 {
 				t.Fatalf("first poll stored %d, want 14", n)
 			}
 			h.fake.resetStats()
@@ -287,7 +288,7 @@ func TestIncremental(t *testing.T) {
 			a.End = h.clock.Now().Add(-30 * time.Second)
 			h.fake.setTI(a)
 			pollOK(t, p)
-			got := h.runs.take()
+			got := h.take()
 			ids := []string{}
 			for _, r := range got {
 				ids = append(ids, fmt.Sprintf("%s %s", r.Job.Name(), r.State))
@@ -322,10 +323,10 @@ func TestIncremental(t *testing.T) {
 		h.fake.addRun(r)
 		h.fake.addTI(ti(r, "t", "success", 1, 0))
 		_, err := h.poller(t).PollOnce(context.Background())
-		if err == nil || kant.ErrorCode(err) != kant.ENOTFOUND || !strings.Contains(err.Error(), "gone") || Retryable(err) {
+		if err == nil || kant.ErrorCode(err) != kant.ENOTFOUND || !strings.Contains(err.Error(), "gone") || collector.IsRetryable(err) {
 			t.Errorf("err = %v, want not found: gone, not retryable", err)
 		}
-		if n := len(h.runs.take()); n != 1 {
+		if n := len(h.take()); n != 1 {
 			t.Errorf("stored %d runs of daily_load, want 1", n)
 		}
 		for _, b := range h.fake.bodies {
@@ -349,7 +350,7 @@ func TestMappedTasks(t *testing.T) {
 		}
 		pollOK(t, h.poller(t))
 		var ids []string
-		for _, run := range h.runs.take() {
+		for _, run := range h.take() {
 			ids = append(ids, run.RunID)
 		}
 		slices.Sort(ids)
@@ -374,7 +375,7 @@ func TestAListCutShortKeepsTheCheckpointSoTheNextPollReadsTheRest(t *testing.T) 
 	}
 	p := h.poller(t)
 	pollOK(t, p)
-	first := h.runs.take()
+	first := h.take()
 	if len(first) != 200 {
 		t.Fatalf("first poll read %d runs, want the 200 of two pages", len(first))
 	}
@@ -385,7 +386,7 @@ func TestAListCutShortKeepsTheCheckpointSoTheNextPollReadsTheRest(t *testing.T) 
 	h.clock.Advance(time.Minute)
 	pollOK(t, p)
 	seen := map[kant.JobKey]bool{}
-	for _, r := range append(first, h.runs.take()...) {
+	for _, r := range append(first, h.take()...) {
 		seen[r.Job] = true
 	}
 	if len(seen) != 250 {

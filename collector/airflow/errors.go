@@ -2,18 +2,15 @@ package airflow
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/smithy-go"
 	"github.com/kantproject/kant/collector"
+	"github.com/kantproject/kant/collector/internal/awsclient"
 )
 
 // APIError is an Airflow API answer other than 2xx: its status and, when the
@@ -96,19 +93,6 @@ func parseProblem(body []byte) (title, detail string) {
 	return title, detail
 }
 
-// Retryable reports whether any error in err's tree is one that trying
-// again soon can help with: a 429 or 5xx from Airflow or MWAA, a timeout or
-// a network failure. 401, 403, 404, invalid input and unknown DAGs are not:
-// they are reported and wait for the next regular poll.
-func Retryable(err error) bool {
-	for _, e := range collector.LeafErrors(err) {
-		if retryable(e) {
-			return true
-		}
-	}
-	return false
-}
-
 // mwaaRetryableCodes are MWAA error codes for which trying again can help.
 var mwaaRetryableCodes = map[string]bool{
 	"InternalServerException":  true,
@@ -118,25 +102,17 @@ var mwaaRetryableCodes = map[string]bool{
 	"RequestTimeout":           true,
 }
 
-func retryable(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.Retryable()
+// classify marks a failed request as retryable when trying again soon can
+// help: a 429 or 5xx from Airflow (with its Retry-After), a transient MWAA
+// code or a 5xx from MWAA. Network errors and timeouts are retryable as
+// they are (see collector.IsRetryable); 401, 403, 404 and invalid input are
+// not: they are reported and wait for the next regular poll.
+func classify(err error) error {
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
+		if apiErr.Retryable() {
+			return collector.Retryable(err, apiErr.RetryAfter)
+		}
+		return err
 	}
-	var sErr smithy.APIError
-	if errors.As(err, &sErr) && mwaaRetryableCodes[sErr.ErrorCode()] {
-		return true
-	}
-	var respErr *awshttp.ResponseError
-	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 500 {
-		return true
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return true // timeouts, refused and reset connections: the network or the server is down for now
-	}
-	return false
+	return awsclient.Classify(err, mwaaRetryableCodes)
 }

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kantproject/kant/collector"
 )
 
 func TestParseProblem(t *testing.T) {
@@ -56,28 +54,6 @@ func TestRetryAfter(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			if got := retryAfter(http.Header{"Retry-After": {c.value}}, now); got != c.want {
 				t.Errorf("retryAfter(%q) = %v, want %v", c.value, got, c.want)
-			}
-		})
-	}
-}
-
-func TestNextDelay(t *testing.T) {
-	cases := []struct {
-		name     string
-		failures int
-		jitter   float64
-		want     time.Duration
-	}{
-		{"after a success the wait is the interval", 0, 0.5, time.Minute},
-		{"after a first retryable failure the wait is at most a second", 1, 0.5, 500 * time.Millisecond},
-		{"the backoff grows with the failures", 4, 0.5, 4 * time.Second},
-		{"the backoff is capped at the interval", 30, 0.5, 30 * time.Second},
-		{"the wait is never shorter than 100 ms", 1, 0, 100 * time.Millisecond},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := collector.NextDelay(time.Minute, c.failures, c.jitter); got != c.want {
-				t.Errorf("nextDelay = %v, want %v", got, c.want)
 			}
 		})
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,8 +19,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-
-	"github.com/kantproject/kant"
 )
 
 // Airflow's published REST API descriptions (see shared/contracts/README.md):
@@ -564,105 +561,6 @@ func (f *fakeAirflow) serveToken(w http.ResponseWriter, r *http.Request, body []
 	n := f.tokens
 	f.mu.Unlock()
 	json.NewEncoder(w).Encode(map[string]string{"access_token": "jwt-" + strconv.Itoa(n)})
-}
-
-// memCheckpoints keeps checkpoints in memory.
-type memCheckpoints struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func newMemCheckpoints() *memCheckpoints { return &memCheckpoints{m: map[string]string{}} }
-
-func (c *memCheckpoints) Checkpoint(_ context.Context, source, key string) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[source+"\x00"+key], nil
-}
-
-func (c *memCheckpoints) SetCheckpoint(_ context.Context, source, key, value string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[source+"\x00"+key] = value
-	return nil
-}
-
-// memRuns records each Ingest call.
-type memRuns struct {
-	mu      sync.Mutex
-	batches [][]kant.Run
-}
-
-func (m *memRuns) Ingest(_ context.Context, runs []kant.Run) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.batches = append(m.batches, slices.Clone(runs))
-	return len(runs), nil
-}
-
-// take returns and forgets the runs ingested so far.
-func (m *memRuns) take() []kant.Run {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var all []kant.Run
-	for _, b := range m.batches {
-		all = append(all, b...)
-	}
-	m.batches = nil
-	return all
-}
-
-// memHealth records each poll's outcome.
-type memHealth struct {
-	mu      sync.Mutex
-	records []string // "" for success, else the error
-}
-
-func (h *memHealth) RecordPoll(_ context.Context, _ string, _ time.Time, pollErr string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.records = append(h.records, pollErr)
-	return nil
-}
-
-func (h *memHealth) last() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.records) == 0 {
-		return "<none>"
-	}
-	return h.records[len(h.records)-1]
-}
-
-// clock is a fixed clock that tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// sleeps records the waits of a Poller instead of sleeping.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) Sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return ctx.Err()
 }
 
 func mustJSON(t testing.TB, v any) string {

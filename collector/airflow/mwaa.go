@@ -11,13 +11,14 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/mwaa"
 	"github.com/aws/aws-sdk-go-v2/service/mwaa/document"
 	"github.com/aws/aws-sdk-go-v2/service/mwaa/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/kantproject/kant/collector/internal/awsclient"
 )
 
 // mwaaAPI lists the MWAA calls the poller makes; *mwaa.Client satisfies it.
@@ -44,18 +45,9 @@ type mwaaTransport struct {
 }
 
 func newMWAATransport(ctx context.Context, cfg Config, deps Deps, log *slog.Logger) (*mwaaTransport, error) {
-	var awsCfg aws.Config
-	if deps.AWSConfig != nil {
-		awsCfg = deps.AWSConfig.Copy()
-	} else {
-		var err error
-		awsCfg, err = awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
-		if err != nil {
-			return nil, fmt.Errorf("mwaa auth: load AWS config: %w", err)
-		}
-	}
-	if cfg.Region != "" {
-		awsCfg.Region = cfg.Region
+	awsCfg, err := awsclient.Config(ctx, deps.AWSConfig, cfg.Region)
+	if err != nil {
+		return nil, fmt.Errorf("mwaa auth: load AWS config: %w", err)
 	}
 	client := mwaa.NewFromConfig(awsCfg, func(o *mwaa.Options) {
 		if cfg.Endpoint != "" {

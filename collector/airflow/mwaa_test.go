@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/kantproject/kant"
+	"github.com/kantproject/kant/collector"
 )
 
 const mwaaModel = "../../contracts/mwaa-2020-07-01.json"
@@ -221,12 +222,12 @@ func TestMWAA(t *testing.T) {
 		h.fake.addTI(ti(r, "t", "success", 1, 0))
 		p := h.poller(t)
 		pollOK(t, p)
-		runs := h.runs.take()
+		runs := h.take()
 		if len(runs) != 1 || runs[0].Job != "socrates/d.t" || runs[0].State != kant.StateSucceeded || runs[0].LogicalDate.Day != 9 {
 			t.Fatalf("runs = %+v", runs)
 		}
-		if p.api != APIv1 {
-			t.Errorf("api = %q, want v1 from version %s", p.api, h.fake.version)
+		if h.src.api != APIv1 {
+			t.Errorf("api = %q, want v1 from version %s", h.src.api, h.fake.version)
 		}
 		if m.invokes == 0 || m.logins != 0 {
 			t.Errorf("invokes %d logins %d", m.invokes, m.logins)
@@ -237,7 +238,7 @@ func TestMWAA(t *testing.T) {
 		h.fake.addDAGs("d")
 		h.fake.failNext(fakeFault{Status: 403})
 		_, err := h.poller(t).PollOnce(t.Context())
-		if err == nil || !strings.Contains(err.Error(), "403 Forbidden") || !strings.Contains(err.Error(), "fault from the fake") || Retryable(err) {
+		if err == nil || !strings.Contains(err.Error(), "403 Forbidden") || !strings.Contains(err.Error(), "fault from the fake") || collector.IsRetryable(err) {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -247,7 +248,7 @@ func TestMWAA(t *testing.T) {
 		h.fake.addDAGs("d")
 		h.fake.failNext(fakeFault{Status: 502}, fakeFault{Status: 502}, fakeFault{Status: 502})
 		_, err := h.poller(t).PollOnce(t.Context())
-		if err == nil || !Retryable(err) || !strings.Contains(err.Error(), "502") {
+		if err == nil || !collector.IsRetryable(err) || !strings.Contains(err.Error(), "502") {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -256,7 +257,7 @@ func TestMWAA(t *testing.T) {
 		h.cfg.Environment = "nope"
 		h.fake.addDAGs("d")
 		_, err := h.poller(t).PollOnce(t.Context())
-		if err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") || Retryable(err) {
+		if err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") || collector.IsRetryable(err) {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -274,7 +275,7 @@ func TestMWAA(t *testing.T) {
 		h.fake.addTI(ti(r, "t", "success", 1, 0))
 		p := h.poller(t)
 		pollOK(t, p)
-		if runs := h.runs.take(); len(runs) != 1 {
+		if runs := h.take(); len(runs) != 1 {
 			t.Fatalf("stored %d runs", len(runs))
 		}
 		if m.logins != 1 {

@@ -118,26 +118,31 @@ const (
 	AttrRunType         = "run_type"
 )
 
-func (p *Poller) poll(ctx context.Context, now time.Time) (int, error) {
+// Poll reads the source once: it detects the API version when it is not
+// known, resolves the DAG list when it is due, reads what changed since the
+// checkpoint (key "task_instances" or "dag_runs", by level) and emits it
+// with the next checkpoint in one unit.
+func (p *Poller) Poll(ctx context.Context, c *collector.Cycle) error {
+	now := p.now()
 	api, err := p.apiVersion(ctx)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	dags, listErr := p.resolveDAGs(ctx, api)
 	if len(dags) == 0 {
 		if listErr == nil {
 			p.log.Debug("airflow: no DAG matches", "dags", strings.Join(p.cfg.DAGs, ","))
 		}
-		return 0, listErr
+		return listErr
 	}
 
 	key := checkpointTasks
 	if p.cfg.Level == LevelDAG {
 		key = checkpointDAGs
 	}
-	saved, err := p.deps.Checkpoints.Checkpoint(ctx, p.cfg.Source, key)
+	saved, err := c.Checkpoint(ctx, key)
 	if err != nil {
-		return 0, errors.Join(listErr, fmt.Errorf("airflow: read checkpoint: %w", err))
+		return errors.Join(listErr, fmt.Errorf("airflow: %w", err))
 	}
 	var cp checkpoint
 	ok, err := collector.DecodeCheckpoint(saved, checkpointVersion, &cp)
@@ -158,26 +163,17 @@ func (p *Poller) poll(ctx context.Context, now time.Time) (int, error) {
 		runs, err = p.pollTaskInstances(ctx, api, dags, from, openFrom, now)
 	}
 	if err != nil {
-		return 0, errors.Join(listErr, err)
+		return errors.Join(listErr, err)
 	}
-	n := 0
-	if len(runs) > 0 {
-		n, err = p.deps.Runs.Ingest(ctx, runs)
-		if err != nil {
-			return 0, errors.Join(listErr, fmt.Errorf("airflow: store %d runs: %w", len(runs), err))
-		}
+	p.log.Debug("airflow polled", "dags", len(dags), "read", len(runs))
+	u := collector.Unit{Key: key, Runs: runs}
+	if p.cuts.Load() == cutsBefore {
+		// Unless a list was cut short: what it did not reach ended after
+		// the checkpoint, so the checkpoint stays where it was.
+		next, _ := json.Marshal(checkpoint{V: checkpointVersion, Since: now.Unix()})
+		u.Next = string(next)
 	}
-	p.log.Debug("airflow polled", "dags", len(dags), "read", len(runs), "stored", n)
-	if p.cuts.Load() != cutsBefore {
-		// A list was cut short: what it did not reach ended after the
-		// checkpoint, so the checkpoint stays where it was.
-		return n, listErr
-	}
-	next, _ := json.Marshal(checkpoint{V: checkpointVersion, Since: now.Unix()})
-	if err := p.deps.Checkpoints.SetCheckpoint(ctx, p.cfg.Source, key, string(next)); err != nil {
-		return n, errors.Join(listErr, fmt.Errorf("airflow: save checkpoint: %w", err))
-	}
-	return n, listErr
+	return errors.Join(listErr, c.Emit(ctx, u))
 }
 
 // pollTaskInstances reads the task instances of dags that ended at or after

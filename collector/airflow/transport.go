@@ -17,6 +17,8 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/google"
+
+	"github.com/kantproject/kant/collector"
 )
 
 // request is one call of the Airflow REST API.
@@ -301,7 +303,8 @@ func (p *Poller) call(ctx context.Context, req request, out any) error {
 		} else {
 			err = fmt.Errorf("airflow %s: %w", req, err)
 		}
-		if try >= DefaultMaxTries || !Retryable(err) || ctx.Err() != nil {
+		err = classify(err)
+		if try >= DefaultMaxTries || !collector.IsRetryable(err) || ctx.Err() != nil {
 			return err
 		}
 		if wait <= 0 {

@@ -40,7 +40,7 @@ func TestPoll1000Jobs(t *testing.T) {
 	pollOK(t, p)
 	first := time.Since(start)
 	firstJobs, firstRuns := h.fake.count("GetJobs"), h.fake.count("GetJobRuns")
-	if got, _ := h.runs.take(); len(got) != 3*scaleJobs {
+	if got, _ := h.runs.Take(); len(got) != 3*scaleJobs {
 		t.Errorf("first poll stored %d runs, want %d", len(got), 3*scaleJobs)
 	}
 
@@ -67,7 +67,7 @@ func BenchmarkPoll1000Jobs(b *testing.B) {
 	h.fake.resetCounts()
 	b.ResetTimer()
 	for b.Loop() {
-		if err := p.PollOnce(context.Background()); err != nil {
+		if _, err := p.PollOnce(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,7 +1,6 @@
 package glue
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,8 +16,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/kantproject/kant"
 )
 
 // The Glue service model, as published (see shared/contracts/README.md).
@@ -480,103 +477,4 @@ func (f *fakeGlue) serveSTS(w http.ResponseWriter, r *http.Request, body []byte)
   </%[7]sResult>
   <ResponseMetadata><RequestId>req-%[6]d</RequestId></ResponseMetadata>
 </%[7]sResponse>`, n, n, n, exp, form.Get("RoleArn"), n, action)
-}
-
-// memCheckpoints keeps checkpoints in memory.
-type memCheckpoints struct {
-	mu   sync.Mutex
-	m    map[string]string
-	sets int
-}
-
-func newMemCheckpoints() *memCheckpoints { return &memCheckpoints{m: map[string]string{}} }
-
-func (c *memCheckpoints) Checkpoint(_ context.Context, source, key string) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[source+"\x00"+key], nil
-}
-
-func (c *memCheckpoints) SetCheckpoint(_ context.Context, source, key, value string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[source+"\x00"+key] = value
-	c.sets++
-	return nil
-}
-
-// memRuns records each Ingest call; failNext makes the next calls fail.
-type memRuns struct {
-	mu       sync.Mutex
-	batches  [][]kant.Run
-	failNext int
-}
-
-func (m *memRuns) Ingest(_ context.Context, runs []kant.Run) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.failNext > 0 {
-		m.failNext--
-		return 0, fmt.Errorf("store is down")
-	}
-	m.batches = append(m.batches, slices.Clone(runs))
-	return len(runs), nil
-}
-
-// take returns and forgets the runs ingested so far, and the number of calls.
-func (m *memRuns) take() ([]kant.Run, int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var all []kant.Run
-	for _, b := range m.batches {
-		all = append(all, b...)
-	}
-	n := len(m.batches)
-	m.batches = nil
-	return all, n
-}
-
-// memHealth records each poll's outcome.
-type memHealth struct {
-	mu      sync.Mutex
-	records []string // "" for success, else the error
-	onPoll  func()
-}
-
-func (h *memHealth) RecordPoll(_ context.Context, source string, at time.Time, pollErr string) error {
-	h.mu.Lock()
-	h.records = append(h.records, pollErr)
-	f := h.onPoll
-	h.mu.Unlock()
-	if f != nil {
-		f()
-	}
-	return nil
-}
-
-func (h *memHealth) last() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.records) == 0 {
-		return "<none>"
-	}
-	return h.records[len(h.records)-1]
-}
-
-// clock is a fixed clock that tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }

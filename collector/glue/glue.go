@@ -1,12 +1,12 @@
-// Package glue owns polling AWS Glue job runs: it resolves the configured job
-// names and globs to Glue jobs, reads each job's runs incrementally with
-// GetJobRuns (newest first, stopping at what an earlier poll already saw),
-// turns them into kant.Run observations, and hands them to a RunWriter,
-// keeping a checkpoint per job and the source's health.
+// Package glue is the collector.Source of AWS Glue job runs: it resolves the
+// configured job names and globs to Glue jobs, reads each job's runs
+// incrementally with GetJobRuns (newest first, stopping at what an earlier
+// poll already saw), turns them into kant.Run observations, and emits them
+// with the job's next checkpoint, one unit per job. The collector.Engine
+// stores them, saves the checkpoints and records the source's health.
 //
-// It imports kant, collector (only to state that collector.Sink is a
-// RunWriter) and aws-sdk-go-v2; nothing else of kant. Stores reach it only
-// through the small interfaces declared here.
+// It imports kant, collector (the Source contract), collector/internal/awsclient
+// (what it shares with MWAA) and aws-sdk-go-v2; nothing else of kant.
 package glue
 
 import (
@@ -21,7 +21,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/collector"
+	"github.com/kantproject/kant/collector/internal/awsclient"
 )
 
 // api lists the Glue calls the poller makes; *glue.Client satisfies it.
@@ -62,8 +62,6 @@ const (
 	maxRunPages = 200
 	// maxJobPages caps the pages of GetJobs (40,000 jobs).
 	maxJobPages = 200
-	// maxHealthMessage caps the error recorded in the source's health.
-	maxHealthMessage = 1024
 )
 
 // Config configures a Poller for one Glue source (one account and region).
@@ -99,7 +97,8 @@ type Config struct {
 	// RelistEvery is how often the job list is resolved again, so that new
 	// jobs appear. Default 10 minutes.
 	RelistEvery time.Duration
-	// JobTimeout bounds the poll of one job (all its pages). Default 2 minutes.
+	// JobTimeout bounds the poll of one job (all its pages) within a cycle,
+	// and Check. Default 2 minutes.
 	JobTimeout time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -110,13 +109,6 @@ type Config struct {
 
 // Deps are the Poller's collaborators.
 type Deps struct {
-	// Runs receives the observations of each job, one call per job and poll.
-	// Required.
-	Runs collector.Ingester
-	// Checkpoints keeps each job's checkpoint (key: the Glue job name). Required.
-	Checkpoints collector.Checkpoints
-	// Health records each poll cycle. Required.
-	Health collector.Health
 	// AWSConfig, when set, is used instead of config.LoadDefaultConfig
 	// (tests, or a caller that built its own). Its Retryer, when set, is kept.
 	AWSConfig *aws.Config
@@ -125,11 +117,10 @@ type Deps struct {
 	IdentityToken func() ([]byte, error)
 }
 
-// Poller polls the runs of one Glue source. Its methods are safe for one
-// caller at a time: PollOnce must not run concurrently with itself.
+// Poller reads the runs of one Glue source: a collector.Source and a
+// collector.Checker. Poll must not run concurrently with itself.
 type Poller struct {
 	cfg    Config
-	deps   Deps
 	client api
 	now    func() time.Time
 	log    *slog.Logger
@@ -165,15 +156,6 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 	}
 	if cfg.Backfill < 0 || cfg.Concurrency < 0 || cfg.RelistEvery < 0 || cfg.JobTimeout < 0 {
 		problems = append(problems, "backfill, concurrency, relist and timeout must not be negative")
-	}
-	if deps.Runs == nil {
-		problems = append(problems, "runs writer required")
-	}
-	if deps.Checkpoints == nil {
-		problems = append(problems, "checkpoints required")
-	}
-	if deps.Health == nil {
-		problems = append(problems, "health required")
 	}
 	if cfg.WebIdentityAudience != "" && cfg.RoleARN == "" {
 		problems = append(problems, "web identity: role_arn required")
@@ -214,7 +196,6 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 	})
 	return &Poller{
 		cfg:    cfg,
-		deps:   deps,
 		client: client,
 		now:    cfg.Now,
 		log:    cfg.Logger.With("component", "collector", "source", cfg.Source),
@@ -225,18 +206,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 // one or the default chain, with the region, a jittered-backoff retryer, and
 // when RoleARN is set, assumed-role credentials refreshed before expiry.
 func loadAWSConfig(ctx context.Context, cfg Config, deps Deps) (aws.Config, error) {
-	var awsCfg aws.Config
-	if deps.AWSConfig != nil {
-		awsCfg = deps.AWSConfig.Copy()
-	} else {
-		var err error
-		awsCfg, err = awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
-		if err != nil {
-			return aws.Config{}, fmt.Errorf("glue source %q: load AWS config: %w", cfg.Source, err)
-		}
-	}
-	if cfg.Region != "" {
-		awsCfg.Region = cfg.Region
+	awsCfg, err := awsclient.Config(ctx, deps.AWSConfig, cfg.Region)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("glue source %q: load AWS config: %w", cfg.Source, err)
 	}
 	if awsCfg.Retryer == nil {
 		awsCfg.Retryer = func() aws.Retryer {
@@ -297,30 +269,20 @@ func sessionName(s string) string {
 	return out
 }
 
-// PollOnce polls every configured job once: it resolves the job list when it
-// is due, reads each job's new runs with bounded concurrency, stores them
-// (one Ingest per job), saves each job's checkpoint after its runs are
-// stored, and records the cycle in the source's health. It returns the
-// errors of the jobs that failed, joined; Retryable tells whether trying
-// again soon can help. Jobs that succeeded keep their progress either way.
-func (p *Poller) PollOnce(ctx context.Context) error {
-	start := p.now()
-	err := p.poll(ctx)
-	msg := ""
-	if err != nil {
-		msg = collector.HealthMessage(err, maxHealthMessage)
-	}
-	if herr := p.deps.Health.RecordPoll(ctx, p.cfg.Source, start, msg); herr != nil {
-		herr = fmt.Errorf("glue source %q: record health: %w", p.cfg.Source, herr)
-		err = errors.Join(err, herr)
-	}
-	if err != nil {
-		p.log.Warn("glue poll failed", "error", msg, "retryable", Retryable(err))
-	}
-	return err
-}
+var (
+	_ collector.Source  = (*Poller)(nil)
+	_ collector.Checker = (*Poller)(nil)
+)
 
-func (p *Poller) poll(ctx context.Context) error {
+// Name is the kant source name.
+func (p *Poller) Name() string { return p.cfg.Source }
+
+// Poll reads every configured job once: it resolves the job list when it
+// is due, then reads each job's new runs with bounded concurrency and
+// emits them with the job's next checkpoint, one unit per job, so that a
+// failing job costs no other job its progress. It returns the errors of
+// the jobs that failed, joined.
+func (p *Poller) Poll(ctx context.Context, c *collector.Cycle) error {
 	jobs, err := p.resolveJobs(ctx)
 	var (
 		mu   sync.Mutex
@@ -336,7 +298,7 @@ func (p *Poller) poll(ctx context.Context) error {
 			break
 		}
 		g.Go(func() error {
-			if err := p.pollJob(ctx, j); err != nil {
+			if err := p.pollJob(ctx, c, j); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
@@ -408,7 +370,7 @@ func (p *Poller) listJobs(ctx context.Context) (map[string]jobInfo, error) {
 		}
 		out, err := p.client.GetJobs(ctx, in)
 		if err != nil {
-			return nil, fmt.Errorf("glue get jobs: %w", err)
+			return nil, fmt.Errorf("glue get jobs: %w", classify(err))
 		}
 		for _, j := range out.Jobs {
 			name := aws.ToString(j.Name)
@@ -444,16 +406,4 @@ func (p *Poller) forgetJob(name string) {
 	defer p.mu.Unlock()
 	delete(p.jobs, name)
 	p.listedAt = time.Time{}
-}
-
-// Run polls every interval until ctx is done, and returns ctx's error. After
-// a cycle that failed in a way a retry can help (throttling, 5xx, timeouts),
-// the next cycle comes sooner, after a jittered exponential backoff capped at
-// interval; other failures (access denied, unknown jobs) wait the full
-// interval, so they are reported every cycle but never retried in a loop.
-func (p *Poller) Run(ctx context.Context, interval time.Duration) error {
-	if interval <= 0 {
-		return kant.Errorf(kant.EINVALID, "glue source %q: interval must be positive", p.cfg.Source)
-	}
-	return collector.Loop(ctx, interval, p.PollOnce, Retryable, nil)
 }

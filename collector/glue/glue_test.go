@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/collector"
+	"github.com/kantproject/kant/collector/collectortest"
 )
 
 // t0 is "now" at the start of every test: 03:00 UTC, 12:00 in Tokyo.
@@ -27,10 +29,10 @@ var t0 = time.Date(2026, 6, 10, 3, 0, 0, 0, time.UTC)
 type harness struct {
 	fake   *fakeGlue
 	url    string
-	clock  *clock
-	cps    *memCheckpoints
-	runs   *memRuns
-	health *memHealth
+	clock  *collectortest.Clock
+	cps    *collectortest.Checkpoints
+	runs   *collectortest.Ingester
+	health *collectortest.Health
 	cfg    Config
 	awsCfg aws.Config
 }
@@ -43,10 +45,10 @@ func newHarness(t testing.TB) *harness {
 	h := &harness{
 		fake:   fake,
 		url:    srv.URL,
-		clock:  &clock{t: t0},
-		cps:    newMemCheckpoints(),
-		runs:   &memRuns{},
-		health: &memHealth{},
+		clock:  collectortest.NewClock(t0),
+		cps:    &collectortest.Checkpoints{},
+		runs:   &collectortest.Ingester{},
+		health: &collectortest.Health{},
 	}
 	h.cfg = Config{Source: "hegel", Region: "ap-northeast-1", Jobs: []string{"*"}, Endpoint: srv.URL, Now: h.clock.Now}
 	h.awsCfg = aws.Config{
@@ -63,19 +65,36 @@ func newHarness(t testing.TB) *harness {
 	return h
 }
 
-func (h *harness) poller(t testing.TB) *Poller {
+// source returns a Poller of the fake.
+func (h *harness) source(t testing.TB) *Poller {
 	t.Helper()
 	awsCfg := h.awsCfg
-	p, err := New(context.Background(), h.cfg, Deps{Runs: h.runs, Checkpoints: h.cps, Health: h.health, AWSConfig: &awsCfg})
+	p, err := New(context.Background(), h.cfg, Deps{AWSConfig: &awsCfg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-func pollOK(t testing.TB, p *Poller) {
+// poller returns a Poller of the fake in the engine that polls it.
+func (h *harness) poller(t testing.TB) *collector.Engine {
 	t.Helper()
-	if err := p.PollOnce(context.Background()); err != nil {
+	return h.engine(t, h.source(t))
+}
+
+func (h *harness) engine(t testing.TB, p *Poller) *collector.Engine {
+	t.Helper()
+	e, err := collector.NewEngine(collector.EngineConfig{Source: p, Ingester: h.runs, Checkpoints: h.cps, Health: h.health,
+		Interval: 5 * time.Minute, Now: h.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func pollOK(t testing.TB, e *collector.Engine) {
+	t.Helper()
+	if _, err := e.PollOnce(context.Background()); err != nil {
 		t.Fatalf("PollOnce: %v", err)
 	}
 }
@@ -103,7 +122,7 @@ func TestPollOnce(t *testing.T) {
 		}
 		h.fake.addJob("export_users", 0, runs...)
 		pollOK(t, h.poller(t))
-		got, calls := h.runs.take()
+		got, calls := h.runs.Take()
 		if len(got) != 450 || calls != 1 {
 			t.Fatalf("stored %d runs in %d calls, want 450 in 1", len(got), calls)
 		}
@@ -115,8 +134,8 @@ func TestPollOnce(t *testing.T) {
 				t.Errorf("MaxResults = %d, want 200", mr)
 			}
 		}
-		if h.health.last() != "" {
-			t.Errorf("health = %q, want success", h.health.last())
+		if h.health.Last() != "" {
+			t.Errorf("health = %q, want success", h.health.Last())
 		}
 	})
 
@@ -127,9 +146,9 @@ func TestPollOnce(t *testing.T) {
 		}
 		p := h.poller(t)
 		pollOK(t, p)
-		h.runs.take()
+		h.runs.Take()
 		h.fake.resetCounts()
-		sets := h.cps.sets
+		sets := h.cps.Sets()
 		h.clock.Advance(5 * time.Minute)
 		pollOK(t, p)
 		if n := h.fake.count("GetJobRuns"); n != 3 {
@@ -138,11 +157,11 @@ func TestPollOnce(t *testing.T) {
 		if n := h.fake.count("GetJobs"); n != 0 {
 			t.Errorf("GetJobs calls = %d before the relist interval", n)
 		}
-		if got, calls := h.runs.take(); len(got) != 0 || calls != 0 {
+		if got, calls := h.runs.Take(); len(got) != 0 || calls != 0 {
 			t.Errorf("stored %v in %d calls", runIDs(got), calls)
 		}
-		if h.cps.sets != sets {
-			t.Errorf("checkpoints saved %d times though nothing changed", h.cps.sets-sets)
+		if h.cps.Sets() != sets {
+			t.Errorf("checkpoints saved %d times though nothing changed", h.cps.Sets()-sets)
 		}
 	})
 
@@ -155,11 +174,11 @@ func TestPollOnce(t *testing.T) {
 		h.fake.addJob("export", 0, old[:150]...)
 		p := h.poller(t)
 		pollOK(t, p)
-		h.runs.take()
+		h.runs.Take()
 		h.fake.addRuns("export", succeeded("new_1", 30*time.Minute), succeeded("new_2", 20*time.Minute))
 		h.fake.resetCounts()
 		pollOK(t, p)
-		got, _ := h.runs.take()
+		got, _ := h.runs.Take()
 		if ids := strings.Join(runIDs(got), ","); ids != "new_2,new_1" {
 			t.Errorf("stored %s, want new_2,new_1", ids)
 		}
@@ -174,11 +193,11 @@ func TestPollOnce(t *testing.T) {
 		h.fake.addJob("export", 0, long, succeeded("short", time.Hour), succeeded("older", 5*time.Hour))
 		p := h.poller(t)
 		pollOK(t, p)
-		h.runs.take()
+		h.runs.Take()
 
 		h.clock.Advance(time.Hour)
 		pollOK(t, p)
-		got, _ := h.runs.take()
+		got, _ := h.runs.Take()
 		if ids := strings.Join(runIDs(got), ","); ids != "long" {
 			t.Errorf("second poll stored %s, want the open run again", ids)
 		}
@@ -187,14 +206,14 @@ func TestPollOnce(t *testing.T) {
 		h.fake.setRun("export", long)
 		h.clock.Advance(time.Hour)
 		pollOK(t, p)
-		got, _ = h.runs.take()
+		got, _ = h.runs.Take()
 		if len(got) != 1 || got[0].RunID != "long" || got[0].State != kant.StateSucceeded {
 			t.Fatalf("third poll stored %+v, want long succeeded", got)
 		}
 
 		h.fake.resetCounts()
 		pollOK(t, p)
-		if got, _ := h.runs.take(); len(got) != 0 {
+		if got, _ := h.runs.Take(); len(got) != 0 {
 			t.Errorf("fourth poll stored %v", runIDs(got))
 		}
 		if n := h.fake.count("GetJobRuns"); n != 1 {
@@ -211,7 +230,7 @@ func TestPollOnce(t *testing.T) {
 		}
 		h.fake.addJob("export", 0, runs...)
 		pollOK(t, h.poller(t))
-		got, _ := h.runs.take()
+		got, _ := h.runs.Take()
 		if len(got) != 8 {
 			t.Errorf("stored %d runs, want the 8 of the last 48 hours", len(got))
 		}
@@ -228,7 +247,7 @@ func TestPollOnce(t *testing.T) {
 			StartedOn: t0.Add(-105 * time.Minute), CompletedOn: t0.Add(-90 * time.Minute), ExecutionTime: 912}
 		h.fake.addJob("export_items", 1, first, retry)
 		pollOK(t, h.poller(t))
-		got, _ := h.runs.take()
+		got, _ := h.runs.Take()
 		if len(got) != 2 {
 			t.Fatalf("stored %d runs", len(got))
 		}
@@ -256,18 +275,18 @@ func TestPollOnce(t *testing.T) {
 		h.fake.addJob("other", 0, succeeded("o1", time.Hour))
 		p := h.poller(t)
 		pollOK(t, p)
-		if got, _ := h.runs.take(); strings.Join(sortedIDs(got), ",") != "a1,b1" {
+		if got, _ := h.runs.Take(); strings.Join(sortedIDs(got), ",") != "a1,b1" {
 			t.Errorf("stored %v, want a1,b1", runIDs(got))
 		}
 		h.fake.addJob("etl_c", 0, succeeded("c1", 30*time.Minute))
 		h.clock.Advance(5 * time.Minute)
 		pollOK(t, p)
-		if got, _ := h.runs.take(); len(got) != 0 {
+		if got, _ := h.runs.Take(); len(got) != 0 {
 			t.Errorf("stored %v before the relist", runIDs(got))
 		}
 		h.clock.Advance(5 * time.Minute)
 		pollOK(t, p)
-		if got, _ := h.runs.take(); strings.Join(runIDs(got), ",") != "c1" {
+		if got, _ := h.runs.Take(); strings.Join(runIDs(got), ",") != "c1" {
 			t.Errorf("stored %v after the relist, want c1", runIDs(got))
 		}
 		if n := h.fake.count("GetJobs"); n != 2 {
@@ -284,13 +303,13 @@ func TestPollOnce(t *testing.T) {
 		h.fake.addJob("export", 0, runs...)
 		h.fake.addJob("import", 0, succeeded("imp_1", time.Hour))
 		pollOK(t, h.poller(t))
-		h.runs.take()
+		h.runs.Take()
 
 		h.fake.addRuns("export", succeeded("after_restart", 5*time.Minute))
 		h.fake.resetCounts()
 		h.clock.Advance(time.Minute)
 		pollOK(t, h.poller(t)) // a new process: same checkpoints, nothing in memory
-		got, _ := h.runs.take()
+		got, _ := h.runs.Take()
 		if strings.Join(runIDs(got), ",") != "after_restart" {
 			t.Errorf("stored %v, want only after_restart", runIDs(got))
 		}
@@ -303,15 +322,15 @@ func TestPollOnce(t *testing.T) {
 		h := newHarness(t)
 		h.fake.addJob("export", 0, succeeded("jr_1", time.Hour))
 		p := h.poller(t)
-		h.runs.failNext = 1
-		if err := p.PollOnce(context.Background()); err == nil || !strings.Contains(err.Error(), "store is down") {
+		h.runs.FailNext(1)
+		if _, err := p.PollOnce(context.Background()); err == nil || !strings.Contains(err.Error(), "store is down") {
 			t.Fatalf("PollOnce = %v, want the store's error", err)
 		}
-		if !strings.Contains(h.health.last(), "store is down") {
-			t.Errorf("health = %q", h.health.last())
+		if !strings.Contains(h.health.Last(), "store is down") {
+			t.Errorf("health = %q", h.health.Last())
 		}
 		pollOK(t, p)
-		if got, _ := h.runs.take(); strings.Join(runIDs(got), ",") != "jr_1" {
+		if got, _ := h.runs.Take(); strings.Join(runIDs(got), ",") != "jr_1" {
 			t.Errorf("stored %v, want jr_1 on the second poll", runIDs(got))
 		}
 	})
@@ -322,7 +341,7 @@ func TestPollOnce(t *testing.T) {
 		r.Arguments = map[string]string{"--target_date": "2026-06-09", "--db_password": "hunter2", "--api_token": "t"}
 		h.fake.addJob("export", 0, r)
 		pollOK(t, h.poller(t))
-		got, _ := h.runs.take()
+		got, _ := h.runs.Take()
 		a := got[0].Attributes
 		if a["--target_date"] != "2026-06-09" || a["--db_password"] != redacted || a["--api_token"] != redacted || a[AttrExecutionTime] != "600" {
 			t.Errorf("attributes = %v", a)
@@ -365,7 +384,7 @@ func TestEveryJobRunStateIsMapped(t *testing.T) {
 	}
 	h.fake.addJob("export", 0, runs...)
 	pollOK(t, h.poller(t))
-	got, _ := h.runs.take()
+	got, _ := h.runs.Take()
 	if len(got) != len(enum) {
 		t.Fatalf("stored %d runs for %d states", len(got), len(enum))
 	}
@@ -406,7 +425,7 @@ func TestLogicalDate(t *testing.T) {
 			r.Arguments = tt.args
 			h.fake.addJob("export", 0, r)
 			pollOK(t, h.poller(t))
-			got, _ := h.runs.take()
+			got, _ := h.runs.Take()
 			if len(got) != 1 || got[0].LogicalDate.String() != tt.want {
 				t.Errorf("logical date = %v, want %q", got, tt.want)
 			}
@@ -423,11 +442,11 @@ func TestErrors(t *testing.T) {
 		if n := h.fake.count("GetJobRuns"); n != 3 {
 			t.Errorf("GetJobRuns calls = %d, want 2 throttled + 1", n)
 		}
-		if got, _ := h.runs.take(); len(got) != 1 {
+		if got, _ := h.runs.Take(); len(got) != 1 {
 			t.Errorf("stored %d runs", len(got))
 		}
-		if h.health.last() != "" {
-			t.Errorf("health = %q, want success", h.health.last())
+		if h.health.Last() != "" {
+			t.Errorf("health = %q, want success", h.health.Last())
 		}
 	})
 
@@ -450,25 +469,39 @@ func TestErrors(t *testing.T) {
 				h.fake.failNext("GetJobRuns", tt.fault)
 			}
 			p := h.poller(t)
-			err := p.PollOnce(context.Background())
-			if err == nil || !Retryable(err) {
+			_, err := p.PollOnce(context.Background())
+			if err == nil || !collector.IsRetryable(err) {
 				t.Fatalf("PollOnce = %v, want a retryable error", err)
 			}
 			if n := h.fake.count("GetJobRuns"); n != DefaultMaxAttempts {
 				t.Errorf("GetJobRuns calls = %d, want %d", n, DefaultMaxAttempts)
 			}
-			if !strings.Contains(h.health.last(), tt.fault.Type) {
-				t.Errorf("health = %q, want it to name %s", h.health.last(), tt.fault.Type)
+			if !strings.Contains(h.health.Last(), tt.fault.Type) {
+				t.Errorf("health = %q, want it to name %s", h.health.Last(), tt.fault.Type)
 			}
 			pollOK(t, p)
-			if h.health.last() != "" {
-				t.Errorf("health = %q after the next cycle", h.health.last())
+			if h.health.Last() != "" {
+				t.Errorf("health = %q after the next cycle", h.health.Last())
 			}
-			if got, _ := h.runs.take(); len(got) != 1 {
+			if got, _ := h.runs.Take(); len(got) != 1 {
 				t.Errorf("stored %d runs", len(got))
 			}
 		})
 	}
+
+	t.Run("a refused connection fails the cycle as retryable", func(t *testing.T) {
+		h := newHarness(t)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.cfg.Endpoint = "http://" + ln.Addr().String()
+		ln.Close() // nothing listens there now
+		_, err = h.poller(t).PollOnce(context.Background())
+		if err == nil || !collector.IsRetryable(err) {
+			t.Fatalf("PollOnce = %v, want a retryable error", err)
+		}
+	})
 
 	t.Run("access denied is reported and recorded in health, not retried", func(t *testing.T) {
 		h := newHarness(t)
@@ -476,21 +509,21 @@ func TestErrors(t *testing.T) {
 		h.fake.addJob("import", 0, succeeded("jr_2", time.Hour))
 		h.fake.faultFor["export"] = fault{Status: 400, Type: "AccessDeniedException"}
 		p := h.poller(t)
-		err := p.PollOnce(context.Background())
+		_, err := p.PollOnce(context.Background())
 		var apiErr smithy.APIError
 		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
 			t.Fatalf("PollOnce = %v, want AccessDeniedException", err)
 		}
-		if Retryable(err) {
+		if collector.IsRetryable(err) {
 			t.Error("access denied is retryable")
 		}
 		if n := h.fake.runCalls["export"]; n != 1 {
 			t.Errorf("GetJobRuns(export) calls = %d, want 1", n)
 		}
-		if !strings.Contains(h.health.last(), "AccessDeniedException") || strings.Contains(h.health.last(), "secret") {
-			t.Errorf("health = %q", h.health.last())
+		if !strings.Contains(h.health.Last(), "AccessDeniedException") || strings.Contains(h.health.Last(), "secret") {
+			t.Errorf("health = %q", h.health.Last())
 		}
-		if got, _ := h.runs.take(); strings.Join(runIDs(got), ",") != "jr_2" {
+		if got, _ := h.runs.Take(); strings.Join(runIDs(got), ",") != "jr_2" {
 			t.Errorf("stored %v, want the other job's run", runIDs(got))
 		}
 	})
@@ -499,12 +532,12 @@ func TestErrors(t *testing.T) {
 		h := newHarness(t)
 		h.fake.addJob("export", 0, succeeded("jr_1", time.Hour))
 		h.fake.failNext("GetJobs", fault{Status: 400, Type: "AccessDeniedException"})
-		err := h.poller(t).PollOnce(context.Background())
-		if err == nil || Retryable(err) || h.fake.count("GetJobs") != 1 || h.fake.count("GetJobRuns") != 0 {
+		_, err := h.poller(t).PollOnce(context.Background())
+		if err == nil || collector.IsRetryable(err) || h.fake.count("GetJobs") != 1 || h.fake.count("GetJobRuns") != 0 {
 			t.Errorf("PollOnce = %v after %d GetJobs, %d GetJobRuns", err, h.fake.count("GetJobs"), h.fake.count("GetJobRuns"))
 		}
-		if !strings.Contains(h.health.last(), "AccessDeniedException") {
-			t.Errorf("health = %q", h.health.last())
+		if !strings.Contains(h.health.Last(), "AccessDeniedException") {
+			t.Errorf("health = %q", h.health.Last())
 		}
 	})
 
@@ -514,8 +547,8 @@ func TestErrors(t *testing.T) {
 		p := h.poller(t)
 		pollOK(t, p)
 		h.fake.faultFor["export"] = fault{Status: 400, Type: "EntityNotFoundException"}
-		err := p.PollOnce(context.Background())
-		if !isCode(err, "EntityNotFoundException") || Retryable(err) {
+		_, err := p.PollOnce(context.Background())
+		if !isCode(err, "EntityNotFoundException") || collector.IsRetryable(err) {
 			t.Fatalf("PollOnce = %v, want a permanent EntityNotFoundException", err)
 		}
 		delete(h.fake.faultFor, "export")
@@ -530,11 +563,11 @@ func TestErrors(t *testing.T) {
 		h := newHarness(t)
 		h.cfg.Jobs = []string{"export", "missing_job"}
 		h.fake.addJob("export", 0, succeeded("jr_1", time.Hour))
-		err := h.poller(t).PollOnce(context.Background())
-		if kant.ErrorCode(err) != kant.ENOTFOUND || !strings.Contains(err.Error(), "missing_job") || Retryable(err) {
+		_, err := h.poller(t).PollOnce(context.Background())
+		if kant.ErrorCode(err) != kant.ENOTFOUND || !strings.Contains(err.Error(), "missing_job") || collector.IsRetryable(err) {
 			t.Errorf("PollOnce = %v, want ENOTFOUND naming missing_job", err)
 		}
-		if got, _ := h.runs.take(); len(got) != 1 {
+		if got, _ := h.runs.Take(); len(got) != 1 {
 			t.Errorf("stored %d runs of the existing job", len(got))
 		}
 	})
@@ -581,51 +614,10 @@ func TestNew(t *testing.T) {
 	if kant.ErrorCode(err) != kant.EINVALID {
 		t.Fatalf("New = %v, want EINVALID", err)
 	}
-	for _, want := range []string{"source", "jobs", "logical_date_offset", "runs writer", "checkpoints", "health", "region", "role_arn"} {
+	for _, want := range []string{"source", "jobs", "logical_date_offset", "region", "role_arn"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
-	}
-}
-
-func TestRun(t *testing.T) {
-	t.Run("Run polls until its context ends", func(t *testing.T) {
-		h := newHarness(t)
-		h.fake.addJob("export", 0, succeeded("jr_1", time.Hour))
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		polls := 0
-		h.health.onPoll = func() {
-			if polls++; polls == 2 {
-				cancel()
-			}
-		}
-		if err := h.poller(t).Run(ctx, time.Millisecond); !errors.Is(err, context.Canceled) {
-			t.Errorf("Run = %v", err)
-		}
-		if polls != 2 {
-			t.Errorf("polled %d times", polls)
-		}
-	})
-
-	delays := []struct {
-		name     string
-		failures int
-		jitter   float64
-		want     time.Duration
-	}{
-		{"after a success or a permanent failure the next poll waits the interval", 0, 0.5, 5 * time.Minute},
-		{"after a first retryable failure the wait is jittered within a second", 1, 0.5, 500 * time.Millisecond},
-		{"the backoff doubles with each retryable failure", 4, 0.5, 4 * time.Second},
-		{"the backoff never exceeds the interval", 30, 0.99, time.Duration(0.99 * float64(5*time.Minute))},
-		{"the backoff is never zero", 1, 0, 100 * time.Millisecond},
-	}
-	for _, tt := range delays {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := collector.NextDelay(5*time.Minute, tt.failures, tt.jitter); got != tt.want {
-				t.Errorf("nextDelay = %v, want %v", got, tt.want)
-			}
-		})
 	}
 }
 
@@ -638,12 +630,12 @@ func TestWebIdentity(t *testing.T) {
 		h.awsCfg.Credentials = nil // no AWS keys at all
 		h.fake.addJob("export", 0, succeeded("jr_1", time.Hour))
 		awsCfg := h.awsCfg
-		p, err := New(context.Background(), h.cfg, Deps{Runs: h.runs, Checkpoints: h.cps, Health: h.health, AWSConfig: &awsCfg,
+		p, err := New(context.Background(), h.cfg, Deps{AWSConfig: &awsCfg,
 			IdentityToken: func() ([]byte, error) { return []byte("google-id-token"), nil }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		pollOK(t, p)
+		pollOK(t, h.engine(t, p))
 		if h.fake.stsCalls != 1 || h.fake.webTokens[0] != "google-id-token" {
 			t.Errorf("STS calls %d with tokens %q", h.fake.stsCalls, h.fake.webTokens)
 		}

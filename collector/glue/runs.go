@@ -43,15 +43,15 @@ func (cp checkpoint) encode() string {
 }
 
 // pollJob reads the runs of one job that are new or were open at the last
-// poll, stores them in one Ingest call, then saves the job's checkpoint.
-func (p *Poller) pollJob(ctx context.Context, job jobInfo) error {
+// poll and emits them with the job's next checkpoint (key: the job name).
+func (p *Poller) pollJob(ctx context.Context, c *collector.Cycle, job jobInfo) error {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.JobTimeout)
 	defer cancel()
 	now := p.now()
 
-	saved, err := p.deps.Checkpoints.Checkpoint(ctx, p.cfg.Source, job.name)
+	saved, err := c.Checkpoint(ctx, job.name)
 	if err != nil {
-		return fmt.Errorf("glue job %q: read checkpoint: %w", job.name, err)
+		return fmt.Errorf("glue job %q: %w", job.name, err)
 	}
 	var cp checkpoint
 	ok, err := collector.DecodeCheckpoint(saved, checkpointVersion, &cp)
@@ -79,7 +79,7 @@ pages:
 			if isCode(err, "EntityNotFoundException") {
 				p.forgetJob(job.name)
 			}
-			return fmt.Errorf("glue get job runs %q: %w", job.name, err)
+			return fmt.Errorf("glue get job runs %q: %w", job.name, classify(err))
 		}
 		for _, jr := range out.JobRuns {
 			id := aws.ToString(jr.Id)
@@ -136,19 +136,11 @@ pages:
 		}
 	}
 
-	if len(runs) > 0 {
-		n, err := p.deps.Runs.Ingest(ctx, runs)
-		if err != nil {
-			return fmt.Errorf("glue job %q: store %d runs: %w", job.name, len(runs), err)
-		}
-		p.log.Debug("glue job polled", "job", job.name, "read", len(runs), "stored", n)
-	}
+	u := collector.Unit{Key: job.name, Runs: runs}
 	if enc := next.encode(); enc != saved {
-		if err := p.deps.Checkpoints.SetCheckpoint(ctx, p.cfg.Source, job.name, enc); err != nil {
-			return fmt.Errorf("glue job %q: save checkpoint: %w", job.name, err)
-		}
+		u.Next = enc
 	}
-	return nil
+	return c.Emit(ctx, u)
 }
 
 // nextSince is the boundary below which the next poll need not read: the
