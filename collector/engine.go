@@ -26,6 +26,12 @@ type Metrics interface {
 	Polled(ctx context.Context, source string, start time.Time, took time.Duration, err error)
 }
 
+// PollObserver is told of every cycle once its health is recorded: the
+// gate's index learns from it which sources are fresh. It must not block.
+type PollObserver interface {
+	ObservePoll(source string, at time.Time, pollErr error)
+}
+
 // EngineConfig configures the Engine of one Source.
 type EngineConfig struct {
 	// Source is what is polled. Required.
@@ -51,6 +57,8 @@ type EngineConfig struct {
 	Logger *slog.Logger
 	// Metrics, when set, is told of every cycle.
 	Metrics Metrics
+	// Observers are told of every cycle, in order, after Health.
+	Observers []PollObserver
 }
 
 // Engine polls one Source: it owns the loop, each cycle's timeout, the
@@ -123,6 +131,9 @@ func (e *Engine) PollOnce(ctx context.Context) (int, error) {
 	pollErr := err
 	if herr := e.cfg.Health.RecordPoll(ctx, e.name, start, msg); herr != nil {
 		err = errors.Join(err, fmt.Errorf("source %q: record health: %w", e.name, herr))
+	}
+	for _, o := range e.cfg.Observers {
+		o.ObservePoll(e.name, start, pollErr)
 	}
 	if e.cfg.Metrics != nil {
 		e.cfg.Metrics.Polled(ctx, e.name, start, took, pollErr)

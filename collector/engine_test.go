@@ -178,7 +178,9 @@ func TestHealthIsRecordedOncePerCycleWithItsStartTime(t *testing.T) {
 	p := newParts(nil)
 	p.cfg.Source = stepped(p.clock, 3*time.Second, nil)
 	m := &metrics{}
+	o := &pollObserver{}
 	p.cfg.Metrics = m
+	p.cfg.Observers = []collector.PollObserver{o}
 	e := p.engine(t)
 	e.PollOnce(context.Background())
 	p.cfg.Source = stepped(p.clock, 2*time.Second, errors.New("access denied"))
@@ -191,6 +193,16 @@ func TestHealthIsRecordedOncePerCycleWithItsStartTime(t *testing.T) {
 	if got := strings.Join(m.calls, "|"); got != "src 03:00:00 3s <nil>|src 03:00:03 2s access denied" {
 		t.Errorf("metrics told %s", got)
 	}
+	if got := strings.Join(o.calls, "|"); got != "src 03:00:00 <nil>|src 03:00:03 access denied" {
+		t.Errorf("observer told %s", got)
+	}
+}
+
+// pollObserver keeps what it is told as "source hh:mm:ss err".
+type pollObserver struct{ calls []string }
+
+func (o *pollObserver) ObservePoll(source string, at time.Time, err error) {
+	o.calls = append(o.calls, fmt.Sprintf("%s %s %v", source, at.Format("15:04:05"), err))
 }
 
 func TestTheCycleTimeoutCancelsAHungPollAndIsRetryable(t *testing.T) {

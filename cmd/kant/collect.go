@@ -15,7 +15,6 @@ import (
 	"github.com/kantproject/kant/collector/airflow"
 	"github.com/kantproject/kant/collector/glue"
 	"github.com/kantproject/kant/config"
-	"github.com/kantproject/kant/store"
 )
 
 // polled is a polled source with its poll period.
@@ -28,26 +27,6 @@ type polled struct {
 type poller struct {
 	source string
 	engine *collector.Engine
-}
-
-// pollHealth records polls in the store and tells the gate about them, so
-// that it knows which sources are fresh.
-type pollHealth struct {
-	db   store.Store
-	gate interface {
-		ObservePoll(source string, at time.Time, pollErr error)
-	}
-}
-
-func (h pollHealth) RecordPoll(ctx context.Context, source string, at time.Time, pollErr string) error {
-	if h.gate != nil {
-		var err error
-		if pollErr != "" {
-			err = errors.New(pollErr)
-		}
-		h.gate.ObservePoll(source, at, err)
-	}
-	return h.db.RecordPoll(ctx, source, at, pollErr)
 }
 
 // newSources builds the collector.Source of every polled source of cfg.
@@ -89,11 +68,22 @@ func newSources(ctx context.Context, cfg *config.Config, logger *slog.Logger, no
 	return out, nil
 }
 
-// newPollers builds a poll engine for every polled source of cfg, writing
-// through runs, keeping checkpoints in cps, recording health through health
-// and each cycle in metrics (nil: none).
-func newPollers(ctx context.Context, cfg *config.Config, runs collector.Ingester, cps collector.Checkpoints, health collector.Health,
-	metrics collector.Metrics, logger *slog.Logger, now func() time.Time) ([]poller, error) {
+// pollDeps are what the poll engines of a command share.
+type pollDeps struct {
+	runs      collector.Ingester       // the core's sink
+	store     pollStore                // checkpoints and health
+	metrics   collector.Metrics        // nil: none
+	observers []collector.PollObserver // told of every cycle (the gate's index)
+}
+
+// pollStore keeps the sources' checkpoints and health: the store.
+type pollStore interface {
+	collector.Checkpoints
+	collector.Health
+}
+
+// newPollers builds a poll engine for every polled source of cfg.
+func newPollers(ctx context.Context, cfg *config.Config, deps pollDeps, logger *slog.Logger, now func() time.Time) ([]poller, error) {
 	sources, err := newSources(ctx, cfg, logger, now)
 	if err != nil {
 		return nil, err
@@ -101,8 +91,8 @@ func newPollers(ctx context.Context, cfg *config.Config, runs collector.Ingester
 	out := make([]poller, 0, len(sources))
 	for _, s := range sources {
 		e, err := collector.NewEngine(collector.EngineConfig{
-			Source: s.source, Ingester: runs, Checkpoints: cps, Health: health,
-			Interval: s.interval, Now: now, Logger: logger, Metrics: metrics,
+			Source: s.source, Ingester: deps.runs, Checkpoints: deps.store, Health: deps.store,
+			Interval: s.interval, Now: now, Logger: logger, Metrics: deps.metrics, Observers: deps.observers,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", s.source.Name(), err)
@@ -137,7 +127,7 @@ func (p poller) run(ctx context.Context) error {
 
 // cmdCollect polls every source once (-once), stores what is new, and
 // re-evaluates; exit 1 when a source failed.
-func cmdCollect(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func cmdCollect(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("collect", flag.ContinueOnError)
 	var c common
 	c.register(fs)
@@ -153,12 +143,19 @@ func cmdCollect(ctx context.Context, args []string, getenv func(string) string, 
 	if !ok {
 		return exitConfig
 	}
-	o, ok := storeAndEvaluator(ctx, cfg, logger, stderr)
-	if !ok {
+	k, err := assemble(ctx, cfg, logger, time.Now, coreOptions{getenv: getenv})
+	if err != nil {
+		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitFail
 	}
-	defer o.Close()
-	pollers, err := newPollers(ctx, cfg, o.sink(logger), o.db, pollHealth{db: o.db}, nil, logger, time.Now)
+	defer func() {
+		// A cron job must see an export that did not get out.
+		if err := k.Close(); err != nil {
+			fmt.Fprintf(stderr, "kant: %v\n", err)
+			code = exitFail
+		}
+	}()
+	pollers, err := newPollers(ctx, cfg, pollDeps{runs: k.sink, store: k.db}, logger, time.Now)
 	if err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitConfig
@@ -167,7 +164,7 @@ func cmdCollect(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stdout, "no polled sources configured")
 		return exitOK
 	}
-	code := exitOK
+	code = exitOK
 	for _, p := range pollers {
 		start := time.Now()
 		n, err := p.engine.PollOnce(ctx)

@@ -103,3 +103,55 @@ func TestAnExportThatCannotFlushFailsTheCommand(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1 and the flush failure", code, stderr)
 	}
 }
+
+// TestCollectOnceFailsWhenItsExportCannotFlush is the defect of issue 12:
+// `kant collect -once` exited 0 when the Cloud Logging flush at its end
+// failed (the error of Close was dropped), so a cron job never saw it.
+func TestCollectOnceFailsWhenItsExportCannotFlush(t *testing.T) {
+	const token = "s3cr3t-airflow-token"
+	srv := fakeAirflow3(t, token)
+	config := func(t *testing.T) string {
+		dir := t.TempDir() // a store of its own: every run polls one new observation
+		path := filepath.Join(dir, "kant.yaml")
+		yaml := `store:
+  sqlite: {path: ` + filepath.Join(dir, "kant.db") + `}
+export:
+  cloud_logging: {project: kant-test}
+sources:
+  - name: socrates
+    type: airflow
+    url: ` + srv.URL + `
+    auth: bearer
+    token: ${AIRFLOW_TOKEN}
+    dags: ["daily_*"]
+`
+		if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, tc := range []struct {
+		name   string
+		refuse bool
+		code   int
+	}{
+		{"an export that gets out leaves collect -once at 0", false, exitOK},
+		{"an export refused at the flush makes collect -once exit 1", true, exitFail},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeLogging{refuse: tc.refuse}
+			vars := map[string]string{"AIRFLOW_TOKEN": token, EnvCloudLoggingEmulator: startLogging(t, f)}
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), []string{"collect", "-once", "-config", config(t)}, env(vars), nil, &stdout, &stderr)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout %s\nstderr %s", code, tc.code, stdout.String(), stderr.String())
+			}
+			if tc.refuse && !strings.Contains(stderr.String(), "flush the Cloud Logging export") {
+				t.Errorf("stderr does not say the export failed: %s", stderr.String())
+			}
+			if !tc.refuse && len(f.runIDs) == 0 {
+				t.Error("the polled run was not exported")
+			}
+		})
+	}
+}

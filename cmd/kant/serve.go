@@ -14,6 +14,7 @@ import (
 
 	"github.com/kantproject/kant/alert"
 	"github.com/kantproject/kant/api"
+	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/collector/lineage"
 	"github.com/kantproject/kant/collector/push"
 	"github.com/kantproject/kant/config"
@@ -122,8 +123,8 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		return nil, err
 	}
 	gateHandler := gate.NewHandler(index, logger)
-	health := pollHealth{db: db, gate: index}
-	if a.pollers, err = newPollers(ctx, cfg, k.sink, db, health, metrics, logger, now); err != nil {
+	if a.pollers, err = newPollers(ctx, cfg, pollDeps{runs: k.sink, store: db, metrics: metrics,
+		observers: []collector.PollObserver{index}}, logger, now); err != nil {
 		return nil, err
 	}
 	if a.alerts, err = newAlerts(cfg, db, metrics, deps); err != nil {

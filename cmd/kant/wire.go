@@ -9,15 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/dashboards/views"
-	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/store/bigquery"
-	"github.com/kantproject/kant/store/cloudlogging"
 	"github.com/kantproject/kant/store/sqlite"
 )
 
@@ -134,70 +130,4 @@ func storeName(cfg *config.Config) string {
 		return "bigquery " + bq.Project + "." + bq.Dataset
 	}
 	return cfg.Store.SQLitePath
-}
-
-func newEvaluator(cfg *config.Config, db evaluator.Store, metrics evaluator.Metrics, export evaluator.Exporter, logger *slog.Logger, now func() time.Time) (*evaluator.Evaluator, error) {
-	return evaluator.New(evaluator.Config{
-		SLOs:      cfg.SLOs,
-		Store:     db,
-		Metrics:   metrics,
-		Export:    export,
-		Interval:  cfg.Evaluate.Interval,
-		Lookback:  cfg.Evaluate.Lookback,
-		Retention: cfg.Evaluate.Retention,
-		Now:       now,
-		Logger:    logger,
-	})
-}
-
-// oneShot is what a command run once (collect -once, evaluate -once)
-// works with: the store, an evaluator over it, and the Cloud Logging export
-// when configured, as in kant serve.
-type oneShot struct {
-	db     store.Store
-	eval   *evaluator.Evaluator
-	export *cloudlogging.Exporter // nil unless export.cloud_logging
-}
-
-// sink returns the sink polled runs are written through.
-func (o *oneShot) sink(logger *slog.Logger) *collector.Sink {
-	if o.export != nil {
-		return collector.NewSink(o.db, logger, o.eval, o.export)
-	}
-	return collector.NewSink(o.db, logger, o.eval)
-}
-
-// Close flushes the export and closes the store.
-func (o *oneShot) Close() error {
-	if o.export != nil {
-		o.export.Close()
-	}
-	return o.db.Close()
-}
-
-// storeAndEvaluator opens the configured store and an evaluator over it,
-// reporting failures on stderr; ok is false when the command must exit 1.
-// The caller closes the result.
-func storeAndEvaluator(ctx context.Context, cfg *config.Config, logger *slog.Logger, stderr io.Writer) (*oneShot, bool) {
-	db, err := openStore(ctx, cfg, logger)
-	if err != nil {
-		fmt.Fprintf(stderr, "kant: %v\n", err)
-		return nil, false
-	}
-	o := &oneShot{db: db}
-	if o.export, err = newExporter(ctx, cfg, db, time.Now(), nil, logger); err != nil {
-		db.Close()
-		fmt.Fprintf(stderr, "kant: %v\n", err)
-		return nil, false
-	}
-	var export evaluator.Exporter
-	if o.export != nil {
-		export = o.export
-	}
-	if o.eval, err = newEvaluator(cfg, db, nil, export, logger, time.Now); err != nil {
-		o.Close()
-		fmt.Fprintf(stderr, "kant: %v\n", err)
-		return nil, false
-	}
-	return o, true
 }
