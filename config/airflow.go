@@ -55,7 +55,7 @@ const (
 	DefaultAirflowLevel    = "task"
 )
 
-var airflowKeys = []string{"url", "api", "dags", "level", "interval", "backfill", "auth",
+var airflowKeys = []string{"url", "api", "dags", "level", "interval", "poll_timeout", "backfill", "auth",
 	"username", "password", "token", "environment", "region", "endpoint"}
 
 var airflowAuths = []string{"google", "mwaa", "basic", "bearer", "none"}

@@ -128,6 +128,9 @@ type Source struct {
 	// poll; for a push source, no new observation) before the gate answers
 	// "stale" for its jobs instead of anything that could open.
 	StaleAfter time.Duration
+	// PollTimeout bounds one poll cycle of a polled source (glue,
+	// airflow); zero is the collector's default, 5 minutes.
+	PollTimeout time.Duration
 
 	Glue    *Glue    // the settings of a glue source
 	Airflow *Airflow // the settings of an airflow source

@@ -838,6 +838,7 @@ func TestGlueSources(t *testing.T) {
     logical_date_argument: "--target_date"
     logical_date_offset: 1d
     interval: 2m
+    poll_timeout: 15m
     stale_after: 30m
 `
 	c, err := config.Parse("kant.yaml", strings.NewReader(yaml), nil)
@@ -848,8 +849,8 @@ func TestGlueSources(t *testing.T) {
 	want := &config.Glue{Region: "ap-northeast-1", RoleARN: "arn:aws:iam::123456789012:role/kant-reader",
 		Jobs: []string{"export_*"}, LogicalDateArgument: "--target_date", LogicalDateOffset: 24 * time.Hour,
 		Interval: 2 * time.Minute, Backfill: config.DefaultBackfill}
-	if !reflect.DeepEqual(g, want) || c.Sources[0].StaleAfter != 30*time.Minute {
-		t.Errorf("glue = %+v, want %+v", g, want)
+	if !reflect.DeepEqual(g, want) || c.Sources[0].StaleAfter != 30*time.Minute || c.Sources[0].PollTimeout != 15*time.Minute {
+		t.Errorf("glue = %+v, want %+v; source %+v", g, want, c.Sources[0])
 	}
 
 	bad := `sources:
@@ -858,12 +859,14 @@ func TestGlueSources(t *testing.T) {
     role_arn: kant-reader
     interval: 0s
     jobs: []
+    poll_timeout: -1m
 `
 	_, err = config.Parse("kant.yaml", strings.NewReader(bad), nil)
 	for _, want := range []string{
 		`kant.yaml:4: sources[0].role_arn: "kant-reader" is not a role ARN`,
 		`kant.yaml:5: sources[0].interval: must be positive`,
 		`kant.yaml:6: sources[0].jobs: empty`,
+		`kant.yaml:7: sources[0].poll_timeout: must be positive`,
 		`missing required key "region"`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {

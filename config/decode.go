@@ -251,7 +251,7 @@ var sourceTypes = map[string]sourceType{
 }
 
 // glueKeys are the keys of a glue source.
-var glueKeys = []string{"region", "jobs", "interval", "endpoint", "role_arn",
+var glueKeys = []string{"region", "jobs", "interval", "poll_timeout", "endpoint", "role_arn",
 	"web_identity_audience", "logical_date_argument", "logical_date_offset", "backfill"}
 
 // glue decodes the keys of a glue source.
@@ -358,6 +358,15 @@ func (d *decoder) sources(n *yaml.Node, path string, c *Config) {
 		if typeOK {
 			m.only(append(slices.Clone(sourceCommonKeys), st.keys...)...)
 			st.decode(d, m, &src)
+			// poll_timeout is a key of the polled types only (m.only above).
+			if v, kp := m.get("poll_timeout"); v != nil {
+				if dur, ok := d.duration(v, kp); ok {
+					if dur <= 0 {
+						d.errorf(v, kp, "must be positive")
+					}
+					src.PollTimeout = dur
+				}
+			}
 		}
 		if nameOK {
 			// Kept even when the type is bad, so that SLOs selecting the

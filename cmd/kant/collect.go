@@ -17,10 +17,11 @@ import (
 	"github.com/kantproject/kant/config"
 )
 
-// polled is a polled source with its poll period.
+// polled is a polled source with its poll period and cycle bound.
 type polled struct {
 	source   collector.Source
 	interval time.Duration
+	timeout  time.Duration // 0: the collector's default
 }
 
 // poller is a polled source in the engine that polls it.
@@ -47,7 +48,7 @@ func newSources(ctx context.Context, cfg *config.Config, logger *slog.Logger, no
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %w", s.Name, err)
 			}
-			out = append(out, polled{source: p, interval: a.Interval})
+			out = append(out, polled{source: p, interval: a.Interval, timeout: s.PollTimeout})
 			continue
 		}
 		if s.Glue == nil {
@@ -63,7 +64,7 @@ func newSources(ctx context.Context, cfg *config.Config, logger *slog.Logger, no
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", s.Name, err)
 		}
-		out = append(out, polled{source: p, interval: g.Interval})
+		out = append(out, polled{source: p, interval: g.Interval, timeout: s.PollTimeout})
 	}
 	return out, nil
 }
@@ -92,7 +93,7 @@ func newPollers(ctx context.Context, cfg *config.Config, deps pollDeps, logger *
 	for _, s := range sources {
 		e, err := collector.NewEngine(collector.EngineConfig{
 			Source: s.source, Ingester: deps.runs, Checkpoints: deps.store, Health: deps.store,
-			Interval: s.interval, Now: now, Logger: logger, Metrics: deps.metrics, Observers: deps.observers,
+			Interval: s.interval, CycleTimeout: s.timeout, Now: now, Logger: logger, Metrics: deps.metrics, Observers: deps.observers,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", s.source.Name(), err)
