@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -73,7 +74,7 @@ func (c *Client) Wait(ctx context.Context, jobs, sloName, date string, timeout t
 		u := *base
 		u.RawQuery = q.Encode()
 		sent := time.Now()
-		status, a, msg, err := c.get(ctx, u.String(), min(left, MaxWait)+15*time.Second)
+		status, a, msg, retryAfter, err := c.get(ctx, u.String(), min(left, MaxWait)+15*time.Second)
 		if ctx.Err() != nil {
 			return ExitError, last, ctx.Err()
 		}
@@ -86,11 +87,16 @@ func (c *Client) Wait(ctx context.Context, jobs, sloName, date string, timeout t
 			if connErrors >= c.MaxConnErrors {
 				return ExitError, last, fmt.Errorf("giving up after %d errors: %w", connErrors, err)
 			}
-			fmt.Fprintf(c.Output, "gate: %v; retrying in %s\n", err, backoff)
+			// A busy kant (503) says when to ask again; otherwise back off.
+			pause := backoff
+			if retryAfter > 0 {
+				pause = min(retryAfter, maxRetryAfter)
+			}
+			fmt.Fprintf(c.Output, "gate: %v; retrying in %s\n", err, pause)
 			select {
 			case <-ctx.Done():
 				return ExitError, last, ctx.Err()
-			case <-time.After(min(backoff, max(left, 0))):
+			case <-time.After(min(pause, max(left, 0))):
 			}
 			backoff = min(backoff*2, 30*time.Second)
 			continue
@@ -143,25 +149,29 @@ func (c *Client) withDefaults() *Client {
 	return &d
 }
 
-// get performs one gate request; msg is the error text of a JSON error body.
-func (c *Client) get(ctx context.Context, u string, timeout time.Duration) (status int, a Answer, msg string, err error) {
+// maxRetryAfter caps how long a Retry-After makes Wait pause.
+const maxRetryAfter = time.Minute
+
+// get performs one gate request; msg is the error text of a JSON error
+// body, retryAfter the Retry-After (in seconds) of a 429 or 503.
+func (c *Client) get(ctx context.Context, u string, timeout time.Duration) (status int, a Answer, msg string, retryAfter time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, a, "", err
+		return 0, a, "", 0, err
 	}
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return 0, a, "", err
+		return 0, a, "", 0, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return 0, a, "", err
+		return 0, a, "", 0, err
 	}
 	var shape struct {
 		Open  *bool            `json:"open"`
@@ -173,10 +183,10 @@ func (c *Client) get(ctx context.Context, u string, timeout time.Duration) (stat
 	case shape.Open != nil && shape.Jobs != nil &&
 		(resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusConflict):
 		if err := json.Unmarshal(body, &a); err != nil {
-			return 0, a, "", fmt.Errorf("bad gate answer (status %d): %w", resp.StatusCode, err)
+			return 0, a, "", 0, fmt.Errorf("bad gate answer (status %d): %w", resp.StatusCode, err)
 		}
 	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusConflict:
-		return 0, a, "", fmt.Errorf("not a gate answer (status %d): is -url kant's base URL?", resp.StatusCode)
+		return 0, a, "", 0, fmt.Errorf("not a gate answer (status %d): is -url kant's base URL?", resp.StatusCode)
 	default:
 		if msg = shape.Error; msg == "" {
 			msg = strings.TrimSpace(string(body))
@@ -185,7 +195,12 @@ func (c *Client) get(ctx context.Context, u string, timeout time.Duration) (stat
 			msg = http.StatusText(resp.StatusCode)
 		}
 	}
-	return resp.StatusCode, a, msg, nil
+	if resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests {
+		if secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && secs > 0 {
+			retryAfter = time.Duration(secs) * time.Second
+		}
+	}
+	return resp.StatusCode, a, msg, retryAfter, nil
 }
 
 // pending lists the jobs that are not done, with their reasons.

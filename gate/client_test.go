@@ -182,3 +182,32 @@ func TestOneClientSharedByConcurrentWaitsIsOnlyRead(t *testing.T) {
 		t.Errorf("Wait wrote defaults into the shared Client: %+v", *c)
 	}
 }
+
+func TestWaitPausesAsLongAsABusyKantsRetryAfterSays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var asked []time.Time
+		busy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			asked = append(asked, time.Now())
+			w.Header().Set("Content-Type", "application/json")
+			if len(asked) == 1 {
+				w.Header().Set("Retry-After", "7")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte(`{"error":"store busy"}`))
+				return
+			}
+			w.Write([]byte(`{"open":true,"date":"2026-06-01","jobs":[]}`))
+		})
+		var out bytes.Buffer
+		c := &gate.Client{URL: "http://kant.test", HTTP: &http.Client{Transport: inProcess{busy}}, Output: &out, Backoff: time.Second}
+		code, _, err := c.Wait(context.Background(), "hegel/export_users", "", "2026-06-01", time.Minute)
+		if code != gate.ExitOpen || err != nil {
+			t.Fatalf("Wait = %d, %v; want open (output %q)", code, err, out.String())
+		}
+		if len(asked) != 2 || asked[1].Sub(asked[0]) != 7*time.Second {
+			t.Errorf("asked at %v: want a second ask 7 s (the Retry-After) after the first, not the 1 s backoff", asked)
+		}
+		if !strings.Contains(out.String(), "retrying in 7s") {
+			t.Errorf("output %q does not say when it asks again", out.String())
+		}
+	})
+}
