@@ -293,6 +293,7 @@ func TestIsRetryable(t *testing.T) {
 		{"a reset connection is retryable", fmt.Errorf("read: %w", &net.OpError{Op: "read", Err: syscall.ECONNRESET}), true, 0},
 		{"a deadline is retryable", fmt.Errorf("get: %w", context.DeadlineExceeded), true, 0},
 		{"a cancellation is not retryable", context.Canceled, false, 0},
+		{"a busy store is retryable, after what it says", fmt.Errorf("store runs: %w", kant.Unavailable(plain, 2*time.Second, "store busy")), true, 2 * time.Second},
 		{"one retryable error among joined ones makes the whole retryable, with the longest Retry-After",
 			errors.Join(plain, collector.Retryable(plain, time.Second), collector.Retryable(plain, 3*time.Second)), true, 3 * time.Second},
 		{"an error marked not retryable is not, even around a network error", &collector.Error{Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}, false, 0},

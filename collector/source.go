@@ -128,8 +128,9 @@ func Retryable(err error, after time.Duration) error {
 
 // IsRetryable reports whether any error in err's tree of joined errors
 // (LeafErrors) is one that trying again soon can help with: an *Error that
-// says so, or, when the leaf carries no *Error, a net.Error (a refused or
-// reset connection, a timeout, context.DeadlineExceeded). Everything else
+// says so, or, when the leaf carries no *Error, a kant EUNAVAILABLE error
+// (the store busy) or a net.Error (a refused or reset connection, a
+// timeout, context.DeadlineExceeded). Everything else
 // (access denied, unknown jobs, invalid input) waits for the next regular
 // cycle.
 func IsRetryable(err error) bool {
@@ -145,6 +146,9 @@ func retryable(err error) bool {
 	if ce, ok := errors.AsType[*Error](err); ok {
 		return ce.Retryable
 	}
+	if kant.ErrorCode(err) == kant.EUNAVAILABLE {
+		return true // the store is busy or unreachable for now
+	}
 	_, ok := errors.AsType[net.Error](err)
 	return ok
 }
@@ -154,8 +158,12 @@ func retryable(err error) bool {
 func RetryAfterOf(err error) time.Duration {
 	var d time.Duration
 	for _, leaf := range LeafErrors(err) {
-		if ce, ok := errors.AsType[*Error](leaf); ok && ce.Retryable {
-			d = max(d, ce.RetryAfter)
+		if ce, ok := errors.AsType[*Error](leaf); ok {
+			if ce.Retryable {
+				d = max(d, ce.RetryAfter)
+			}
+		} else if kant.ErrorCode(leaf) == kant.EUNAVAILABLE {
+			d = max(d, kant.RetryAfter(leaf))
 		}
 	}
 	return d
