@@ -11,7 +11,7 @@ import (
 	"github.com/kantproject/kant"
 )
 
-func TestAWriteBlockedByAnotherProcesssLockIsUnavailable(t *testing.T) {
+func TestAWriteBlockedByAnotherProcessesLockIsUnavailable(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "kant.db")
 	db, err := Open(ctx, Config{Path: path, BusyTimeout: 50 * time.Millisecond})
