@@ -1,7 +1,8 @@
 // Package store defines the storage contract every backend satisfies
-// (store/sqlite, and later store/bigquery) and the filters it takes. The
-// conformance suite in store/storetest checks a backend against this
-// contract. Backends live in subpackages; this package imports only kant.
+// (store/sqlite, store/postgres, store/bigquery), leases and fenced writes
+// included. The conformance suite in store/storetest checks a backend
+// against this contract. Backends live in subpackages; this package
+// imports only kant.
 package store
 
 import (
@@ -103,6 +104,49 @@ type Store interface {
 	// is zero), ordered by Start, then ID.
 	Silences(ctx context.Context, endsAfter time.Time) ([]kant.Silence, error)
 
+	// AcquireLease takes or renews the lease name for holder, atomically:
+	// when the lease was never taken, or has expired at now, holder takes
+	// it with the next generation (1 the first time), Since = now; when
+	// holder holds it unexpired, it is renewed (same generation and Since).
+	// Either way Expires becomes now + ttl. When another holder holds it
+	// unexpired, nothing changes. It returns the lease as stored after the
+	// call: holder holds it when Lease.HeldBy(holder, now). Of holders
+	// racing for a free lease exactly one gets it. Name and holder are
+	// required and ttl positive (EINVALID).
+	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (kant.Lease, error)
+
+	// ReleaseLease ends holder's lease name at generation gen at once
+	// (Expires = now), so that another replica takes it without waiting for
+	// the TTL. It does nothing when the lease has another holder or
+	// generation.
+	ReleaseLease(ctx context.Context, name, holder string, generation int64, now time.Time) error
+
+	// Lease returns the lease name as stored: the zero Lease with Name set
+	// when it was never taken.
+	Lease(ctx context.Context, name string) (kant.Lease, error)
+
+	// Fenced returns this store with its writes that only the leader may
+	// make, PutAlert and SetCheckpoint, fenced by f: each is refused,
+	// changing nothing, with an ECONFLICT error wrapping kant.ErrFenced
+	// when the lease f.Lease has a generation newer than f.Generation,
+	// checked in the same transaction as the write. Everything else is as
+	// on the store itself; Close closes the store.
+	Fenced(f kant.Fence) Store
+
 	// Close releases the backend's resources.
 	Close() error
+}
+
+// Follower is implemented by the backends that several replicas share
+// (store/postgres, and store/sqlite on one host): it reads the observations
+// other processes stored, so that every replica's gate and the leader's
+// evaluator and alerts follow them without a full reload.
+type Follower interface {
+	// ObservationsAfter returns observations stored after cursor, oldest
+	// first, at most limit, and the cursor to ask with next time. A reader
+	// that keeps asking with the cursor it was given sees every stored
+	// observation exactly once, whichever process wrote it and however
+	// their transactions interleaved. The empty cursor means "now": it
+	// returns no observation, only the cursor of what is stored so far.
+	ObservationsAfter(ctx context.Context, cursor string, limit int) ([]kant.Run, string, error)
 }

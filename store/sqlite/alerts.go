@@ -12,7 +12,11 @@ import (
 )
 
 // PutAlert inserts or replaces the alert with a.ID, which is required.
-func (db *DB) PutAlert(ctx context.Context, a kant.Alert) error {
+func (db *DB) PutAlert(ctx context.Context, a kant.Alert) error { return db.putAlert(ctx, a, nil) }
+
+// putAlert puts a, only while no lease generation newer than fence's
+// exists when fence is set.
+func (db *DB) putAlert(ctx context.Context, a kant.Alert, fence *kant.Fence) error {
 	if err := backend.CheckAlert(a); err != nil {
 		return fmt.Errorf("sqlite put alert %q: %w", a.ID, err)
 	}
@@ -22,17 +26,25 @@ func (db *DB) PutAlert(ctx context.Context, a kant.Alert) error {
 	} else if b != "" {
 		body = b
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT OR REPLACE INTO alerts
+	q := `INSERT OR REPLACE INTO alerts
 	(id, kind, slo, job, date, status, channel, message_ts, text, created_at, updated_at, sent_at,
 	 owner, since, body, revision, delivered, notes_sent, posting, silenced, last_error)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, text(a.Kind), text(a.SLO), text(string(a.Job)), formatDate(a.Date), text(a.Status),
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+	args := []any{a.ID, text(a.Kind), text(a.SLO), text(string(a.Job)), formatDate(a.Date), text(a.Status),
 		text(a.Channel), text(a.MessageTS), text(a.Text),
 		formatTime(a.CreatedAt), formatTime(a.UpdatedAt), formatTime(a.SentAt),
 		text(a.Owner), formatTime(a.Since), body, a.Revision, a.Delivered, a.NotesSent, a.Posting,
-		text(a.Silenced), text(a.LastError))
+		text(a.Silenced), text(a.LastError)}
+	if fence != nil {
+		q += fenceClause
+		args = append(args, fence.Lease, fence.Generation)
+	}
+	res, err := db.write.ExecContext(ctx, q, args...)
 	if err != nil {
-		return fmt.Errorf("sqlite put alert %q: %w", a.ID, err)
+		return fmt.Errorf("sqlite put alert %q: %w", a.ID, classify(err))
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 && fence != nil {
+		return fmt.Errorf("sqlite put alert %q: %w", a.ID, db.fencedError(ctx, *fence))
 	}
 	return nil
 }

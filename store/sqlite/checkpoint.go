@@ -24,14 +24,28 @@ func (db *DB) Checkpoint(ctx context.Context, source, key string) (string, error
 
 // SetCheckpoint saves value as the checkpoint of (source, key).
 func (db *DB) SetCheckpoint(ctx context.Context, source, key, value string) error {
+	return db.setCheckpoint(ctx, source, key, value, nil)
+}
+
+// setCheckpoint saves the checkpoint, only while no lease generation newer
+// than fence's exists when fence is set.
+func (db *DB) setCheckpoint(ctx context.Context, source, key, value string, fence *kant.Fence) error {
 	if source == "" || key == "" {
 		return fmt.Errorf("sqlite set checkpoint: %w", kant.Errorf(kant.EINVALID, "source and key are required"))
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO checkpoints (source, key, value, updated_at) VALUES (?, ?, ?, ?)
-ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-		source, key, value, formatTime(db.now()))
+	where := " WHERE true"
+	args := []any{source, key, value, formatTime(db.now())}
+	if fence != nil {
+		where = fenceClause
+		args = append(args, fence.Lease, fence.Generation)
+	}
+	res, err := db.write.ExecContext(ctx, `INSERT INTO checkpoints (source, key, value, updated_at) SELECT ?, ?, ?, ?`+where+`
+ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, args...)
 	if err != nil {
-		return fmt.Errorf("sqlite set checkpoint %s %s: %w", source, key, err)
+		return fmt.Errorf("sqlite set checkpoint %s %s: %w", source, key, classify(err))
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 && fence != nil {
+		return fmt.Errorf("sqlite set checkpoint %s %s: %w", source, key, db.fencedError(ctx, *fence))
 	}
 	return nil
 }

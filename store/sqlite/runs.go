@@ -14,8 +14,15 @@ import (
 const runColumns = `r.source, r.job, r.run_id, r.attempt, r.max_attempts, r.state, r.source_state,
 	r.logical_date, r.started_at, r.finished_at, r.error_message, r.observed_at, r.attributes`
 
-// scanRun reads the runColumns of one row.
-func scanRun(rows *sql.Rows) (kant.Run, error) {
+// scanRunWithID reads the id, then the runColumns, of one row.
+func scanRunWithID(rows *sql.Rows) (kant.Run, int64, error) {
+	var id int64
+	r, err := scanRun(rows, &id)
+	return r, id, err
+}
+
+// scanRun reads lead (columns before them), then the runColumns, of one row.
+func scanRun(rows *sql.Rows, lead ...any) (kant.Run, error) {
 	var (
 		r                                                   kant.Run
 		job, state                                          string
@@ -23,8 +30,8 @@ func scanRun(rows *sql.Rows) (kant.Run, error) {
 		observed, attrs                                     sql.NullString
 		maxAttempts                                         sql.NullInt64
 	)
-	if err := rows.Scan(&r.Source, &job, &r.RunID, &r.Attempt, &maxAttempts, &state, &sourceState,
-		&logicalDate, &started, &finished, &errMsg, &observed, &attrs); err != nil {
+	if err := rows.Scan(append(lead, &r.Source, &job, &r.RunID, &r.Attempt, &maxAttempts, &state, &sourceState,
+		&logicalDate, &started, &finished, &errMsg, &observed, &attrs)...); err != nil {
 		return r, err
 	}
 	var d decoder

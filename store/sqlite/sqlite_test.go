@@ -40,6 +40,43 @@ func TestConformanceInMemory(t *testing.T) {
 	})
 }
 
+// TestTwoProcessesOnOneFileFollowEachOther checks store.Follower with two
+// handles on one file, as two kant serve processes on one host have.
+func TestTwoProcessesOnOneFileFollowEachOther(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kant.db")
+	a := openTemp(t, path)
+	b := openTemp(t, path)
+	t.Cleanup(func() { a.Close(); b.Close() })
+	storetest.RunFollower(t, a, b)
+}
+
+// TestTwoProcessesOnOneFileShareOneLease checks that the lease is one for
+// every handle on the file: two processes racing get one leader.
+func TestTwoProcessesOnOneFileShareOneLease(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kant.db")
+	a := openTemp(t, path)
+	b := openTemp(t, path)
+	t.Cleanup(func() { a.Close(); b.Close() })
+	ctx := context.Background()
+	la, err := a.AcquireLease(ctx, kant.LeaderLease, "a", t0, 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, err := b.AcquireLease(ctx, kant.LeaderLease, "b", t0.Add(time.Second), 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !la.HeldBy("a", t0) || lb.HeldBy("b", t0.Add(time.Second)) || lb.Holder != "a" {
+		t.Errorf("a got %+v, b got %+v: want a alone", la, lb)
+	}
+	// b's fenced write, with a generation it never held, is refused once
+	// b takes over and a tries to write with its old one.
+	lb, _ = b.AcquireLease(ctx, kant.LeaderLease, "b", t0.Add(20*time.Second), 15*time.Second)
+	if err := a.Fenced(kant.Fence{Lease: kant.LeaderLease, Generation: la.Generation}).SetCheckpoint(ctx, "s", "k", "v"); !errors.Is(err, kant.ErrFenced) {
+		t.Errorf("a's write after b took over (generation %d): %v, want fenced", lb.Generation, err)
+	}
+}
+
 var t0 = time.Date(2026, 6, 1, 1, 0, 0, 0, time.UTC)
 
 func run(job kant.JobKey, runID string, state kant.State, observed time.Time) kant.Run {

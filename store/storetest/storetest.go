@@ -26,7 +26,7 @@ import (
 // must return a new, empty store for each call; Run closes it at the end of
 // the subtest that opened it.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	for _, tc := range slices.Concat(tests, alertTests) {
+	for _, tc := range slices.Concat(tests, alertTests, leaseTests) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() {
