@@ -24,6 +24,7 @@ var domain = map[string][]string{
 	"evaluator":             {"", "slo"},
 	"api":                   {"", "slo"},
 	"collector":             {""},
+	"leader":                {""},
 	"dashboards/statuspage": {"", "slo"},
 	"dashboards/views":      {},
 	"telemetry":             {""},
