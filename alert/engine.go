@@ -112,9 +112,22 @@ type Config struct {
 	SendTimeout  time.Duration // per Notifier call; default 30s
 	Backoff      time.Duration // wait after a retryable error without Retry-After; default 30s
 
+	// Wake, when set, makes Run tick at once whenever it receives: new
+	// observations arrived (a push, another replica's write), so that the
+	// decision follows the data rather than the next tick.
+	Wake <-chan struct{}
+	// MayDeliver, when set, is asked right before every send: false stops
+	// delivery until the next tick (this replica is no longer sure it
+	// leads, e.g. it was paused past its lease), so that no message goes
+	// out from a replica another may have replaced.
+	MayDeliver func(now time.Time) bool
+
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default discards
 }
+
+// errMayNotDeliver stops a delivery pass when MayDeliver says no.
+var errMayNotDeliver = errors.New("alert: this replica may not deliver now (it is not sure it leads)")
 
 // Engine decides and delivers alerts.
 type Engine struct {
@@ -168,19 +181,25 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{cfg: cfg, log: cfg.Logger.With("component", "alert")}, nil
 }
 
-// Run ticks every Interval until ctx is cancelled. Errors of a tick are
-// logged; the next tick tries again.
+// Run ticks every Interval, and whenever Wake receives, until ctx is
+// cancelled. Errors of a tick are logged and the next tick tries again,
+// except a fenced write (kant.ErrFenced: this replica lost the lease),
+// which ends Run with that error.
 func (e *Engine) Run(ctx context.Context) error {
 	t := time.NewTicker(e.cfg.Interval)
 	defer t.Stop()
 	for {
 		if err := e.Tick(ctx, e.cfg.Now()); err != nil && ctx.Err() == nil {
+			if errors.Is(err, kant.ErrFenced) {
+				return err
+			}
 			e.log.Warn("alert tick failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-e.cfg.Wake: // a nil channel never receives
 		}
 	}
 }
@@ -307,6 +326,10 @@ func (e *Engine) deliverAll(ctx context.Context, now time.Time) error {
 			continue
 		}
 		if err := e.deliver(ctx, now, a); err != nil {
+			if errors.Is(err, errMayNotDeliver) {
+				e.log.Warn("alert delivery stopped: this replica is no longer sure it leads", "alert", a.ID)
+				return nil
+			}
 			if ok, wait := Retryable(err); ok {
 				e.retryAt = now.Add(cmp.Or(wait, e.cfg.Backoff))
 				e.log.Warn("alert delivery deferred", "alert", a.ID, "retry_at", e.retryAt, "err", err)
@@ -332,6 +355,9 @@ func (e *Engine) deliver(ctx context.Context, now time.Time, a kant.Alert) error
 		return nil
 	}
 	send := func(f func(ctx context.Context) error) error {
+		if e.cfg.MayDeliver != nil && !e.cfg.MayDeliver(e.cfg.Now()) {
+			return errMayNotDeliver
+		}
 		ctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)
 		defer cancel()
 		err := f(ctx)

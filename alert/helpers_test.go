@@ -110,6 +110,10 @@ type world struct {
 	n      *fakeNotifier
 	m      *deliveries
 	engine *alert.Engine
+	// mayDeliver, when set, is the engine's MayDeliver; store, when set,
+	// replaces db as its Store (a fenced view).
+	mayDeliver func(time.Time) bool
+	store      alert.Store
 }
 
 // deliveries is an alert.Metrics counting deliveries as "kind ok|failed".
@@ -146,7 +150,12 @@ func newWorld(t *testing.T, defs ...slo.Definition) *world {
 // store survives.
 func (w *world) restart() {
 	w.t.Helper()
-	e, err := alert.New(alert.Config{Reader: w.db, Store: w.db, Notifier: w.n, Metrics: w.m, Policy: w.policy, Maintenance: w.maint})
+	var st alert.Store = w.db
+	if w.store != nil {
+		st = w.store
+	}
+	e, err := alert.New(alert.Config{Reader: w.db, Store: st, Notifier: w.n, Metrics: w.m, Policy: w.policy, Maintenance: w.maint,
+		MayDeliver: w.mayDeliver})
 	if err != nil {
 		w.t.Fatal(err)
 	}
