@@ -133,10 +133,35 @@ var errMayNotDeliver = errors.New("alert: this replica may not deliver now (it i
 type Engine struct {
 	cfg Config
 	log *slog.Logger
+	*passes
+}
+
+// passes is what an Engine shares with its Term engines.
+type passes struct {
 	// mu serializes Tick and Deliver: two passes at once could both post
 	// the same pending alert.
 	mu      sync.Mutex
 	retryAt time.Time // no delivery before this (a rate limit or an outage)
+}
+
+// Term is what differs for the engine of one leader's term.
+type Term struct {
+	Store      Store                // the term's fenced view of the store
+	MayDeliver func(time.Time) bool // see Config.MayDeliver
+	Wake       <-chan struct{}      // see Config.Wake
+}
+
+// Term returns an engine for one leader's term: e's configuration with the
+// term's store, MayDeliver and Wake, sharing e's lock and backoff, so that
+// its passes and e's never run at once (one could post what the other is
+// posting).
+func (e *Engine) Term(t Term) *Engine {
+	cfg := e.cfg
+	if t.Store != nil {
+		cfg.Store = t.Store
+	}
+	cfg.MayDeliver, cfg.Wake = t.MayDeliver, t.Wake
+	return &Engine{cfg: cfg, log: e.log, passes: e.passes}
 }
 
 // New validates cfg and returns an Engine. It starts nothing.
@@ -178,7 +203,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Policy.Location == nil {
 		cfg.Policy.Location = time.UTC
 	}
-	return &Engine{cfg: cfg, log: cfg.Logger.With("component", "alert")}, nil
+	return &Engine{cfg: cfg, log: cfg.Logger.With("component", "alert"), passes: &passes{}}, nil
 }
 
 // Run ticks every Interval, and whenever Wake receives, until ctx is

@@ -92,6 +92,10 @@ type Config struct {
 	// Metrics serves GET /metrics (Prometheus), without a token.
 	Metrics http.Handler
 
+	// Status, when set, tells this replica's view of the leadership
+	// (GET /v1/status).
+	Status func() kant.ReplicaStatus
+
 	// Ready reports whether the service can answer correctly yet (nil: always).
 	Ready func() error
 	// OnShutdown, when set, is called as graceful shutdown begins: for
@@ -179,6 +183,9 @@ func (s *Server) routes() {
 	if h := s.cfg.Metrics; h != nil {
 		s.handle("GET /metrics", h)
 	}
+	if s.cfg.Status != nil {
+		s.handle("GET /v1/status", s.auth(s.read, http.HandlerFunc(s.getStatus)))
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allowed := s.methods[r.URL.Path]; len(allowed) > 0 {
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
@@ -264,6 +271,12 @@ func (s *Server) auth(tokens [][32]byte, h http.Handler) http.Handler {
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// getStatus answers this replica's id and role, the leader's id, since
+// when it leads, and the lease generation.
+func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.cfg.Status())
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

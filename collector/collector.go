@@ -91,3 +91,33 @@ func (s *Sink) Ingest(ctx context.Context, runs []kant.Run) (int, error) {
 	}
 	return len(written), nil
 }
+
+// When returns an Observer that tells o only while cond holds: the
+// leader's observers (the evaluator's writes, exports) on a replica that
+// may or may not lead.
+func When(cond func() bool, o Observer) Observer { return when{cond, o} }
+
+type when struct {
+	cond func() bool
+	o    Observer
+}
+
+func (w when) Observe(ctx context.Context, runs []kant.Run) {
+	if w.cond() {
+		w.o.Observe(ctx, runs)
+	}
+}
+
+// Signal returns an Observer that, for every batch, sends on ch without
+// waiting: it wakes whoever decides on new data (the alert engine) without
+// making the write wait for that decision.
+func Signal(ch chan<- struct{}) Observer { return signal(ch) }
+
+type signal chan<- struct{}
+
+func (s signal) Observe(context.Context, []kant.Run) {
+	select {
+	case s <- struct{}{}:
+	default: // already signalled: the next decision sees these runs too
+	}
+}

@@ -52,3 +52,30 @@ func TestSink(t *testing.T) {
 		})
 	}
 }
+
+func TestWhenTellsItsObserverOnlyWhileItsConditionHolds(t *testing.T) {
+	var got []string
+	o := observerFunc(func(_ context.Context, runs []kant.Run) { got = append(got, runs[0].RunID) })
+	leading := false
+	w := collector.When(func() bool { return leading }, o)
+	w.Observe(context.Background(), []kant.Run{{RunID: "1"}})
+	leading = true
+	w.Observe(context.Background(), []kant.Run{{RunID: "2"}})
+	if len(got) != 1 || got[0] != "2" {
+		t.Errorf("observed %v, want only [2]", got)
+	}
+}
+
+func TestSignalWakesWithoutWaiting(t *testing.T) {
+	ch := make(chan struct{}, 1)
+	s := collector.Signal(ch)
+	s.Observe(context.Background(), nil)
+	s.Observe(context.Background(), nil) // the channel is full: it does not block
+	if len(ch) != 1 {
+		t.Errorf("%d signals pending, want 1", len(ch))
+	}
+}
+
+type observerFunc func(ctx context.Context, runs []kant.Run)
+
+func (f observerFunc) Observe(ctx context.Context, runs []kant.Run) { f(ctx, runs) }

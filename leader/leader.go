@@ -31,11 +31,11 @@ type Metrics interface {
 	Leading(ctx context.Context, leading bool)
 }
 
-// Roles a replica can have.
+// Roles a replica can have (kant.ReplicaStatus.Role).
 const (
-	RoleLeader    = "leader"    // holds the lease and runs the leader's work
-	RoleCandidate = "candidate" // may lead, does not now
-	RoleFollower  = "follower"  // never leads (-role follower)
+	RoleLeader    = kant.RoleLeader
+	RoleCandidate = kant.RoleCandidate
+	RoleFollower  = kant.RoleFollower
 )
 
 // DefaultTTL is how long a lease lasts unless renewed; it is renewed every
@@ -73,21 +73,6 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Status is what a replica knows of the leadership, for /v1/status and the
-// status page.
-type Status struct {
-	Replica      string    `json:"replica"`
-	Role         string    `json:"role"`
-	Leader       string    `json:"leader"` // "" when no replica holds the lease
-	LeaderSince  time.Time `json:"leader_since,omitzero"`
-	Generation   int64     `json:"generation"`
-	LeaseExpires time.Time `json:"lease_expires,omitzero"`
-	CheckedAt    time.Time `json:"checked_at,omitzero"` // when the lease was last read
-	LeaseTTL     float64   `json:"lease_ttl_s"`
-	LastLeaseErr string    `json:"last_lease_error,omitempty"`
-	TermsStarted int       `json:"terms_started"`
-}
-
 // Elector takes, renews and gives up the lease, and runs Work while it
 // holds it.
 type Elector struct {
@@ -95,7 +80,7 @@ type Elector struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
-	status Status
+	status kant.ReplicaStatus
 	// deadline is when this replica's hold on the lease ends by its own
 	// clock unless renewed; zero when it does not lead.
 	deadline time.Time
@@ -133,12 +118,12 @@ func New(cfg Config) (*Elector, error) {
 		role = RoleFollower
 	}
 	e := &Elector{cfg: cfg, log: cfg.Logger.With("component", "leader", "replica", cfg.ID)}
-	e.status = Status{Replica: cfg.ID, Role: role, LeaseTTL: cfg.TTL.Seconds()}
+	e.status = kant.ReplicaStatus{Replica: cfg.ID, Role: role, LeaseTTL: cfg.TTL.Seconds()}
 	return e, nil
 }
 
 // Status returns what this replica knows of the leadership.
-func (e *Elector) Status() Status {
+func (e *Elector) Status() kant.ReplicaStatus {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.status
@@ -160,6 +145,9 @@ func (e *Elector) Leading(now time.Time) bool {
 // the lease may have expired, or when ctx ends (then it releases the lease
 // so that another replica takes over without waiting for the TTL).
 func (e *Elector) Run(ctx context.Context) error {
+	if e.cfg.Metrics != nil {
+		e.cfg.Metrics.Leading(ctx, false)
+	}
 	var term *term
 	defer func() {
 		if term != nil {

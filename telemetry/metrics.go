@@ -27,6 +27,7 @@ const (
 	MetricAlertsSent         = "kant_alerts_sent_total"                     // counter {kind}
 	MetricAlertsFailed       = "kant_alerts_failed_total"                   // counter {kind}
 	MetricGateRequests       = "kant_gate_requests_total"                   // counter {code}
+	MetricLeader             = "kant_leader"                                // gauge: 1 while this replica leads
 )
 
 // Label names and values, and span names and attributes.
@@ -73,6 +74,7 @@ type Metrics struct {
 	alertsSent         metric.Int64Counter
 	alertsFailed       metric.Int64Counter
 	gateRequests       metric.Int64Counter
+	leader             metric.Int64Gauge
 
 	sources, slos, kinds *limiter
 
@@ -131,10 +133,25 @@ func newMetrics(meter metric.Meter, tracer trace.Tracer, traced bool, now func()
 		metric.WithUnit("{request}"),
 		metric.WithDescription("Gate requests answered, by HTTP status code (200 open, 404 not yet, 409 failed, 400 bad request)."))
 	check(err)
+	m.leader, err = meter.Int64Gauge("kant_leader",
+		metric.WithDescription("1 while this replica holds the leader lease (it polls, evaluates, alerts and exports), else 0."))
+	check(err)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("telemetry: instruments: %w", errs[0])
 	}
 	return m, nil
+}
+
+// Leading records whether this replica leads (leader.Metrics).
+func (m *Metrics) Leading(ctx context.Context, leading bool) {
+	if m == nil {
+		return
+	}
+	v := int64(0)
+	if leading {
+		v = 1
+	}
+	m.leader.Record(ctx, v)
 }
 
 // Polled records one poll cycle of source that started at start, took

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/kantproject/kant/collector"
@@ -31,6 +32,10 @@ type core struct {
 	eval    *evaluator.Evaluator
 	history *evaluator.History
 	sink    *collector.Sink
+	// followed are told of the observations other processes store (serve
+	// follows them with collector.Follow): the gate index, and the
+	// leader's evaluator, exports and alert wake-up.
+	followed []collector.Observer
 }
 
 // coreOptions are what differs between commands.
@@ -43,6 +48,13 @@ type coreOptions struct {
 	// getenv reads the environment of the command (for the Cloud Logging
 	// emulator); nil reads nothing.
 	getenv func(string) string
+	// leading, when set, says whether this replica leads: the evaluator's
+	// writes and the exports follow new observations only then (serve;
+	// nil: always, a command run once).
+	leading func() bool
+	// wake, when set, is signalled (on the leader) whenever new
+	// observations arrive, to wake the alert engine.
+	wake chan<- struct{}
 }
 
 // assemble builds the core for cfg. Close releases it.
@@ -69,10 +81,6 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger, now 
 		Now:       now,
 		Logger:    logger,
 	}
-	var observers []collector.Observer
-	if opts.index != nil {
-		observers = append(observers, opts.index)
-	}
 	if opts.metrics != nil {
 		ecfg.Metrics = opts.metrics.Evaluations(cfg.Evaluate.Lookback)
 	}
@@ -83,12 +91,29 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger, now 
 		return nil, err
 	}
 	c.history = c.eval.History(db)
-	observers = append(observers, c.eval)
+	leaderOnly := func(o collector.Observer) collector.Observer {
+		if opts.leading == nil {
+			return o
+		}
+		return collector.When(opts.leading, o)
+	}
+	var followed []collector.Observer
+	if opts.index != nil {
+		followed = append(followed, opts.index)
+	}
+	followed = append(followed, leaderOnly(c.eval))
+	if c.export != nil {
+		followed = append(followed, leaderOnly(c.export))
+	}
+	if opts.wake != nil {
+		followed = append(followed, leaderOnly(collector.Signal(opts.wake)))
+	}
+	c.followed = followed
+	// What this process stores is told at once, in that order, with the
+	// metrics of what was ingested here.
+	observers := slices.Clone(followed)
 	if opts.metrics != nil {
 		observers = append(observers, opts.metrics)
-	}
-	if c.export != nil {
-		observers = append(observers, c.export)
 	}
 	c.sink = collector.NewSink(db, logger, observers...)
 	return c, nil

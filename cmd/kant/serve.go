@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/alert"
 	"github.com/kantproject/kant/api"
 	"github.com/kantproject/kant/collector"
@@ -20,6 +23,8 @@ import (
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/dashboards/statuspage"
 	"github.com/kantproject/kant/gate"
+	"github.com/kantproject/kant/leader"
+	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/telemetry"
 )
 
@@ -30,7 +35,18 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	var c common
 	c.register(fs)
 	listen := fs.String("listen", "", "address to listen on (default from config, :8080)")
+	role := fs.String("role", "", "follower: never lead (serve only); default: may lead")
+	replica := fs.String("replica-id", "", "this replica's name in the lease and /v1/status (default: host name and process ID)")
+	ttl := fs.Duration("lease-ttl", leader.DefaultTTL, "how long the leader's lease lasts unless renewed (renewed every third of it)")
 	if err := parseFlags(fs, args, stderr); err != nil {
+		return exitConfig
+	}
+	if *role != "" && *role != leader.RoleFollower {
+		fmt.Fprintf(stderr, "kant: -role: %q is not follower (without -role a replica may lead)\n", *role)
+		return exitConfig
+	}
+	if *ttl < time.Second {
+		fmt.Fprintln(stderr, "kant: -lease-ttl must be at least 1s")
 		return exitConfig
 	}
 	cfg, logger, ok := c.setup(getenv, stderr)
@@ -45,7 +61,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "kant: listen %s: %v\n", cfg.Listen, err)
 		return exitFail
 	}
-	if err := serve(ctx, cfg, ln, appDeps{logger: logger, now: time.Now, getenv: getenv}); err != nil {
+	id := *replica
+	if id == "" {
+		id = defaultReplicaID()
+	}
+	deps := appDeps{logger: logger, now: time.Now, getenv: getenv, replica: id, follower: *role == leader.RoleFollower, leaseTTL: *ttl}
+	if err := serve(ctx, cfg, ln, deps); err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
 		return exitFail
 	}
@@ -63,6 +84,21 @@ type appDeps struct {
 	// manualAlerts leaves ticking the alert engine to the caller (the demo
 	// ticks it on its simulated clock).
 	manualAlerts bool
+	// replica names this process in the lease (default: host and PID);
+	// follower keeps it from ever leading; leaseTTL is the lease's length
+	// (default leader.DefaultTTL).
+	replica  string
+	follower bool
+	leaseTTL time.Duration
+}
+
+// defaultReplicaID names a replica by its host and process.
+func defaultReplicaID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "kant"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
 // serve runs kant on ln until ctx is cancelled.
@@ -79,19 +115,32 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, deps appDep
 // app is kant serve: the shared core, and what only serve runs.
 type app struct {
 	*core
-	index        *gate.Index
-	srv          *api.Server
-	tel          *telemetry.Telemetry
-	alerts       *alert.Engine
-	manualAlerts bool
-	pollers      []poller
+	deps    appDeps
+	index   *gate.Index
+	srv     *api.Server
+	tel     *telemetry.Telemetry
+	metrics *telemetry.Metrics
+	elector *leader.Elector
+	// alerts reads silences for the API and the status page, and the demo
+	// ticks it; the leader's terms (lead) deliver through its Term engines,
+	// which share its lock.
+	alerts *alert.Engine
+	// wake is signalled when new observations arrive: the leader's alert
+	// engine decides at once.
+	wake chan struct{}
 }
 
-// newApp assembles kant serve: the core every command shares, with the
-// gate's index told first about new runs and metrics recording, the
-// pollers, the alert engine and the one HTTP surface. It starts nothing.
+// newApp assembles kant serve: the core every command shares (the gate's
+// index told first about new runs, the evaluator and exports following new
+// runs only on the leader), the elector, and the one HTTP surface. Every
+// replica serves the whole HTTP surface; the leader's work (pollers, the
+// evaluator's periodic writes, alert delivery) runs in lead. It starts
+// nothing.
 func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err error) {
 	logger, now := deps.logger, deps.now
+	if deps.replica == "" {
+		deps.replica = defaultReplicaID()
+	}
 	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "kant", Getenv: deps.getenv, Logger: logger, Now: now})
 	if err != nil {
 		return nil, err
@@ -105,28 +154,31 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		Now:      now,
 		Metrics:  metrics, // counts every answer; GateMiddleware below only traces
 	})
-	k, err := assemble(ctx, cfg, logger, now, coreOptions{metrics: metrics, index: index, getenv: deps.getenv})
+	a = &app{deps: deps, index: index, tel: tel, metrics: metrics, wake: make(chan struct{}, 1)}
+	leading := func() bool { return a.elector != nil && a.elector.Leading(now()) }
+	k, err := assemble(ctx, cfg, logger, now, coreOptions{metrics: metrics, index: index, getenv: deps.getenv,
+		leading: leading, wake: a.wake})
 	if err != nil {
 		tel.Shutdown(ctx)
 		return nil, err
 	}
-	a = &app{core: k, index: index, tel: tel, manualAlerts: deps.manualAlerts}
+	a.core = k
 	defer func() {
 		if err != nil {
 			a.close()
 		}
 	}()
 	db := k.db
+	if a.elector, err = leader.New(leader.Config{Store: db, ID: deps.replica, Follower: deps.follower, TTL: deps.leaseTTL,
+		Work: a.lead, Now: now, Metrics: metrics, Logger: logger}); err != nil {
+		return nil, err
+	}
 	// The gate answers only once it knows what the store knows: its index is
 	// rebuilt before the server starts, so no request sees it half-built.
 	if err := index.Rebuild(ctx, db); err != nil {
 		return nil, err
 	}
 	gateHandler := gate.NewHandler(index, logger)
-	if a.pollers, err = newPollers(ctx, cfg, pollDeps{runs: k.sink, store: db, metrics: metrics,
-		observers: []collector.PollObserver{index}}, logger, now); err != nil {
-		return nil, err
-	}
 	if a.alerts, err = newAlerts(cfg, db, metrics, deps); err != nil {
 		return nil, err
 	}
@@ -147,6 +199,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 			StaleAfter:  staleAfter(cfg),
 			ConsoleLink: consoleLinks(cfg),
 			Silences:    silenced,
+			Replica:     a.elector.Status,
 			Now:         now, Logger: logger,
 		}); err != nil {
 			return nil, err
@@ -169,7 +222,8 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		StatusPage:     page,
 		SilenceHandler: sil,
 		Metrics:        tel.Handler(),
-		Ready:          k.eval.Ready,
+		Status:         a.elector.Status,
+		Ready:          a.ready,
 		OnShutdown:     gateHandler.Close, // long-polls answer at once instead of holding shutdown
 		Now:            now,
 		Logger:         logger,
@@ -180,21 +234,62 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	return a, nil
 }
 
-// run serves on ln and runs the evaluator and the gate's refresh until ctx
-// is cancelled, then shuts down gracefully.
-func (a *app) run(ctx context.Context, ln net.Listener) error {
-	a.logger.Info("kant serving", "component", "main", "addr", ln.Addr().String(),
-		"store", storeName(a.cfg), "slos", len(a.cfg.SLOs), "sources", len(a.cfg.Sources))
+// ready says whether this replica answers correctly: once its evaluator
+// wrote its first evaluation as the leader, or once it sees another replica
+// lead (which keeps the verdicts current).
+func (a *app) ready() error {
+	s := a.elector.Status()
+	if s.Leader != "" && s.Leader != s.Replica {
+		return nil
+	}
+	if err := a.eval.Ready(); err != nil {
+		if s.Role == leader.RoleFollower {
+			return errors.New("no replica leads: the verdicts are not kept current")
+		}
+		return err
+	}
+	return nil
+}
+
+// lead is the leader's work for one term: the pollers, the evaluator's
+// periodic evaluation, and alert delivery, their leader-only writes fenced
+// by the term's generation. It runs until ctx ends (the term is over) or a
+// fenced write says the lease moved.
+func (a *app) lead(ctx context.Context, fence kant.Fence) error {
+	cfg, logger, now := a.cfg, a.logger, a.deps.now
+	fenced := a.db.Fenced(fence)
+	pollers, err := newPollers(ctx, cfg, pollDeps{runs: a.sink, store: fenced, metrics: a.metrics,
+		observers: []collector.PollObserver{a.index}}, logger, now)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.eval.Run(gctx) })
-	if !a.manualAlerts {
-		g.Go(func() error { return a.alerts.Run(gctx) })
+	if !a.deps.manualAlerts {
+		alerts := a.alerts.Term(alert.Term{Store: fenced, MayDeliver: a.elector.Leading, Wake: a.wake})
+		g.Go(func() error { return alerts.Run(gctx) })
 	}
-	g.Go(func() error { return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger) })
-	g.Go(func() error { return a.srv.Serve(gctx, ln) })
-	for _, p := range a.pollers {
+	for _, p := range pollers {
 		g.Go(func() error { return p.run(gctx) })
 	}
+	return g.Wait()
+}
+
+// run serves on ln, takes part in the election, follows what other
+// replicas store, and keeps the gate's index fresh until ctx is cancelled,
+// then shuts down gracefully.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	a.logger.Info("kant serving", "component", "main", "addr", ln.Addr().String(), "replica", a.deps.replica,
+		"store", storeName(a.cfg), "slos", len(a.cfg.SLOs), "sources", len(a.cfg.Sources))
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.elector.Run(gctx) })
+	g.Go(func() error { return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger) })
+	if log, ok := a.db.(store.Follower); ok {
+		g.Go(func() error {
+			return collector.Follow(gctx, collector.FollowConfig{Log: log, Observers: a.followed, Logger: a.logger})
+		})
+	}
+	g.Go(func() error { return a.srv.Serve(gctx, ln) })
 	err := g.Wait()
 	a.logger.Info("kant stopped", "component", "main")
 	return err
@@ -206,6 +301,9 @@ func (a *app) close() error {
 	defer cancel()
 	if err := a.tel.Shutdown(ctx); err != nil {
 		a.logger.Warn("telemetry shutdown", "component", "main", "err", err)
+	}
+	if a.core == nil {
+		return nil
 	}
 	err := a.core.Close()
 	if err != nil {

@@ -66,6 +66,9 @@ type Config struct {
 	// ConsoleLink, when set, returns a link to a run in its source's console
 	// (Glue, Airflow), or "" for none.
 	ConsoleLink func(kant.Run) string
+	// Replica, when set, tells this replica's view of the leadership,
+	// shown in the page's header: which replica leads, since when.
+	Replica func() kant.ReplicaStatus
 
 	Title        string           // page title; default "kant"
 	CalendarDays int              // days in the attainment calendar; default 90
@@ -235,16 +238,34 @@ type page struct {
 	// small script reloads every 60 s while visible.
 	Refresh     int
 	AutoRefresh bool
+	// Leader says which replica leads and which one rendered the page, when
+	// the page knows (Config.Replica).
+	Leader string
 }
 
 func (h *Handler) newPage(active string, now time.Time, r *http.Request) page {
 	p := page{Title: h.cfg.Title, Active: active, Generated: now.In(h.cfg.Location).Format("2006-01-02 15:04:05 MST")}
+	if h.cfg.Replica != nil {
+		p.Leader = leaderLine(h.cfg.Replica(), h.cfg.Location)
+	}
 	if v := r.URL.Query().Get("refresh"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n >= 10 && n <= 3600 {
 			p.Refresh = n
 		}
 	}
 	return p
+}
+
+// leaderLine says which replica leads, since when, and which one answers.
+func leaderLine(s kant.ReplicaStatus, loc *time.Location) string {
+	switch {
+	case s.Leader == "":
+		return fmt.Sprintf("no leader (this is %s, %s)", s.Replica, s.Role)
+	case s.Leader == s.Replica:
+		return fmt.Sprintf("leader %s since %s (this replica; lease generation %d)", s.Leader, s.LeaderSince.In(loc).Format("2006-01-02 15:04:05"), s.Generation)
+	}
+	return fmt.Sprintf("leader %s since %s (this is %s, %s; lease generation %d)", s.Leader, s.LeaderSince.In(loc).Format("2006-01-02 15:04:05"),
+		s.Replica, s.Role, s.Generation)
 }
 
 type errorView struct {
