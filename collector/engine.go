@@ -190,13 +190,17 @@ func (e *Engine) commit(ctx context.Context, u Unit, count func(int)) error {
 // after a jittered exponential backoff capped at Interval, but never
 // sooner than the failure's RetryAfterOf; other failures (access denied,
 // unknown jobs) wait the full interval, so they are reported every cycle
-// but never retried in a loop.
+// but never retried in a loop. A fenced checkpoint (kant.ErrFenced: this
+// replica lost the lease) ends Run with that error.
 func (e *Engine) Run(ctx context.Context) error {
 	failures := 0
 	for {
 		_, err := e.PollOnce(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if errors.Is(err, kant.ErrFenced) {
+			return err // this replica lost the lease: its term is over
 		}
 		delay := e.cfg.Interval
 		if err != nil && IsRetryable(err) {
