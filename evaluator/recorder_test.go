@@ -14,9 +14,9 @@ import (
 // recorder is an evaluator.Metrics and evaluator.Exporter that keeps what
 // it is told.
 type recorder struct {
-	evaluated []string // "slo jobs err took"
-	exported     int // results exported
-	exportedDays int // days exported
+	evaluated    []string // "slo jobs err took"
+	exported     int      // results exported
+	exportedDays int      // days exported
 }
 
 func (r *recorder) Evaluated(_ context.Context, e kant.Evaluation, took time.Duration, err error) {
