@@ -29,6 +29,7 @@ import (
 //	TIMESTAMP_DIFF(a, b, MILLISECOND)         CAST(((a) - (b)) / 1000 AS REAL)          (also MICROSECOND, SECOND)
 //	UNIX_DATE(d)                              CAST(julianday(d) - 2440587.5 AS INTEGER)
 //	@@row_count                               the rows the previous DML statement changed
+//	MERGE … USING … ON … WHEN …               the statements that do the same (see merge.go)
 //	BEGIN TRANSACTION; … COMMIT TRANSACTION;  one SQLite transaction
 var (
 	reTable     = regexp.MustCompile("`([A-Za-z0-9_-]+)\\.([A-Za-z0-9_]+)\\.([A-Za-z0-9_]+)`")
