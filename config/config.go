@@ -90,6 +90,11 @@ type Export struct {
 	// CloudLogging, when set, writes each observation and verdict as a
 	// structured Cloud Logging entry.
 	CloudLogging *CloudLogging
+	// BigQuery, when set, keeps the BigQuery store's job_runs, slo_results
+	// and sla_daily tables and the BI views in that dataset while the
+	// store is another backend (PostgreSQL, SQLite): the leader writes every
+	// new observation and evaluation there too. Not with store.bigquery.
+	BigQuery *BigQuery
 }
 
 // CloudLogging names the Cloud Logging log entries are written to.
@@ -311,6 +316,9 @@ func (c *Config) Summary() string {
 	fmt.Fprintf(&b, "listen %s, time zone %s, store %s\n", c.Listen, loc, store)
 	if cl := c.Export.CloudLogging; cl != nil {
 		fmt.Fprintf(&b, "export: cloud logging projects/%s/logs/%s\n", cl.Project, cl.LogID)
+	}
+	if bq := c.Export.BigQuery; bq != nil {
+		fmt.Fprintf(&b, "export: bigquery %s.%s\n", bq.Project, bq.Dataset)
 	}
 	b.WriteString(c.Alerts.summary())
 	if len(c.Tokens.Write)+len(c.Tokens.Read) == 0 {

@@ -408,6 +408,29 @@ slos:
 			},
 		},
 		{
+			name: "a bigquery export needs a dataset and is refused beside a bigquery store",
+			yaml: `store:
+  bigquery: {project: p, dataset: kant}
+export:
+  bigquery: {project: p, dataset: "bad-id", region: x}
+`,
+			want: []string{
+				`kant.yaml:4: export.bigquery: unknown key "region" (known: project, dataset, location)`,
+				`kant.yaml:4: export.bigquery.dataset: bad dataset id "bad-id": use letters, digits and underscores`,
+				`kant.yaml:4: export.bigquery: the store is BigQuery already (store.bigquery): its tables are the BI tables; an export would write every row twice`,
+			},
+		},
+		{
+			name: "a bigquery export names its project",
+			yaml: `export:
+  bigquery:
+    dataset: kant
+`,
+			want: []string{
+				`kant.yaml:3: export.bigquery: missing required key "project"`,
+			},
+		},
+		{
 			name: "an airflow source names its auth and what that auth needs",
 			yaml: `sources:
   - name: socrates
@@ -935,5 +958,26 @@ func TestAirflowSourcesAlertsAndBigQueryAreDecoded(t *testing.T) {
 	if sum := c.Summary(); !strings.Contains(sum, "store bigquery my-project.kant") || !strings.Contains(sum, "alerts: Slack (bot token), default channel #data-alerts, digest at 09:00, 2 maintenance window(s)") ||
 		!strings.Contains(sum, "MWAA prod-env (ap-northeast-1), auth mwaa") {
 		t.Errorf("Summary:\n%s", sum)
+	}
+}
+
+func TestABigQueryExportBesideAnotherStoreIsDecoded(t *testing.T) {
+	c, err := parse(t, `store:
+  sqlite: {path: kant.db}
+export:
+  bigquery: {project: my-project, dataset: kant_bi, location: asia-northeast1}
+  cloud_logging: {project: my-project}
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bq := c.Export.BigQuery; bq == nil || bq.Project != "my-project" || bq.Dataset != "kant_bi" || bq.Location != "asia-northeast1" {
+		t.Errorf("Export.BigQuery = %+v", c.Export.BigQuery)
+	}
+	if c.Export.CloudLogging == nil {
+		t.Error("the Cloud Logging export beside it is lost")
+	}
+	if !strings.Contains(c.Summary(), "export: bigquery my-project.kant_bi") {
+		t.Errorf("summary does not name the export:\n%s", c.Summary())
 	}
 }

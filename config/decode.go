@@ -96,29 +96,39 @@ func (d *decoder) store(n *yaml.Node, path string, c *Config) {
 	}
 	if m.has("bigquery") {
 		v, p := m.get("bigquery")
-		if s := d.mapping(v, p); s != nil {
-			s.only("project", "dataset", "location")
-			s.require("project", "dataset")
-			bq := &BigQuery{}
-			for _, k := range []struct {
-				key string
-				dst *string
-			}{{"project", &bq.Project}, {"dataset", &bq.Dataset}, {"location", &bq.Location}} {
-				if v, p := s.get(k.key); v != nil {
-					if str, ok := d.str(v, p); ok {
-						if str == "" {
-							d.errorf(v, p, "empty")
-						}
-						*k.dst = str
-					}
-				}
-			}
-			if v, p := s.get("dataset"); v != nil && bq.Dataset != "" && !validDatasetID(bq.Dataset) {
-				d.errorf(v, p, "bad dataset id %q: use letters, digits and underscores", bq.Dataset)
-			}
+		if bq := d.bigquery(v, p); bq != nil {
 			c.Store.BigQuery = bq
 		}
 	}
+}
+
+// bigquery reads a {project, dataset, location} block (store.bigquery,
+// export.bigquery); nil when it is not a mapping.
+func (d *decoder) bigquery(v *yaml.Node, p string) *BigQuery {
+	s := d.mapping(v, p)
+	if s == nil {
+		return nil
+	}
+	s.only("project", "dataset", "location")
+	s.require("project", "dataset")
+	bq := &BigQuery{}
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"project", &bq.Project}, {"dataset", &bq.Dataset}, {"location", &bq.Location}} {
+		if v, p := s.get(k.key); v != nil {
+			if str, ok := d.str(v, p); ok {
+				if str == "" {
+					d.errorf(v, p, "empty")
+				}
+				*k.dst = str
+			}
+		}
+	}
+	if v, p := s.get("dataset"); v != nil && bq.Dataset != "" && !validDatasetID(bq.Dataset) {
+		d.errorf(v, p, "bad dataset id %q: use letters, digits and underscores", bq.Dataset)
+	}
+	return bq
 }
 
 // validDatasetID reports whether s is a BigQuery dataset id.
@@ -139,7 +149,17 @@ func (d *decoder) export(n *yaml.Node, path string, c *Config) {
 	if m == nil {
 		return
 	}
-	m.only("cloud_logging")
+	m.only("cloud_logging", "bigquery")
+	if v, p := m.get("bigquery"); v != nil {
+		if bq := d.bigquery(v, p); bq != nil {
+			// The store is decoded first.
+			if c.Store.BigQuery != nil {
+				d.errorf(v, p, "the store is BigQuery already (store.bigquery): its tables are the BI tables; an export would write every row twice")
+			} else {
+				c.Export.BigQuery = bq
+			}
+		}
+	}
 	if v, p := m.get("cloud_logging"); v != nil {
 		if s := d.mapping(v, p); s != nil {
 			s.only("project", "log_id")

@@ -35,10 +35,13 @@ type Metrics interface {
 	Evaluated(ctx context.Context, e kant.Evaluation, took time.Duration, err error)
 }
 
-// Exporter is given the results of every evaluation once it is stored
-// (the Cloud Logging export). It logs its own errors.
+// Exporter is given every evaluation once the store holds it (the Cloud
+// Logging export, the BigQuery tables kept beside another store): its
+// results and days, and the range they replace. It is called from the
+// evaluator's goroutine after a successful WriteEvaluation, must not block
+// for long, and logs its own errors: an export never fails an evaluation.
 type Exporter interface {
-	ExportResults(ctx context.Context, results []kant.Result)
+	ExportEvaluation(ctx context.Context, e kant.Evaluation)
 }
 
 // Config configures an Evaluator.
@@ -355,14 +358,14 @@ func (e *Evaluator) judge(ctx context.Context, def slo.Definition, all []kant.Jo
 }
 
 // write stores ev, tells Metrics (with the time since began) and, once it
-// is stored, gives its results to Export.
+// is stored, gives it to Export.
 func (e *Evaluator) write(ctx context.Context, ev kant.Evaluation, began time.Time) error {
 	err := e.cfg.Store.WriteEvaluation(ctx, ev)
 	if e.cfg.Metrics != nil {
 		e.cfg.Metrics.Evaluated(ctx, ev, e.cfg.Now().Sub(began), err)
 	}
 	if err == nil && e.cfg.Export != nil {
-		e.cfg.Export.ExportResults(ctx, ev.Results)
+		e.cfg.Export.ExportEvaluation(ctx, ev)
 	}
 	return err
 }

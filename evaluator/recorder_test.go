@@ -14,16 +14,18 @@ import (
 // recorder is an evaluator.Metrics and evaluator.Exporter that keeps what
 // it is told.
 type recorder struct {
-	evaluated []string // "slo jobs err took"
-	exported  int      // results exported
+	evaluated    []string // "slo jobs err took"
+	exported     int      // results exported
+	exportedDays int      // days exported
 }
 
 func (r *recorder) Evaluated(_ context.Context, e kant.Evaluation, took time.Duration, err error) {
 	r.evaluated = append(r.evaluated, e.SLO+" "+jobList(e.Jobs)+" "+errText(err)+" "+took.String())
 }
 
-func (r *recorder) ExportResults(_ context.Context, results []kant.Result) {
-	r.exported += len(results)
+func (r *recorder) ExportEvaluation(_ context.Context, e kant.Evaluation) {
+	r.exported += len(e.Results)
+	r.exportedDays += len(e.Days)
 }
 
 func jobList(jobs []kant.JobKey) string {
@@ -77,8 +79,8 @@ func TestEveryWrittenEvaluationIsRecordedAndOnlyStoredOnesAreExported(t *testing
 		t.Fatal(err)
 	}
 	stored := rec.exported
-	if stored == 0 {
-		t.Fatal("the periodic evaluation exported no result")
+	if stored == 0 || rec.exportedDays == 0 {
+		t.Fatalf("the periodic evaluation exported %d results and %d days, want both", stored, rec.exportedDays)
 	}
 	r := run("hegel/export", "jr_1", 1, kant.StateSucceeded, "2026-06-02T01:00:00+09:00", "2026-06-02T05:00:00+09:00")
 	if _, err := sq.WriteRuns(ctx, []kant.Run{r}); err != nil {

@@ -12,14 +12,13 @@ import (
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/evaluator"
 	"github.com/kantproject/kant/store"
-	"github.com/kantproject/kant/store/cloudlogging"
 	"github.com/kantproject/kant/telemetry"
 )
 
 // core is what every command that reads or writes runs works on, built one
 // way for all of them (serve, collect, evaluate, import, demo): the
-// configured store with its BI views, the Cloud Logging export when
-// configured, the evaluator (reporting to metrics and to the export), the
+// configured store with its BI views, the exports when configured (Cloud
+// Logging, the BigQuery tables beside another store), the evaluator (reporting to metrics and to the export), the
 // history that judges dates older than the retention window, and the sink
 // through which every observation enters, telling the gate index (when
 // given), the evaluator, metrics and the export about the new ones.
@@ -28,7 +27,7 @@ type core struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	db      store.Store
-	export  *cloudlogging.Exporter // nil unless export.cloud_logging
+	export  *exports // nil unless export.cloud_logging or export.bigquery
 	eval    *evaluator.Evaluator
 	history *evaluator.History
 	sink    *collector.Sink
@@ -46,7 +45,7 @@ type coreOptions struct {
 	// index is told first about new observations (the gate's, in serve).
 	index collector.Observer
 	// getenv reads the environment of the command (for the Cloud Logging
-	// emulator); nil reads nothing.
+	// and BigQuery emulators); nil reads nothing.
 	getenv func(string) string
 	// leading, when set, says whether this replica leads: the evaluator's
 	// writes and the exports follow new observations only then (serve;
@@ -69,7 +68,7 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger, now 
 			c.Close()
 		}
 	}()
-	if c.export, err = newExporter(ctx, cfg, db, now(), opts.getenv, logger); err != nil {
+	if c.export, err = newExports(ctx, cfg, db, now(), opts.getenv, logger); err != nil {
 		return nil, err
 	}
 	ecfg := evaluator.Config{
@@ -125,7 +124,7 @@ func (c *core) Close() error {
 	var errs []error
 	if c.export != nil {
 		if err := c.export.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("flush the Cloud Logging export: %w", err))
+			errs = append(errs, err)
 		}
 	}
 	if err := c.db.Close(); err != nil {

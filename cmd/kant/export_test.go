@@ -15,6 +15,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/kantproject/kant/store/bigquery/bqtest"
 )
 
 // fakeLogging is an in-process Cloud Logging API (LoggingServiceV2) that
@@ -153,5 +155,61 @@ sources:
 				t.Error("the polled run was not exported")
 			}
 		})
+	}
+}
+
+// TestAnImportWithABigQueryExportKeepsTheBITablesOnce: with the store on
+// SQLite, export.bigquery writes the new observations and the evaluation
+// to the BigQuery tables, and importing the same file again (another
+// replica, a retried cron job) adds nothing there.
+func TestAnImportWithABigQueryExportKeepsTheBITablesOnce(t *testing.T) {
+	bq := bqtest.New(t, "kant-test", "kant_bi", "asia-northeast1")
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "kant.yaml")
+	yaml := "store:\n  sqlite: {path: " + filepath.Join(dir, "kant.db") + "}\n" +
+		"export:\n  bigquery: {project: kant-test, dataset: kant_bi, location: asia-northeast1}\n"
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "runs.jsonl")
+	if err := os.WriteFile(file, []byte(runLine("1", "succeeded")+"\n"+runLine("2", "failed")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{EnvBigQueryEmulator: bq.URL}
+	counts := func() (runs, results, days int) {
+		t.Helper()
+		var err error
+		for _, c := range []struct {
+			table string
+			n     *int
+		}{{"job_runs", &runs}, {"slo_results", &results}, {"sla_daily", &days}} {
+			if *c.n, err = bq.Count("kant_bi", c.table); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	var first [3]int
+	for i := range 2 {
+		// The second import starts from an empty SQLite file (another
+		// replica's, a new leader's): it sends the same rows again.
+		if i == 1 {
+			if err := os.Remove(filepath.Join(dir, "kant.db")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), []string{"import", "-config", cfgPath, file}, env(vars), nil, &stdout, &stderr); code != 0 {
+			t.Fatalf("import %d: exit %d: %s", i+1, code, stderr.String())
+		}
+		runs, results, days := counts()
+		if runs != 2 || results == 0 || days == 0 {
+			t.Errorf("after import %d BigQuery holds %d observations, %d results, %d days; want 2 and some of each", i+1, runs, results, days)
+		}
+		if i == 0 {
+			first = [3]int{runs, results, days}
+		} else if got := [3]int{runs, results, days}; got != first {
+			t.Errorf("the second import changed the BigQuery row counts from %v to %v", first, got)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/bigquery"
@@ -12,8 +13,35 @@ import (
 	"github.com/kantproject/kant/store/internal/backend"
 )
 
-// PutAlert inserts or replaces the alert with a.ID, in one transaction.
+// PutAlert inserts or replaces the alert with a.ID, in one MERGE.
 func (s *Store) PutAlert(ctx context.Context, a kant.Alert) error {
+	return s.putAlert(ctx, a, nil)
+}
+
+// alertColumns are the alerts table's columns and the GoogleSQL that reads
+// each from a row x of the @alert parameter.
+var alertColumns = []struct{ name, expr string }{
+	{"id", "JSON_VALUE(x, '$.id')"}, {"kind", "JSON_VALUE(x, '$.kind')"}, {"slo", "JSON_VALUE(x, '$.slo')"},
+	{"job", "JSON_VALUE(x, '$.job')"}, {"date", "PARSE_DATE('%Y-%m-%d', JSON_VALUE(x, '$.date'))"},
+	{"status", "JSON_VALUE(x, '$.status')"}, {"channel", "JSON_VALUE(x, '$.channel')"},
+	{"message_ts", "JSON_VALUE(x, '$.message_ts')"}, {"text", "JSON_VALUE(x, '$.text')"},
+	{"created_at", "TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.created_us') AS INT64))"},
+	{"updated_at", "TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.updated_us') AS INT64))"},
+	{"sent_at", "TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.sent_us') AS INT64))"},
+	{"since", "TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.since_us') AS INT64))"},
+	{"created_ns", "CAST(JSON_VALUE(x, '$.created_ns') AS INT64)"}, {"updated_ns", "CAST(JSON_VALUE(x, '$.updated_ns') AS INT64)"},
+	{"sent_ns", "CAST(JSON_VALUE(x, '$.sent_ns') AS INT64)"}, {"since_ns", "CAST(JSON_VALUE(x, '$.since_ns') AS INT64)"},
+	{"owner", "JSON_VALUE(x, '$.owner')"}, {"body", "JSON_VALUE(x, '$.body')"},
+	{"revision", "CAST(JSON_VALUE(x, '$.revision') AS INT64)"}, {"delivered", "CAST(JSON_VALUE(x, '$.delivered') AS INT64)"},
+	{"notes_sent", "CAST(JSON_VALUE(x, '$.notes_sent') AS INT64)"}, {"posting", "CAST(JSON_VALUE(x, '$.posting') AS BOOL)"},
+	{"silenced", "JSON_VALUE(x, '$.silenced')"}, {"last_error", "JSON_VALUE(x, '$.last_error')"},
+}
+
+// putAlert writes a with one MERGE: the row is updated when the ID is
+// stored, inserted otherwise. With a fence, the MERGE's source is empty
+// when the lease has a newer generation, so that the check and the write
+// are one statement, and the script reports the rows it changed.
+func (s *Store) putAlert(ctx context.Context, a kant.Alert, f *kant.Fence) error {
 	if err := backend.CheckAlert(a); err != nil {
 		return fmt.Errorf("bigquery put alert %q: %w", a.ID, err)
 	}
@@ -35,29 +63,38 @@ func (s *Store) PutAlert(ctx context.Context, a kant.Alert) error {
 	if err != nil {
 		return fmt.Errorf("bigquery put alert %q: %w", a.ID, err)
 	}
-	t := s.table("alerts")
-	q := `BEGIN TRANSACTION;
-DELETE FROM ` + t + ` WHERE id = @id;
-INSERT INTO ` + t + ` (id, kind, slo, job, date, status, channel, message_ts, text,
-  created_at, updated_at, sent_at, since, created_ns, updated_ns, sent_ns, since_ns,
-  owner, body, revision, delivered, notes_sent, posting, silenced, last_error)
-SELECT JSON_VALUE(x, '$.id'), JSON_VALUE(x, '$.kind'), JSON_VALUE(x, '$.slo'), JSON_VALUE(x, '$.job'),
-  PARSE_DATE('%Y-%m-%d', JSON_VALUE(x, '$.date')), JSON_VALUE(x, '$.status'), JSON_VALUE(x, '$.channel'),
-  JSON_VALUE(x, '$.message_ts'), JSON_VALUE(x, '$.text'),
-  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.created_us') AS INT64)),
-  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.updated_us') AS INT64)),
-  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.sent_us') AS INT64)),
-  TIMESTAMP_MICROS(CAST(JSON_VALUE(x, '$.since_us') AS INT64)),
-  CAST(JSON_VALUE(x, '$.created_ns') AS INT64), CAST(JSON_VALUE(x, '$.updated_ns') AS INT64),
-  CAST(JSON_VALUE(x, '$.sent_ns') AS INT64), CAST(JSON_VALUE(x, '$.since_ns') AS INT64),
-  JSON_VALUE(x, '$.owner'), JSON_VALUE(x, '$.body'),
-  CAST(JSON_VALUE(x, '$.revision') AS INT64), CAST(JSON_VALUE(x, '$.delivered') AS INT64),
-  CAST(JSON_VALUE(x, '$.notes_sent') AS INT64), CAST(JSON_VALUE(x, '$.posting') AS BOOL),
-  JSON_VALUE(x, '$.silenced'), JSON_VALUE(x, '$.last_error')
-FROM UNNEST(JSON_QUERY_ARRAY(@alert)) AS x;
-COMMIT TRANSACTION;`
-	if _, err := s.query(ctx, q, []bigquery.QueryParameter{rp, param("id", a.ID)}); err != nil {
+	var sel, set, cols, vals []string
+	for _, c := range alertColumns {
+		sel = append(sel, c.expr+" AS "+c.name)
+		if c.name != "id" {
+			set = append(set, c.name+" = a."+c.name)
+		}
+		cols = append(cols, c.name)
+		vals = append(vals, "a."+c.name)
+	}
+	params := []bigquery.QueryParameter{rp}
+	source := "SELECT " + strings.Join(sel, ",\n  ") + "\n  FROM UNNEST(JSON_QUERY_ARRAY(@alert)) AS x"
+	if f != nil {
+		source += "\n  WHERE " + s.fenceCondition()
+		params = append(params, fenceParams(*f)...)
+	}
+	q := `MERGE ` + s.table("alerts") + ` AS t
+USING (` + source + `) AS a
+ON t.id = a.id
+WHEN MATCHED THEN UPDATE SET ` + strings.Join(set, ", ") + `
+WHEN NOT MATCHED THEN INSERT (` + strings.Join(cols, ", ") + `)
+  VALUES (` + strings.Join(vals, ", ") + `)`
+	if f != nil {
+		q += ";\n" + s.fenceResult()
+	}
+	rows, err := s.query(ctx, q, params)
+	if err != nil {
 		return fmt.Errorf("bigquery put alert %q: %w", a.ID, err)
+	}
+	if f != nil {
+		if err := fenceOutcome(rows, *f); err != nil {
+			return fmt.Errorf("bigquery put alert %q: %w", a.ID, err)
+		}
 	}
 	return nil
 }

@@ -35,6 +35,27 @@
 //     so WriteEvaluation's replace is atomic. These tables are never
 //     streamed into, so DML never meets the streaming buffer.
 //   - checkpoints are append-only too (insertAll), the newest per key read.
+//   - leases (one row per name) change by one conditional MERGE: take the
+//     lease when it expired or renew it when the caller holds it, bumping
+//     the generation on a new term. DML statements that change one table
+//     are serialized by BigQuery (one of two conflicting is aborted and
+//     retried, see Retryable), so of replicas racing exactly one wins.
+//     Fenced writes check the lease in the statement that writes: PutAlert
+//     is a MERGE whose source is empty when a newer generation exists, a
+//     fenced SetCheckpoint an INSERT … SELECT … WHERE NOT EXISTS (a newer
+//     generation) instead of insertAll; @@row_count = 0 means refused.
+//     BigQuery runs a statement on one snapshot: a fenced statement that
+//     began before a takeover committed may still land after it, as if it
+//     had run just before.
+//
+// Leases cost queries: BigQuery DML takes seconds and is quota'd, so use
+// DefaultLeaseTTL (60 s, renewed every 20 s) rather than kant's 15 s:
+// 4,320 MERGE statements a day per replica (86,400 s / 20 s), each billed
+// as at least 10 MB, plus one per leadership change. BigQuery runs at most
+// a few mutating DML statements on one table at once and queues the rest
+// (and aborts conflicting ones, which kant retries), so a BigQuery store
+// fits one or two replicas; for more, use store/postgres and
+// export.bigquery (see Exporter) for the BI tables.
 //
 // BigQuery TIMESTAMPs hold microseconds; kant's contract keeps nanoseconds.
 // Every time column is therefore written twice: as a TIMESTAMP for people
@@ -52,6 +73,9 @@
 // been read to the end. Group commit sends several callers' rows in one
 // request: a row BigQuery refused would fail them all, but every row was
 // validated by kant first.
+//
+// Exporter keeps the same tables from another store (export.bigquery),
+// written through a Store opened on the export's dataset.
 //
 // Config.Views adds views kant keeps beside its own (the BI views of
 // dashboards/views), created or updated at start like job_runs_latest.

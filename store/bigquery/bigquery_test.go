@@ -618,3 +618,49 @@ func TestQueryJobErrorsAreClassed(t *testing.T) {
 		})
 	}
 }
+
+// TestTheFakeRunsMergeAsBigQueryDoes checks the fake's MERGE on the leases
+// table: the first WHEN MATCHED clause that holds applies, unmatched source
+// rows are inserted, @@row_count counts both, and a target row matched by
+// two source rows is an error that changes nothing.
+func TestTheFakeRunsMergeAsBigQueryDoes(t *testing.T) {
+	s := open(t, testConfig(newFake(t), nil))
+	ctx := context.Background()
+	s.attempts = 1
+	tbl := s.table("leases")
+	insert := `INSERT INTO ` + tbl + ` (name, holder, generation, since, expires, since_ns, expires_ns)
+VALUES ('a', 'x', 1, TIMESTAMP_MICROS(0), TIMESTAMP_MICROS(0), 0, 0), ('b', 'x', 5, TIMESTAMP_MICROS(0), TIMESTAMP_MICROS(0), 0, 0)`
+	if _, err := s.query(ctx, insert, nil); err != nil {
+		t.Fatal(err)
+	}
+	merge := `MERGE ` + tbl + ` AS l
+USING (SELECT 'a' AS name UNION ALL SELECT 'b' AS name UNION ALL SELECT 'c' AS name) AS n
+ON l.name = n.name
+WHEN MATCHED AND l.generation > 2 THEN UPDATE SET holder = 'big'
+WHEN MATCHED THEN UPDATE SET holder = CASE WHEN l.generation = 1 THEN 'one' ELSE 'other' END
+WHEN NOT MATCHED BY TARGET THEN INSERT (name, holder, generation, since, expires, since_ns, expires_ns)
+  VALUES (n.name, 'new', 1, TIMESTAMP_MICROS(0), TIMESTAMP_MICROS(0), 0, 0);
+SELECT @@row_count AS n`
+	rows, err := s.query(ctx, merge, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || asInt(rows[0][0]) != 3 {
+		t.Errorf("@@row_count after the MERGE = %v, want 3", rows)
+	}
+	got, err := s.query(ctx, `SELECT name, holder FROM `+tbl+` ORDER BY name`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[[a one] [b big] [c new]]" {
+		t.Errorf("after the MERGE: %v, want a one, b big, c new", got)
+	}
+	dup := `MERGE ` + tbl + ` AS l USING (SELECT 'a' AS name UNION ALL SELECT 'a' AS name) AS n ON l.name = n.name
+WHEN MATCHED THEN UPDATE SET holder = 'twice'`
+	if _, err := s.query(ctx, dup, nil); err == nil || !strings.Contains(err.Error(), "at most one source row") {
+		t.Errorf("a target row matched twice: %v, want BigQuery's error", err)
+	}
+	if got, _ := s.query(ctx, `SELECT holder FROM `+tbl+` WHERE name = 'a'`, nil); fmt.Sprint(got) != "[[one]]" {
+		t.Errorf("the refused MERGE changed a to %v", got)
+	}
+}

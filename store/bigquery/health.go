@@ -102,11 +102,34 @@ func (r checkpointRow) Save() (map[string]bigquery.Value, string, error) { retur
 // SetCheckpoint saves value as the checkpoint of (source, key): it appends
 // a row that reads take as the newest.
 func (s *Store) SetCheckpoint(ctx context.Context, source, key, value string) error {
+	return s.setCheckpoint(ctx, source, key, value, nil)
+}
+
+// setCheckpoint appends a checkpoint row: streamed with insertAll, or, with
+// a fence, by one INSERT … SELECT whose condition is the fence (a streaming
+// insert cannot be conditional). INSERT DML may meet the rows streamed
+// before; only UPDATE, DELETE and MERGE may not.
+func (s *Store) setCheckpoint(ctx context.Context, source, key, value string, f *kant.Fence) error {
 	if source == "" || key == "" {
 		return fmt.Errorf("bigquery set checkpoint: %w", kant.Errorf(kant.EINVALID, "source and key are required"))
 	}
 	now := s.now()
 	seq := s.nextSeq(1)
+	if f != nil {
+		p := append([]bigquery.QueryParameter{param("source", source), param("key", key), param("value", value),
+			param("at_us", now.UnixMicro()), param("seq", seq)}, fenceParams(*f)...)
+		rows, err := s.query(ctx, `INSERT INTO `+s.table("checkpoints")+` (source, key, value, updated_at, seq)
+SELECT @source, @key, @value, TIMESTAMP_MICROS(@at_us), @seq FROM (SELECT 1 AS one) AS o
+WHERE `+s.fenceCondition()+`;
+`+s.fenceResult(), p)
+		if err == nil {
+			err = fenceOutcome(rows, *f)
+		}
+		if err != nil {
+			return fmt.Errorf("bigquery set checkpoint %s %s: %w", source, key, err)
+		}
+		return nil
+	}
 	sum := sha256.Sum256([]byte(source + "\x00" + key + "\x00" + strconv.FormatInt(seq, 10)))
 	row := checkpointRow{id: hex.EncodeToString(sum[:16]), vals: map[string]bigquery.Value{
 		"source": source, "key": key, "value": value, "updated_at": tsText(now), "seq": strconv.FormatInt(seq, 10),

@@ -172,6 +172,19 @@ func tables() []tableSpec {
 			},
 		},
 		{
+			name:        "leases",
+			description: "kant: named leases (the leader's), one row per name; generation is the fencing token.",
+			schema: bigquery.Schema{
+				field("name", tString, true, ""),
+				field("holder", tString, true, "the replica that holds or last held it"),
+				field("generation", tInt, true, "grows each time the lease is taken anew"),
+				field("since", tTime, true, "when holder took it"),
+				field("expires", tTime, true, "when it ends unless renewed"),
+				field("since_ns", tInt, true, "since in Unix nanoseconds"),
+				field("expires_ns", tInt, true, "expires in Unix nanoseconds"),
+			},
+		},
+		{
 			name:        "checkpoints",
 			description: "kant: collector checkpoints, append-only; the newest per (source, key) by seq counts.",
 			schema: bigquery.Schema{

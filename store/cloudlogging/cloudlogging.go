@@ -7,11 +7,11 @@
 // It owns the shape of those entries: their payload, labels, severity and
 // insert ID. It imports kant, the standard library and the logging client;
 // never a store, collector, slo or alert package. The lead wires it as a
-// collector observer (Observe) and as an exporter of evaluation results
-// (ExportResults).
+// collector observer (Observe) and as an evaluator exporter
+// (ExportEvaluation, which writes the results with ExportResults).
 //
 // Entries are written in the background in batches (the client's bundler):
-// Observe and ExportResults return at once, write errors are logged through
+// Observe and ExportEvaluation return at once, write errors are logged through
 // Config.Logger, and Close flushes what is buffered. Each entry carries an
 // insert ID derived from what it describes, so that a repeat within Cloud
 // Logging's deduplication window is stored once.
@@ -243,6 +243,13 @@ func (e *Exporter) Seed(results []kant.Result) {
 		}
 		e.verdicts[occurrence{r.SLO, r.Job, r.ExpectedAt.UnixNano()}] = st
 	}
+}
+
+// ExportEvaluation writes the entries of an evaluation's results (see
+// ExportResults): it satisfies the evaluator's Exporter. Days are not
+// exported: they summarize the verdicts that are.
+func (e *Exporter) ExportEvaluation(ctx context.Context, ev kant.Evaluation) {
+	e.ExportResults(ctx, ev.Results)
 }
 
 // ExportResults writes one entry per verdict that is new or changed since

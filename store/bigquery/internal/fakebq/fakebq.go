@@ -15,8 +15,9 @@
 // Data lives in an in-memory SQLite database (modernc.org/sqlite): each
 // BigQuery table is a SQLite table named "dataset.table", each view a SQLite
 // view. Queries are GoogleSQL translated by a small, fixed table of rewrites
-// (see translate.go) for the constructs kant uses that SQLite spells
-// differently; everything else must be SQL both dialects accept, and the
+// (see query.go; MERGE, which SQLite lacks, is run as the statements that
+// do what BigQuery's does, see merge.go) for the constructs kant uses that
+// SQLite spells differently; everything else must be SQL both dialects accept, and the
 // constructs SQLite would accept but BigQuery would not (? placeholders,
 // double-quoted identifiers, INSERT OR REPLACE, ON CONFLICT, SQLite's JSON
 // functions) are refused, as is QUALIFY, which SQLite cannot run.

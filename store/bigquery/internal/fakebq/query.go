@@ -29,6 +29,7 @@ import (
 //	TIMESTAMP_DIFF(a, b, MILLISECOND)         CAST(((a) - (b)) / 1000 AS REAL)          (also MICROSECOND, SECOND)
 //	UNIX_DATE(d)                              CAST(julianday(d) - 2440587.5 AS INTEGER)
 //	@@row_count                               the rows the previous DML statement changed
+//	MERGE … USING … ON … WHEN …               the statements that do the same (see merge.go)
 //	BEGIN TRANSACTION; … COMMIT TRANSACTION;  one SQLite transaction
 var (
 	reTable     = regexp.MustCompile("`([A-Za-z0-9_-]+)\\.([A-Za-z0-9_]+)\\.([A-Za-z0-9_]+)`")
@@ -466,6 +467,20 @@ func (s *Server) query(r *http.Request) (any, *apiError) {
 					"UPDATE or DELETE statement over table %s.%s.%s would affect rows in the streaming buffer, which is not supported", m[1], m[2], m[3])
 			}
 		}
+		if strings.HasPrefix(upper, "MERGE ") {
+			var ex execer = s.db
+			if tx != nil {
+				ex = tx
+			}
+			n, merr := s.merge(ex, strings.ReplaceAll(st, "@@row_count", strconv.FormatInt(rowCount, 10)), params)
+			if merr != nil {
+				rollback()
+				return nil, merr
+			}
+			rowCount = n
+			affected, isDML = n, true
+			continue
+		}
 		q, qerr := s.translate(st, params)
 		if qerr != nil {
 			rollback()
@@ -473,13 +488,7 @@ func (s *Server) query(r *http.Request) (any, *apiError) {
 		}
 		q = strings.ReplaceAll(q, "@@row_count", strconv.FormatInt(rowCount, 10))
 		q = strings.ReplaceAll(q, "@@ROW_COUNT", strconv.FormatInt(rowCount, 10))
-		var args []any
-		for _, m := range reParam.FindAllString(q, -1) {
-			if !strings.HasPrefix(m, "@@") {
-				args = append(args, sql.Named(m[1:], params[m[1:]]))
-			}
-		}
-		args = dedupNamed(args)
+		args := bindArgs(q, params)
 		if strings.HasPrefix(upper, "SELECT") || strings.HasPrefix(upper, "WITH") {
 			var rows *sql.Rows
 			var err error
@@ -536,6 +545,17 @@ func (s *Server) query(r *http.Request) (any, *apiError) {
 		out.NumDmlAffectedRows = affected
 	}
 	return out, nil
+}
+
+// bindArgs returns the named arguments a translated statement uses.
+func bindArgs(q string, params map[string]any) []any {
+	var args []any
+	for _, m := range reParam.FindAllString(q, -1) {
+		if !strings.HasPrefix(m, "@@") {
+			args = append(args, sql.Named(m[1:], params[m[1:]]))
+		}
+	}
+	return dedupNamed(args)
 }
 
 func dedupNamed(args []any) []any {
