@@ -118,9 +118,9 @@ type Config struct {
 	Wake <-chan struct{}
 	// MayDeliver, when set, is asked right before every send: false stops
 	// delivery until the next tick (this replica is no longer sure it
-	// leads, e.g. it was paused past its lease), so that no message goes
-	// out from a replica another may have replaced.
-	MayDeliver func(now time.Time) bool
+	// leads, e.g. it was paused past its lease, by the wall clock), so that
+	// no message goes out from a replica another may have replaced.
+	MayDeliver func() bool
 
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default discards
@@ -146,9 +146,9 @@ type passes struct {
 
 // Term is what differs for the engine of one leader's term.
 type Term struct {
-	Store      Store                // the term's fenced view of the store
-	MayDeliver func(time.Time) bool // see Config.MayDeliver
-	Wake       <-chan struct{}      // see Config.Wake
+	Store      Store           // the term's fenced view of the store
+	MayDeliver func() bool     // see Config.MayDeliver
+	Wake       <-chan struct{} // see Config.Wake
 }
 
 // Term returns an engine for one leader's term: e's configuration with the
@@ -380,7 +380,7 @@ func (e *Engine) deliver(ctx context.Context, now time.Time, a kant.Alert) error
 		return nil
 	}
 	send := func(f func(ctx context.Context) error) error {
-		if e.cfg.MayDeliver != nil && !e.cfg.MayDeliver(e.cfg.Now()) {
+		if e.cfg.MayDeliver != nil && !e.cfg.MayDeliver() {
 			return errMayNotDeliver
 		}
 		ctx, cancel := context.WithTimeout(ctx, e.cfg.SendTimeout)

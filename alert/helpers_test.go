@@ -112,7 +112,7 @@ type world struct {
 	engine *alert.Engine
 	// mayDeliver, when set, is the engine's MayDeliver; store, when set,
 	// replaces db as its Store (a fenced view).
-	mayDeliver func(time.Time) bool
+	mayDeliver func() bool
 	store      alert.Store
 }
 

@@ -13,7 +13,7 @@ import (
 func TestAReplicaNotSureItLeadsSendsNothingUntilItIs(t *testing.T) {
 	w := newWorld(t, def("hegel-nightly", "hegel/*"))
 	leading := false
-	w.mayDeliver = func(time.Time) bool { return leading }
+	w.mayDeliver = func() bool { return leading }
 	w.restart()
 	w.observe(run(export, "jr_1", 1, 1, kant.StateFailed, at(1, 0), at(2, 0), "boom"))
 	expectOps(t, "while not sure it leads", w.tick(at(2, 1)), "")

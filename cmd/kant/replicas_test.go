@@ -490,7 +490,6 @@ func TestThreeReplicasOnOneSQLiteFilePostEveryFailureOnceThroughLeaderKills(t *t
 	chaos(t, "store:\n  sqlite: {path: "+db+"}\n", 20)
 }
 
-
 // TestALeaderPausedPastItsTTLNeitherPostsTwiceNorMovesACheckpointBack
 // pauses the leader (SIGSTOP) while its post to Slack is in flight and its
 // poll of Airflow is unanswered, lets another replica take over, then
