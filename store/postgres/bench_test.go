@@ -84,7 +84,6 @@ func runID(source string, i int, started time.Time) string {
 	return started.Format("2006-01-02T15:04")
 }
 
-
 // BenchmarkImport100k imports 100,000 observations into a fresh database
 // per iteration (a pgtest cluster: fsync off, so this measures kant and the
 // server's work, not the disk) and reports observations per second.

@@ -329,3 +329,25 @@ func runIDs(runs []kant.Run) string {
 	}
 	return strings.Join(ids, " ")
 }
+
+// TestAnImportWhoseSequencePanicsStoresNothing: the panic reaches the
+// caller, and the transaction is rolled back.
+func TestAnImportWhoseSequencePanicsStoresNothing(t *testing.T) {
+	s := open(t, pgtest.Start(t))
+	defer s.Close()
+	func() {
+		defer func() {
+			if p := recover(); p != "boom" {
+				t.Errorf("recovered %v, want the sequence's panic", p)
+			}
+		}()
+		s.ImportRuns(context.Background(), func(yield func(kant.Run, error) bool) {
+			if yield(run("r1", time.Minute), nil) {
+				panic("boom")
+			}
+		}, nil)
+	}()
+	if runs, err := s.LatestRuns(context.Background(), kant.RunFilter{}); err != nil || len(runs) != 0 {
+		t.Errorf("after the panic: %d runs, %v; want none", len(runs), err)
+	}
+}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 
@@ -120,6 +121,9 @@ func (s *Store) ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error],
 			fresh(i)
 		}
 	})
+	if src.panicked != nil {
+		panic(src.panicked) // on the caller's goroutine, after the rollback
+	}
 	switch {
 	case src.err != nil:
 		return 0, src.err
@@ -131,20 +135,28 @@ func (s *Store) ImportRuns(ctx context.Context, runs iter.Seq2[kant.Run, error],
 	return n, nil
 }
 
-// importSource feeds COPY from a pulled sequence of runs.
+// importSource feeds COPY from a pulled sequence of runs. pgx calls Next
+// on a goroutine of its own: a panic of the sequence is caught there, ends
+// the COPY (the transaction rolls back), and ImportRuns panics with it.
 type importSource struct {
-	ctx  context.Context
-	next func() (kant.Run, error, bool)
-	enc  runEncoder
-	i    int
-	row  []any
-	err  error // the sequence's error, ctx's, or an invalid run's
+	ctx      context.Context
+	next     func() (kant.Run, error, bool)
+	enc      runEncoder
+	i        int
+	row      []any
+	err      error // the sequence's error, ctx's, or an invalid run's
+	panicked any
 }
 
-func (src *importSource) Next() bool {
+func (src *importSource) Next() (more bool) {
 	if src.err != nil {
 		return false
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			src.panicked, src.err, more = p, errors.New("import aborted by a panic"), false
+		}
+	}()
 	r, err, ok := src.next()
 	if !ok {
 		return false
