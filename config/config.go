@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -70,12 +71,60 @@ type Config struct {
 }
 
 // Store selects the storage backend: the embedded SQLite file (the
-// default) or BigQuery when BigQuery is set.
+// default), BigQuery when BigQuery is set, or PostgreSQL when Postgres is.
 type Store struct {
 	// SQLitePath is the SQLite database file.
 	SQLitePath string
 	// BigQuery, when set, selects the BigQuery backend instead.
 	BigQuery *BigQuery
+	// Postgres, when set, selects the PostgreSQL backend instead.
+	Postgres *Postgres
+}
+
+// Postgres locates kant's PostgreSQL database.
+type Postgres struct {
+	// DSN is a secret (it may hold a password): String, GoString and
+	// Summary print Redacted.
+	DSN string
+}
+
+// String prints the DSN redacted.
+func (p Postgres) String() string { return "{dsn: " + p.Redacted() + "}" }
+
+// GoString is String, so that %#v does not show the password either.
+func (p Postgres) GoString() string { return "config.Postgres" + p.String() }
+
+// Redacted returns the DSN without its password: a URL's password
+// becomes "xxxxx", as does the value of a password key in key=value form;
+// a DSN that is neither is not shown at all.
+func (p Postgres) Redacted() string {
+	dsn := strings.TrimSpace(p.DSN)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "(a dsn that is not a valid URL, not shown)"
+		}
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	fields := strings.Fields(dsn)
+	for i, f := range fields {
+		k, _, ok := strings.Cut(f, "=")
+		if !ok {
+			return "(a dsn that is neither a URL nor key=value pairs, not shown)"
+		}
+		if k == "password" {
+			fields[i] = "password=xxxxx"
+		}
+	}
+	return strings.Join(fields, " ")
 }
 
 // BigQuery locates kant's dataset.
@@ -312,6 +361,9 @@ func (c *Config) Summary() string {
 	store := "sqlite " + c.Store.SQLitePath
 	if bq := c.Store.BigQuery; bq != nil {
 		store = fmt.Sprintf("bigquery %s.%s", bq.Project, bq.Dataset)
+	}
+	if pg := c.Store.Postgres; pg != nil {
+		store = "postgres " + pg.Redacted()
 	}
 	fmt.Fprintf(&b, "listen %s, time zone %s, store %s\n", c.Listen, loc, store)
 	if cl := c.Export.CloudLogging; cl != nil {

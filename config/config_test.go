@@ -394,7 +394,27 @@ slos:
   bigquery: {project: p, dataset: kant}
 `,
 			want: []string{
-				`kant.yaml:3: store: set one of sqlite or bigquery, not both`,
+				`kant.yaml:3: store: set one of sqlite, bigquery or postgres, not sqlite and bigquery`,
+			},
+		},
+		{
+			name: "a postgres store takes only a dsn, and one backend only",
+			yaml: `store:
+  postgres: {dsn: "postgres://kant@db/kant", pool: 4}
+  sqlite: {path: a.db}
+`,
+			want: []string{
+				`kant.yaml:2: store.postgres: unknown key "pool"`,
+				`kant.yaml:3: store: set one of sqlite, bigquery or postgres, not sqlite and postgres`,
+			},
+		},
+		{
+			name: "a postgres store needs a dsn that is set",
+			yaml: `store:
+  postgres: {dsn: "${KANT_POSTGRES_DSN:-}"}
+`,
+			want: []string{
+				`kant.yaml:2: store.postgres.dsn: empty (is the environment variable set?)`,
 			},
 		},
 		{
@@ -708,6 +728,35 @@ func TestSecretsNeverAppearInErrors(t *testing.T) {
 			for _, s := range []string{secret, "s3cr3t", "literal-secret-value"} {
 				if strings.Contains(err.Error(), s) {
 					t.Errorf("error shows a secret:\n%s", err)
+				}
+			}
+		})
+	}
+}
+
+func TestAPostgresStoreIsReadAndItsPasswordNeverPrinted(t *testing.T) {
+	for _, tt := range []struct{ name, dsn, shown string }{
+		{"a URL with a password", "postgres://kant:pa55word@db.internal:5432/kant?sslmode=require",
+			"postgres://kant:xxxxx@db.internal:5432/kant?sslmode=require"},
+		{"a URL with a password parameter", "postgresql://kant@db/kant?password=pa55word",
+			"postgresql://kant@db/kant?password=xxxxx"},
+		{"key=value pairs", "host=db user=kant password=pa55word dbname=kant",
+			"host=db user=kant password=xxxxx dbname=kant"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustParse(t, "store:\n  postgres: {dsn: \"${KANT_POSTGRES_DSN}\"}\n", map[string]string{"KANT_POSTGRES_DSN": tt.dsn})
+			if c.Store.Postgres == nil || c.Store.Postgres.DSN != tt.dsn {
+				t.Fatalf("Store.Postgres = %v, want the DSN from the environment", c.Store.Postgres)
+			}
+			if got := c.Store.Postgres.Redacted(); got != tt.shown {
+				t.Errorf("Redacted = %q, want %q", got, tt.shown)
+			}
+			if !strings.Contains(c.Summary(), "store postgres "+tt.shown) {
+				t.Errorf("Summary does not name the redacted store:\n%s", c.Summary())
+			}
+			for _, s := range []string{c.Summary(), fmtAll(c), fmtAll(*c), fmtAll(c.Store)} {
+				if strings.Contains(s, "pa55word") {
+					t.Errorf("output shows the password:\n%s", s)
 				}
 			}
 		})

@@ -73,11 +73,43 @@ func (d *decoder) store(n *yaml.Node, path string, c *Config) {
 	if m == nil {
 		return
 	}
-	m.only("sqlite", "bigquery")
-	if m.has("sqlite") && m.has("bigquery") {
-		d.errorf(m.key["bigquery"], path, "set one of sqlite or bigquery, not both")
-	} else if !m.has("sqlite") && !m.has("bigquery") && len(m.order) == 0 {
-		d.errorf(n, path, "set sqlite or bigquery")
+	m.only("sqlite", "bigquery", "postgres")
+	var set []string
+	for _, k := range []string{"sqlite", "bigquery", "postgres"} {
+		if m.has(k) {
+			set = append(set, k)
+		}
+	}
+	if len(set) > 1 {
+		later := set[0] // the error points at the backend set last in the file
+		for _, k := range set {
+			if m.key[k].Line > m.key[later].Line {
+				later = k
+			}
+		}
+		d.errorf(m.key[later], path, "set one of sqlite, bigquery or postgres, not %s", strings.Join(set, " and "))
+	} else if len(set) == 0 && len(m.order) == 0 {
+		d.errorf(n, path, "set sqlite, bigquery or postgres")
+	}
+	if m.has("postgres") {
+		v, p := m.get("postgres")
+		if s := d.mapping(v, p); s != nil {
+			s.only("dsn")
+			s.require("dsn")
+			if v, p := s.get("dsn"); v != nil {
+				// The DSN may hold a password: no message shows it.
+				if dsn, ok := d.secret(v, p); ok {
+					switch {
+					case dsn == "":
+						d.errorf(v, p, "empty (is the environment variable set?)")
+					case strings.IndexFunc(dsn, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0:
+						d.errorf(v, p, "contains control characters (value not shown)")
+					default:
+						c.Store.Postgres = &Postgres{DSN: dsn}
+					}
+				}
+			}
+		}
 	}
 	if m.has("sqlite") {
 		v, p := m.get("sqlite")

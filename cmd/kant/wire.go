@@ -14,6 +14,7 @@ import (
 	"github.com/kantproject/kant/dashboards/views"
 	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/store/bigquery"
+	"github.com/kantproject/kant/store/postgres"
 	"github.com/kantproject/kant/store/sqlite"
 )
 
@@ -112,6 +113,18 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 		logger.Debug("store open", "component", "store", "bigquery", bq.Project+"."+bq.Dataset)
 		return db, nil
 	}
+	if pg := cfg.Store.Postgres; pg != nil {
+		var vs []postgres.View
+		for _, v := range views.Postgres() {
+			vs = append(vs, postgres.View{Name: v.Name, SQL: v.SQL})
+		}
+		db, err := postgres.Open(ctx, postgres.Config{DSN: pg.DSN, Logger: logger.With("component", "store"), Views: vs})
+		if err != nil {
+			return nil, fmt.Errorf("open store postgres %s: %w", pg.Redacted(), err)
+		}
+		logger.Debug("store open", "component", "store", "postgres", pg.Redacted())
+		return db, nil
+	}
 	var vs []sqlite.View
 	for _, v := range views.SQLite() {
 		vs = append(vs, sqlite.View{Name: v.Name, SQL: v.SQL})
@@ -128,6 +141,9 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (st
 func storeName(cfg *config.Config) string {
 	if bq := cfg.Store.BigQuery; bq != nil {
 		return "bigquery " + bq.Project + "." + bq.Dataset
+	}
+	if pg := cfg.Store.Postgres; pg != nil {
+		return "postgres " + pg.Redacted()
 	}
 	return cfg.Store.SQLitePath
 }

@@ -2,9 +2,10 @@
 // Tableau, Grafana, Metabase) over its tables: per-job daily runs, the
 // occurrence-against-deadline rows behind a Gantt chart, SLO and SLA
 // attainment per day and over 30 days, and the slowest and most-failing
-// jobs. Each view exists in two dialects, SQLite (sqlite/*.sql, over the
-// embedded store) and BigQuery (bigquery/*.sql, over store/bigquery's
-// dataset), with the same columns and the same rows for the same data;
+// jobs. Each view exists in three dialects, SQLite (sqlite/*.sql, over the
+// embedded store), PostgreSQL (postgres/*.sql, over store/postgres) and
+// BigQuery (bigquery/*.sql, over store/bigquery's dataset), with the same
+// columns and the same rows for the same data;
 // README.md shows how to point BI tools at them.
 //
 // The package owns the view files and their order (each file is named
@@ -21,7 +22,7 @@ import (
 	"strings"
 )
 
-//go:embed sqlite/*.sql bigquery/*.sql
+//go:embed sqlite/*.sql bigquery/*.sql postgres/*.sql
 var files embed.FS
 
 // View is one view: its name, the whole statement that creates it (what a
@@ -80,6 +81,10 @@ func stripComments(s string) string {
 
 // SQLite returns the SQLite views, in the order they must be created.
 func SQLite() []View { return load("sqlite") }
+
+// Postgres returns the PostgreSQL views, in the order they must be created.
+// Their times are timestamptz and their dates date.
+func Postgres() []View { return load("postgres") }
 
 // BigQuery returns the BigQuery views, in the order they must be created,
 // with tables named `PROJECT.DATASET.table` (see Placeholder).

@@ -1,7 +1,7 @@
 // Package viewstest is the known data set the views in dashboards/views are
 // tested with, and the rows each view must return for it, so that the
-// SQLite views (tested in dashboards/views) and the BigQuery views (tested
-// through store/bigquery's fake) are held to the same answers. It imports
+// SQLite and PostgreSQL views (tested in dashboards/views) and the BigQuery
+// views (tested through store/bigquery's fake) are held to the same answers. It imports
 // kant and the standard library.
 package viewstest
 
