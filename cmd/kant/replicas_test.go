@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +22,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kantproject/kant/config"
+	"github.com/kantproject/kant/store/postgres/pgtest"
 )
 
 // The replica tests run real `kant serve` processes on one store, with a
@@ -311,7 +316,7 @@ slos:
 // chaos runs three replicas on one store, pushes final failures to them in
 // turn and SIGKILLs the leader kills times at random moments, restarting
 // each killed replica. Every failure must be posted exactly once.
-func chaos(t *testing.T, storeYAML string, kills int) {
+func chaos(t *testing.T, storeYAML string, kills int, env ...string) {
 	bin := buildKant(t)
 	slack := newFakeSlack(t)
 	cfg := replicaConfig(t, storeYAML, slack.srv.URL)
@@ -319,7 +324,7 @@ func chaos(t *testing.T, storeYAML string, kills int) {
 	next := 0
 	newReplica := func() *proc {
 		next++
-		return startReplica(t, bin, cfg, fmt.Sprintf("r%d", next))
+		return startReplica(t, bin, cfg, fmt.Sprintf("r%d", next), env...)
 	}
 	procs := []*proc{newReplica(), newReplica(), newReplica()}
 	var leader *proc
@@ -432,6 +437,29 @@ func chaos(t *testing.T, storeYAML string, kills int) {
 			t.Fatalf("replica %s's gate did not open for a push to %s", b.id, a.id)
 		}
 	}
+	// The alert decision for a failure pushed to a follower: from the
+	// push's answer to the leader's post.
+	var decisions []time.Duration
+	for i := range 5 {
+		l, _ := leaderOf(procs)
+		var follower *proc
+		for _, p := range procs {
+			if p != l && p.alive() {
+				follower = p
+				break
+			}
+		}
+		job := fmt.Sprintf("decide%d", i)
+		jobs = append(jobs, job)
+		if err := follower.push(failure(job)); err != nil {
+			t.Fatal(err)
+		}
+		pushed := time.Now()
+		eventually(t, 10*time.Second, "the leader posts a failure pushed to a follower", func() bool {
+			return len(slack.posts()[alertID(job)]) > 0
+		})
+		decisions = append(decisions, slack.posts()[alertID(job)][0].at.Sub(pushed))
+	}
 	// Let the leader deliver what it may still be delivering, then count.
 	leader, _ = leaderOf(procs)
 	quiet := len(slack.got)
@@ -452,9 +480,13 @@ func chaos(t *testing.T, storeYAML string, kills int) {
 	}
 	slices.Sort(failovers)
 	slices.Sort(lags)
+	slices.Sort(decisions)
 	t.Logf("%d failures pushed, %d kills, %d duplicate posts; failover (kill → new leader's first post): median %s, max %s; "+
-		"push on one replica → gate of another: median %s, max %s",
-		len(jobs), kills, dups, median(failovers), last(failovers), median(lags), last(lags))
+		"push on one replica → gate of another: median %s, max %s; failure pushed to a follower → leader's post: median %s, max %s",
+		len(jobs), kills, dups, median(failovers), last(failovers), median(lags), last(lags), median(decisions), last(decisions))
+	if last(decisions) > time.Second {
+		t.Errorf("a failure pushed to a follower was posted %s later, want within 1 s", last(decisions))
+	}
 	if len(lags) > 0 && last(lags) > time.Second {
 		t.Errorf("a push reached another replica's gate after %s, want within 1 s", last(lags))
 	}
@@ -482,6 +514,20 @@ func last(ds []time.Duration) time.Duration {
 	return ds[len(ds)-1].Round(time.Millisecond)
 }
 
+func TestThreeReplicasOnOnePostgreSQLPostEveryFailureOnceThroughLeaderKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real kant serve processes; skipped with -short")
+	}
+	chaos(t, "store:\n  postgres: {dsn: \"${KANT_POSTGRES_DSN}\"}\n", 20, "KANT_POSTGRES_DSN="+pgtest.Start(t))
+}
+
+func TestALeaderOnPostgreSQLPausedPastItsTTLNeitherPostsTwiceNorMovesACheckpointBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real kant serve processes; skipped with -short")
+	}
+	paused(t, "store:\n  postgres: {dsn: \"${KANT_POSTGRES_DSN}\"}\n", "KANT_POSTGRES_DSN="+pgtest.Start(t))
+}
+
 func TestThreeReplicasOnOneSQLiteFilePostEveryFailureOnceThroughLeaderKills(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real kant serve processes; skipped with -short")
@@ -501,12 +547,12 @@ func TestALeaderPausedPastItsTTLNeitherPostsTwiceNorMovesACheckpointBack(t *test
 	}
 	dir := t.TempDir()
 	db := filepath.Join(dir, "kant.db")
-	paused(t, "store:\n  sqlite: {path: "+db+"}\n", func() (string, error) { return sqliteCheckpoint(db) })
+	paused(t, "store:\n  sqlite: {path: "+db+"}\n")
 }
 
 // paused runs the SIGSTOP scenario on the store storeYAML configures;
 // checkpoint reads the Airflow source's stored checkpoint.
-func paused(t *testing.T, storeYAML string, checkpoint func() (string, error)) {
+func paused(t *testing.T, storeYAML string, env ...string) {
 	bin := buildKant(t)
 	slack := newFakeSlack(t)
 	slack.hold, slack.held = make(chan struct{}), make(chan struct{})
@@ -521,9 +567,10 @@ func paused(t *testing.T, storeYAML string, checkpoint func() (string, error)) {
     dags: ["daily_*"]
     interval: 1s
 `, slack.srv.URL)
-	a := startReplica(t, bin, cfg, "a")
+	checkpoint := func() (string, error) { return storedCheckpoint(cfg, env) }
+	a := startReplica(t, bin, cfg, "a", env...)
 	eventually(t, 20*time.Second, "a leads", func() bool { l, _ := leaderOf([]*proc{a}); return l == a })
-	b := startReplica(t, bin, cfg, "b")
+	b := startReplica(t, bin, cfg, "b", env...)
 
 	// a's post is in flight (Slack has it, a has no answer) and its poll
 	// is unanswered when it is paused.
@@ -597,10 +644,25 @@ func since(t *testing.T, cp string) int64 {
 	return v.Since
 }
 
-// sqliteCheckpoint reads the Airflow source's checkpoint from the file.
-func sqliteCheckpoint(path string) (string, error) {
-	out, err := exec.Command("sqlite3", path, "SELECT value FROM checkpoints WHERE source = 'socrates'").Output()
-	return strings.TrimSpace(string(out)), err
+// storedCheckpoint reads the Airflow source's checkpoint from the store
+// the replicas share, as kant would open it.
+func storedCheckpoint(cfgPath string, env []string) (string, error) {
+	vars := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	vars["SLACK_BOT_TOKEN"] = "xoxb-reader"
+	cfg, err := config.Load(cfgPath, func(k string) string { return vars[k] })
+	if err != nil {
+		return "", err
+	}
+	db, err := openStore(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	return db.Checkpoint(context.Background(), "socrates", "task_instances")
 }
 
 // heldAirflow is an Airflow 3 API whose first task-instance list is held

@@ -25,6 +25,7 @@ import (
 	"github.com/kantproject/kant/gate"
 	"github.com/kantproject/kant/leader"
 	"github.com/kantproject/kant/store"
+	"github.com/kantproject/kant/store/bigquery"
 	"github.com/kantproject/kant/telemetry"
 )
 
@@ -37,7 +38,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	listen := fs.String("listen", "", "address to listen on (default from config, :8080)")
 	role := fs.String("role", "", "follower: never lead (serve only); default: may lead")
 	replica := fs.String("replica-id", "", "this replica's name in the lease and /v1/status (default: host name and process ID)")
-	ttl := fs.Duration("lease-ttl", leader.DefaultTTL, "how long the leader's lease lasts unless renewed (renewed every third of it)")
+	ttl := fs.Duration("lease-ttl", 0, "how long the leader's lease lasts unless renewed, renewed every third of it (default 15s; 60s on BigQuery, whose DML is slow)")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		return exitConfig
 	}
@@ -45,7 +46,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintf(stderr, "kant: -role: %q is not follower (without -role a replica may lead)\n", *role)
 		return exitConfig
 	}
-	if *ttl < time.Second {
+	if *ttl != 0 && *ttl < time.Second {
 		fmt.Fprintln(stderr, "kant: -lease-ttl must be at least 1s")
 		return exitConfig
 	}
@@ -64,6 +65,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	id := *replica
 	if id == "" {
 		id = defaultReplicaID()
+	}
+	if *ttl == 0 {
+		*ttl = leader.DefaultTTL
+		if cfg.Store.BigQuery != nil {
+			*ttl = bigquery.DefaultLeaseTTL
+		}
 	}
 	deps := appDeps{logger: logger, now: time.Now, getenv: getenv, replica: id, follower: *role == leader.RoleFollower, leaseTTL: *ttl}
 	if err := serve(ctx, cfg, ln, deps); err != nil {
