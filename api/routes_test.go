@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/api"
 )
 
@@ -17,6 +18,7 @@ func TestEveryRouteIsServedWithTheTokenItNeeds(t *testing.T) {
 	h := newServer(t, &fakeStore{}, api.Config{
 		ReadTokens: []string{"r"}, WriteTokens: []string{"w"},
 		Gate: named("gate"), StatusPage: named("page"), SilenceHandler: named("silences"), Metrics: named("metrics"),
+		Status: func() kant.ReplicaStatus { return kant.ReplicaStatus{Replica: "r1", Role: kant.RoleLeader, Leader: "r1"} },
 	})
 	tests := []struct {
 		name, method, path, token string
@@ -36,6 +38,8 @@ func TestEveryRouteIsServedWithTheTokenItNeeds(t *testing.T) {
 		{"a job page is served", "GET", "/jobs/hegel/export_users", "", 200, "page"},
 		{"static files are served", "GET", "/static/style.css", "", 200, "page"},
 		{"metrics are served without a token", "GET", "/metrics", "", 200, "metrics"},
+		{"the replica's status is served with a read token", "GET", "/v1/status", "r", 200, ""},
+		{"the replica's status needs a read token", "GET", "/v1/status", "", 401, ""},
 		{"an unknown path is a JSON 404", "GET", "/nope", "", 404, ""},
 	}
 	for _, tt := range tests {
@@ -55,7 +59,7 @@ func TestEveryRouteIsServedWithTheTokenItNeeds(t *testing.T) {
 
 func TestAPartNotPassedInIsNotServed(t *testing.T) {
 	h := newServer(t, &fakeStore{}, api.Config{})
-	for _, path := range []string{"/v1/gate", "/v1/silences", "/", "/calendar", "/metrics"} {
+	for _, path := range []string{"/v1/gate", "/v1/silences", "/", "/calendar", "/metrics", "/v1/status"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 		if rec.Code != http.StatusNotFound {

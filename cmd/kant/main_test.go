@@ -412,6 +412,7 @@ func TestMetricsCountGateRequestsAndPassPromtool(t *testing.T) {
 		`kant_gate_requests_total{code="400"} 1`,
 		`kant_runs_ingested_total{source="onprem"} 1`,
 		`kant_verdicts{slo="default",verdict="met"} 1`,
+		`kant_leader 1`,
 	} {
 		if !strings.Contains(string(body), series) {
 			t.Errorf("/metrics lacks %s", series)
@@ -481,5 +482,22 @@ func TestOpenLineageEventsArriveOnTheMarquezPath(t *testing.T) {
 	}
 	if code, out := s.do(t, "POST", "/api/v1/lineage", "", `{"eventType":"COMPLETE"}`); code != 400 || out["error"] == "" {
 		t.Errorf("a bad event: %d %v, want a 400 naming the field", code, out)
+	}
+}
+
+func TestStatusSaysWhichReplicaLeadsAndTheStatusPageShowsIt(t *testing.T) {
+	s := start(t, "", nil, time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC))
+	code, st := s.do(t, "GET", "/v1/status", "", "")
+	if code != 200 || st["role"] != "leader" || st["leader"] != st["replica"] || st["replica"] == "" || st["generation"].(float64) < 1 {
+		t.Errorf("/v1/status: %d %v; want this replica leading at generation 1 or more", code, st)
+	}
+	resp, err := http.Get(s.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := "leader " + st["replica"].(string) + " since"; !strings.Contains(string(page), want) {
+		t.Errorf("the status page does not say %q", want)
 	}
 }
