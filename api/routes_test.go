@@ -18,7 +18,9 @@ func TestEveryRouteIsServedWithTheTokenItNeeds(t *testing.T) {
 	h := newServer(t, &fakeStore{}, api.Config{
 		ReadTokens: []string{"r"}, WriteTokens: []string{"w"},
 		Gate: named("gate"), StatusPage: named("page"), SilenceHandler: named("silences"), Metrics: named("metrics"),
-		Status: func() kant.ReplicaStatus { return kant.ReplicaStatus{Replica: "r1", Role: kant.RoleLeader, Leader: "r1"} },
+		Status: func() kant.ReplicaStatus {
+			return kant.ReplicaStatus{Replica: "r1", Role: kant.RoleLeader, Leader: "r1"}
+		},
 	})
 	tests := []struct {
 		name, method, path, token string
