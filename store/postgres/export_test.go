@@ -10,7 +10,7 @@ func MigrationNames() []string {
 	ms, _ := migrations()
 	var names []string
 	for _, m := range ms {
-		names = append(names, m.name)
+		names = append(names, m.Name)
 	}
 	return names
 }
