@@ -44,7 +44,8 @@ type Player struct {
 	Evaluate func(ctx context.Context, now time.Time, window time.Duration) error
 	// Alert decides and sends the alerts as of now (the alert engine).
 	Alert func(ctx context.Context, now time.Time) error
-	// Sleep waits for d (default: a timer that stops with ctx).
+	// Sleep waits for d, or returns ctx's error when ctx ends first
+	// (collector.Sleep). Required.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -73,9 +74,6 @@ func (p Player) Play(ctx context.Context) error {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
 	sleep := p.Sleep
-	if sleep == nil {
-		sleep = sleepCtx
-	}
 	for _, s := range steps {
 		if err := sleep(ctx, p.Clock.RealAt(s.at).Sub(p.Clock.Real())); err != nil {
 			return nil
@@ -115,16 +113,6 @@ func (p Player) Play(ctx context.Context) error {
 	return nil
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // SteppedClock is kant's clock in the demo: while the night plays it shows
 // the moment of the step being played, so that every part (evaluator, gate,
