@@ -19,6 +19,10 @@ type ObservationLog interface {
 type FollowConfig struct {
 	// Log is read. Required.
 	Log ObservationLog
+	// From is the cursor to start after: one taken before the observers
+	// loaded what was stored (the gate index's rebuild), so that nothing
+	// stored in between is missed. "" starts from now.
+	From string
 	// Every is the pause between reads that found nothing new. Default
 	// 200 ms, so that a push to another replica reaches this one within a
 	// second.
@@ -54,7 +58,7 @@ func Follow(ctx context.Context, cfg FollowConfig) error {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	log := cfg.Logger.With("component", "collector")
-	cursor := ""
+	cursor := cfg.From
 	for {
 		runs, next, err := cfg.Log.ObservationsAfter(ctx, cursor, cfg.Batch)
 		switch {

@@ -137,6 +137,8 @@ type app struct {
 	wake chan struct{}
 	// leading says whether this replica leads now (by the wall clock).
 	leading func() bool
+	// followFrom is the store's cursor taken before the index was rebuilt.
+	followFrom string
 }
 
 // newApp assembles kant serve: the core every command shares (the gate's
@@ -184,6 +186,13 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	if a.elector, err = leader.New(leader.Config{Store: db, ID: deps.replica, Follower: deps.follower, TTL: deps.leaseTTL,
 		Work: a.lead, Metrics: metrics, Logger: logger}); err != nil {
 		return nil, err
+	}
+	// What other replicas store is followed from before the index is
+	// rebuilt, so that nothing written in between is missed.
+	if log, ok := db.(store.Follower); ok {
+		if _, a.followFrom, err = log.ObservationsAfter(ctx, "", 0); err != nil {
+			return nil, fmt.Errorf("follow the store: %w", err)
+		}
 	}
 	// The gate answers only once it knows what the store knows: its index is
 	// rebuilt before the server starts, so no request sees it half-built.
@@ -298,7 +307,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	g.Go(func() error { return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger) })
 	if log, ok := a.db.(store.Follower); ok {
 		g.Go(func() error {
-			return collector.Follow(gctx, collector.FollowConfig{Log: log, Observers: a.followed, Logger: a.logger})
+			return collector.Follow(gctx, collector.FollowConfig{Log: log, From: a.followFrom, Observers: a.followed, Logger: a.logger})
 		})
 	}
 	g.Go(func() error { return a.srv.Serve(gctx, ln) })
