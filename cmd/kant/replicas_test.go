@@ -56,6 +56,11 @@ type fakeSlack struct {
 	// has it) until it is closed; held is closed when that post arrives.
 	hold, held chan struct{}
 	holding    sync.Once
+	// noHistory answers conversations.history as to a bot without the
+	// channels:history scope; onPost, when set, is called with the alert
+	// ID of every post once Slack has it, before it answers.
+	noHistory bool
+	onPost    func(alertID string)
 }
 
 type slackPost struct {
@@ -93,6 +98,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		f.got = append(f.got, slackPost{at: time.Now(), token: token, alertID: id, ts: ts, text: r.Form.Get("text"), thread: r.Form.Get("thread_ts")})
 		f.mu.Unlock()
 		f.new <- struct{}{}
+		if f.onPost != nil {
+			f.onPost(id)
+		}
 		if f.hold != nil {
 			first := false
 			f.holding.Do(func() { first = true })
@@ -106,6 +114,10 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		// How a channel name is resolved to the ID the history is read by.
 		fmt.Fprint(w, `{"ok":true,"channels":[{"id":"C0KANT","name":"kant"},{"id":"C0DATA","name":"data-alerts"}],"response_metadata":{"next_cursor":""}}`)
 	case "/conversations.history":
+		if f.noHistory {
+			fmt.Fprint(w, `{"ok":false,"error":"missing_scope","needed":"channels:history","provided":"chat:write"}`)
+			return
+		}
 		f.mu.Lock()
 		var msgs []map[string]any
 		for i := len(f.got) - 1; i >= 0; i-- {
