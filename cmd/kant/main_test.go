@@ -43,6 +43,12 @@ func start(t *testing.T, cfgYAML string, vars map[string]string, now time.Time) 
 // startOn is start on the SQLite file at dbPath.
 func startOn(t *testing.T, dbPath, cfgYAML string, vars map[string]string, now time.Time) *kantServer {
 	t.Helper()
+	return startClock(t, dbPath, cfgYAML, vars, func() time.Time { return now })
+}
+
+// startClock is startOn with the clock given.
+func startClock(t *testing.T, dbPath, cfgYAML string, vars map[string]string, clock func() time.Time) *kantServer {
+	t.Helper()
 	var cfg *config.Config
 	var err error
 	if cfgYAML == "" {
@@ -60,7 +66,7 @@ func startOn(t *testing.T, dbPath, cfgYAML string, vars map[string]string, now t
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := newApp(ctx, cfg, appDeps{logger: logger, now: func() time.Time { return now }, getenv: env(vars)})
+	a, err := newApp(ctx, cfg, appDeps{logger: logger, now: clock, getenv: env(vars)})
 	if err != nil {
 		t.Fatal(err)
 	}

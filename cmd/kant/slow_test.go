@@ -77,3 +77,120 @@ func jsonField(m map[string]any, k string) string {
 		return "?"
 	}
 }
+
+// hungAirflow is an Airflow 3 API that accepts every connection and, while
+// hung, never answers.
+type hungAirflow struct {
+	srv  *httptest.Server
+	hung chan struct{} // closed when it answers again
+}
+
+func newHungAirflow(t *testing.T) *hungAirflow {
+	h := &hungAirflow{hung: make(chan struct{})}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-h.hung:
+		case <-r.Context().Done(): // the poll gave up
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/api/v2/version":
+			w.Write([]byte(`{"version":"3.0.2","git_version":null}`))
+		case r.URL.Path == "/api/v2/dags":
+			w.Write([]byte(`{"dags":[{"dag_id":"daily_load"}],"total_entries":1}`))
+		case strings.HasSuffix(r.URL.Path, "/taskInstances/list"):
+			w.Write([]byte(`{"total_entries":0,"task_instances":[]}`))
+		default:
+			w.WriteHeader(404)
+		}
+	}))
+	t.Cleanup(func() {
+		select {
+		case <-h.hung:
+		default:
+			close(h.hung)
+		}
+		h.srv.Close()
+	})
+	return h
+}
+
+// TestAHungSourceGivesUpAtItsTimeoutAlertsOnceAndRecoversOnce polls an
+// Airflow that never answers next to one that does: each cycle of the hung
+// one ends at its poll_timeout and says so in its health, the other keeps
+// its schedule, one stale alert is posted, and one recovery once the hung
+// one answers again.
+func TestAHungSourceGivesUpAtItsTimeoutAlertsOnceAndRecoversOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for real poll timeouts; skipped with -short")
+	}
+	const token = "s3cr3t-airflow-token"
+	good := fakeAirflow3(t, token)
+	hung := newHungAirflow(t)
+	slack := newFakeSlack(t)
+	s := startClock(t, t.TempDir()+"/kant.db", `
+evaluate: {interval: 1s}
+alerts:
+  slack: {token: xoxb-test, api_url: `+slack.srv.URL+`/api/, channel: "#kant"}
+sources:
+  - name: hung
+    type: airflow
+    url: `+hung.srv.URL+`
+    auth: none
+    dags: ["daily_*"]
+    interval: 1s
+    poll_timeout: 1s
+    stale_after: 2s
+  - name: good
+    type: airflow
+    url: `+good.URL+`
+    auth: bearer
+    token: ${AIRFLOW_TOKEN}
+    dags: ["daily_*"]
+    interval: 1s
+`, map[string]string{"AIRFLOW_TOKEN": token}, time.Now)
+	health := func(source string) (lastSuccess time.Time, lastErr string, failures int) {
+		hs, err := s.app.db.SourceHealth(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hs {
+			if h.Source == source {
+				return h.LastSuccess, h.LastError, h.ConsecutiveFailures
+			}
+		}
+		return time.Time{}, "", 0
+	}
+	stalePosts := func() (opened, back int) {
+		slack.mu.Lock()
+		defer slack.mu.Unlock()
+		for _, p := range slack.got {
+			switch {
+			case p.thread == "" && strings.Contains(p.text, "Source hung is"):
+				opened++
+			case p.thread != "" && strings.Contains(p.text, "Source hung is back"):
+				back++
+			}
+		}
+		return opened, back
+	}
+	eventually(t, 20*time.Second, "three timed-out cycles of the hung source", func() bool {
+		_, err, n := health("hung")
+		return n >= 3 && strings.Contains(err, "timed out")
+	})
+	_, lastErr, _ := health("hung")
+	goodAt, _, _ := health("good")
+	eventually(t, 10*time.Second, "the good source keeps its schedule", func() bool {
+		at, _, _ := health("good")
+		return at.After(goodAt)
+	})
+	eventually(t, 20*time.Second, "a stale alert", func() bool { n, _ := stalePosts(); return n == 1 })
+	close(hung.hung)
+	eventually(t, 20*time.Second, "one recovery in the alert's thread", func() bool { _, b := stalePosts(); return b == 1 })
+	opened, back := stalePosts()
+	if opened != 1 || back != 1 {
+		t.Errorf("%d stale alerts and %d recoveries, want 1 and 1", opened, back)
+	}
+	t.Logf("hung source's health: %q; stale alerts %d, recoveries %d", lastErr, opened, back)
+}
