@@ -113,7 +113,6 @@ func (p Player) Play(ctx context.Context) error {
 	return nil
 }
 
-
 // SteppedClock is kant's clock in the demo: while the night plays it shows
 // the moment of the step being played, so that every part (evaluator, gate,
 // alerts) judges the same instant whatever the speed; once released it

@@ -530,6 +530,7 @@ func TestThreeReplicasOnOnePostgreSQLPostEveryFailureOnceThroughLeaderKills(t *t
 	if testing.Short() {
 		t.Skip("starts real kant serve processes; skipped with -short")
 	}
+	t.Parallel() // real processes waiting on real timeouts: they overlap
 	chaos(t, "store:\n  postgres: {dsn: \"${KANT_POSTGRES_DSN}\"}\n", 20, "KANT_POSTGRES_DSN="+pgtest.Start(t))
 }
 
@@ -537,6 +538,7 @@ func TestALeaderOnPostgreSQLPausedPastItsTTLNeitherPostsTwiceNorMovesACheckpoint
 	if testing.Short() {
 		t.Skip("starts real kant serve processes; skipped with -short")
 	}
+	t.Parallel() // real processes waiting on real timeouts: they overlap
 	paused(t, "store:\n  postgres: {dsn: \"${KANT_POSTGRES_DSN}\"}\n", "KANT_POSTGRES_DSN="+pgtest.Start(t))
 }
 
@@ -544,6 +546,7 @@ func TestThreeReplicasOnOneSQLiteFilePostEveryFailureOnceThroughLeaderKills(t *t
 	if testing.Short() {
 		t.Skip("starts real kant serve processes; skipped with -short")
 	}
+	t.Parallel() // real processes waiting on real timeouts: they overlap
 	db := filepath.Join(t.TempDir(), "kant.db")
 	chaos(t, "store:\n  sqlite: {path: "+db+"}\n", 20)
 }
@@ -557,6 +560,7 @@ func TestALeaderPausedPastItsTTLNeitherPostsTwiceNorMovesACheckpointBack(t *test
 	if testing.Short() {
 		t.Skip("starts real kant serve processes; skipped with -short")
 	}
+	t.Parallel() // real processes waiting on real timeouts: they overlap
 	dir := t.TempDir()
 	db := filepath.Join(dir, "kant.db")
 	paused(t, "store:\n  sqlite: {path: "+db+"}\n")

@@ -125,6 +125,7 @@ func TestAHungSourceGivesUpAtItsTimeoutAlertsOnceAndRecoversOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for real poll timeouts; skipped with -short")
 	}
+	t.Parallel() // real processes waiting on real timeouts: they overlap
 	const token = "s3cr3t-airflow-token"
 	good := fakeAirflow3(t, token)
 	hung := newHungAirflow(t)
