@@ -81,6 +81,13 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrStoreFull is in the chain of an error from a store that cannot write
+// because its disk is full or failing (SQLite's SQLITE_FULL or a write
+// I/O error, PostgreSQL's disk_full). It comes as an EUNAVAILABLE error:
+// the write changed nothing, and the same write can succeed once space
+// returns.
+var ErrStoreFull = errors.New("disk full or failing")
+
 // Unavailable returns an EUNAVAILABLE error wrapping cause, saying what
 // could not be done; retryAfter may be 0.
 func Unavailable(cause error, retryAfter time.Duration, format string, args ...any) *Error {

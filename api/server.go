@@ -98,6 +98,11 @@ type Config struct {
 
 	// Ready reports whether the service can answer correctly yet (nil: always).
 	Ready func() error
+	// Degraded, when set, reports what a ready replica cannot do now (its
+	// store takes no writes): /readyz answers 200 with status "degraded"
+	// and the reason, since the gate and the reads still answer and taking
+	// the replica out of its load balancer would stop them too.
+	Degraded func() error
 	// OnShutdown, when set, is called as graceful shutdown begins: for
 	// long-polls to answer rather than hold the server.
 	OnShutdown func()
@@ -283,6 +288,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Ready(); err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
 		return
+	}
+	if s.cfg.Degraded != nil {
+		if err := s.cfg.Degraded(); err != nil {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": err.Error()})
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

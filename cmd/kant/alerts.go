@@ -60,7 +60,7 @@ func newAlerts(cfg *config.Config, db store.Store, metrics *telemetry.Metrics, d
 		Interval:    min(cfg.Evaluate.Interval, time.Minute),
 		Lookback:    max(1, int(cfg.Evaluate.Lookback/(24*time.Hour))),
 		Now:         deps.now,
-		Logger:      deps.logger.With("component", "alert"),
+		Logger:      deps.logger,
 	})
 }
 

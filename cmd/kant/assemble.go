@@ -23,10 +23,15 @@ import (
 // through which every observation enters, telling the gate index (when
 // given), the evaluator, metrics and the export about the new ones.
 type core struct {
-	cfg     *config.Config
-	logger  *slog.Logger
-	now     func() time.Time
-	db      store.Store
+	cfg    *config.Config
+	logger *slog.Logger
+	now    func() time.Time
+	db     store.Store // watched by writes
+	// follower is the store's log of observations when it keeps one
+	// (SQLite, PostgreSQL), nil otherwise.
+	follower store.Follower
+	// writes says whether the store takes writes (a full disk).
+	writes  *store.Writes
 	export  *exports // nil unless export.cloud_logging or export.bigquery
 	eval    *evaluator.Evaluator
 	history *evaluator.History
@@ -58,11 +63,14 @@ type coreOptions struct {
 
 // assemble builds the core for cfg. Close releases it.
 func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger, now func() time.Time, opts coreOptions) (c *core, err error) {
-	db, err := openStore(ctx, cfg, logger)
+	raw, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	c = &core{cfg: cfg, logger: logger, now: now, db: db}
+	writes := store.NewWrites(now)
+	db := store.Watch(raw, writes)
+	c = &core{cfg: cfg, logger: logger, now: now, db: db, writes: writes}
+	c.follower, _ = raw.(store.Follower)
 	defer func() {
 		if err != nil {
 			c.Close()

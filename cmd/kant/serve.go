@@ -24,7 +24,6 @@ import (
 	"github.com/kantproject/kant/dashboards/statuspage"
 	"github.com/kantproject/kant/gate"
 	"github.com/kantproject/kant/leader"
-	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/store/bigquery"
 	"github.com/kantproject/kant/telemetry"
 )
@@ -189,7 +188,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	}
 	// What other replicas store is followed from before the index is
 	// rebuilt, so that nothing written in between is missed.
-	if log, ok := db.(store.Follower); ok {
+	if log := k.follower; log != nil {
 		if _, a.followFrom, err = log.ObservationsAfter(ctx, "", 0); err != nil {
 			return nil, fmt.Errorf("follow the store: %w", err)
 		}
@@ -245,6 +244,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		Metrics:        tel.Handler(),
 		Status:         a.elector.Status,
 		Ready:          a.ready,
+		Degraded:       a.degraded,
 		OnShutdown:     gateHandler.Close, // long-polls answer at once instead of holding shutdown
 		Now:            now,
 		Logger:         logger,
@@ -272,6 +272,15 @@ func (a *app) ready() error {
 	return nil
 }
 
+// degraded says what this replica cannot do though it answers: write to
+// its store (a full or failing disk).
+func (a *app) degraded() error {
+	if err, since := a.writes.Failure(); err != nil {
+		return fmt.Errorf("the store cannot write since %s: %w", since.UTC().Format(time.RFC3339), err)
+	}
+	return nil
+}
+
 // lead is the leader's work for one term: the pollers, the evaluator's
 // periodic evaluation, and alert delivery, their leader-only writes fenced
 // by the term's generation. It runs until ctx ends (the term is over) or a
@@ -289,6 +298,7 @@ func (a *app) lead(ctx context.Context, fence kant.Fence) error {
 	if !a.deps.manualAlerts {
 		alerts := a.alerts.Term(alert.Term{Store: fenced, MayDeliver: a.leading, Wake: a.wake})
 		g.Go(func() error { return alerts.Run(gctx) })
+		g.Go(func() error { return alerts.WatchWrites(gctx, a.writes) })
 	}
 	for _, p := range pollers {
 		g.Go(func() error { return p.run(gctx) })
@@ -305,7 +315,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.elector.Run(gctx) })
 	g.Go(func() error { return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger) })
-	if log, ok := a.db.(store.Follower); ok {
+	if log := a.follower; log != nil {
 		g.Go(func() error {
 			return collector.Follow(gctx, collector.FollowConfig{Log: log, From: a.followFrom, Observers: a.followed, Logger: a.logger})
 		})

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -13,8 +14,11 @@ import (
 )
 
 // busyRetryAfter is how long a caller is told to wait when the store is
-// unavailable.
-const busyRetryAfter = time.Second
+// unavailable; fullRetryAfter when its disk is full.
+const (
+	busyRetryAfter = time.Second
+	fullRetryAfter = 10 * time.Second
+)
 
 // errPoolExhausted is a connection of the pool not found within the
 // acquire timeout: every one is busy.
@@ -41,6 +45,8 @@ func classify(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
+		case pe.Code == "53100": // disk_full
+			return kant.Unavailable(fmt.Errorf("%w: %w", kant.ErrStoreFull, err), fullRetryAfter, "store cannot write")
 		case pe.Code == "40001", // serialization_failure
 			pe.Code == "40P01", // deadlock_detected
 			pe.Code == "55P03", // lock_not_available (lock_timeout)
