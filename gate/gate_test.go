@@ -311,6 +311,36 @@ func TestALongPollIgnoresChangesThatDoNotChangeTheAnswer(t *testing.T) {
 	})
 }
 
+func TestALongPollBeyondMaxWaitingIsAnsweredAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := at("2026-06-01T02:00:00+09:00")
+		ix := gate.New(gate.Config{
+			SLOs:       []slo.Definition{nightly(t)},
+			Sources:    []gate.Source{{Name: "hegel"}},
+			Location:   tokyo,
+			Now:        func() time.Time { return now },
+			MaxWaiting: 1,
+		})
+		ix.Observe(context.Background(), []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00")})
+		h := gate.NewHandler(ix, nil)
+		first := longPoll(h, "jobs=hegel/export_users&date=2026-06-01&wait=60s")
+		synctest.Wait()
+		second := longPoll(h, "jobs=hegel/export_users&date=2026-06-01&wait=60s")
+		synctest.Wait()
+		if r, ok := answered(second); !ok || r.status != 404 {
+			t.Fatalf("the poll beyond MaxWaiting: answered %v %d, want 404 at once", ok, r.status)
+		}
+		if _, ok := answered(first); ok || ix.Waiting() != 1 {
+			t.Fatalf("the first poll answered %v with %d waiting, want it held alone", ok, ix.Waiting())
+		}
+		ix.Observe(context.Background(), []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")})
+		synctest.Wait()
+		if r, ok := answered(first); !ok || r.status != 200 || ix.Waiting() != 0 {
+			t.Errorf("after the success: answered %v %d with %d waiting, want 200 and none", ok, r.status, ix.Waiting())
+		}
+	})
+}
+
 func TestTheIndexIsRebuiltFromTheStoreAfterARestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "kant.db")

@@ -230,7 +230,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	}
 	changed := h.ix.Changed()
 	a := h.ix.answer(q.keys, q.date, now, q.slo)
-	if q.wait > 0 && a.Status() == http.StatusNotFound {
+	if q.wait > 0 && a.Status() == http.StatusNotFound && h.ix.hold() {
+		defer h.ix.release()
 		a = h.wait(r, q, a, changed)
 		writeAnswer(w, a)
 		return a.Status()
@@ -250,8 +251,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 // wait blocks until the answer differs from first, the wait ends, or the
 // client goes away, and returns the latest answer.
 func (h *Handler) wait(r *http.Request, q query, first Answer, changed <-chan struct{}) Answer {
-	h.ix.waiting.Add(1)
-	defer h.ix.waiting.Add(-1)
 	timeout := time.NewTimer(q.wait)
 	defer timeout.Stop()
 	a := first

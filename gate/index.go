@@ -50,7 +50,15 @@ type Config struct {
 	Now    func() time.Time // default time.Now
 	// Metrics, when set, is told of every answer the Handler gives.
 	Metrics Metrics
+	// MaxWaiting bounds the long-polls held at once (default
+	// DefaultMaxWaiting): a wait= request beyond it is answered at once,
+	// as without wait, and its client asks again. Each held poll costs
+	// two goroutines and about 17 KiB of heap.
+	MaxWaiting int
 }
+
+// DefaultMaxWaiting is the default bound of long-polls held at once.
+const DefaultMaxWaiting = 20000
 
 // Metrics records the gate's answers; telemetry's *Metrics implements it.
 // Its methods must be safe for concurrent use and quick: the gate is the hot
@@ -102,6 +110,9 @@ func New(cfg Config) *Index {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxWaiting <= 0 {
+		cfg.MaxWaiting = DefaultMaxWaiting
 	}
 	ix := &Index{
 		cfg:        cfg,
@@ -287,6 +298,18 @@ func (ix *Index) ObservePoll(source string, at time.Time, pollErr error) {
 
 // Waiting returns the number of long-polls in progress.
 func (ix *Index) Waiting() int { return int(ix.waiting.Load()) }
+
+// hold counts one more long-poll held, unless MaxWaiting are: then it
+// returns false and counts nothing. A true is undone with release.
+func (ix *Index) hold() bool {
+	if ix.waiting.Add(1) > int64(ix.cfg.MaxWaiting) {
+		ix.waiting.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (ix *Index) release() { ix.waiting.Add(-1) }
 
 // Changed returns a channel closed at the next change of the index.
 func (ix *Index) Changed() <-chan struct{} {

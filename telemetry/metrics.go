@@ -28,6 +28,7 @@ const (
 	MetricAlertsFailed       = "kant_alerts_failed_total"                   // counter {kind}
 	MetricGateRequests       = "kant_gate_requests_total"                   // counter {code}
 	MetricLeader             = "kant_leader"                                // gauge: 1 while this replica leads
+	MetricGateWaiting        = "kant_gate_waiting"                          // gauge: long-polls held
 )
 
 // Label names and values, and span names and attributes.
@@ -63,6 +64,7 @@ var verdicts = []kant.Verdict{kant.VerdictPending, kant.VerdictMet, kant.Verdict
 // returns what it wraps, so parts built without telemetry need no checks.
 // Its methods are safe for concurrent use.
 type Metrics struct {
+	meter  metric.Meter
 	tracer trace.Tracer
 	now    func() time.Time
 
@@ -83,7 +85,7 @@ type Metrics struct {
 }
 
 func newMetrics(meter metric.Meter, tracer trace.Tracer, traced bool, now func() time.Time, maxLabels int) (*Metrics, error) {
-	m := &Metrics{
+	m := &Metrics{meter: meter,
 		tracer: tracer, now: now, traced: traced,
 		sources: newLimiter(maxLabels), slos: newLimiter(maxLabels), kinds: newLimiter(maxLabels),
 		codeAttrs: map[int]metric.MeasurementOption{},
@@ -140,6 +142,22 @@ func newMetrics(meter metric.Meter, tracer trace.Tracer, traced bool, now func()
 		return nil, fmt.Errorf("telemetry: instruments: %w", errs[0])
 	}
 	return m, nil
+}
+
+// GateWaiting reports the gate's long-polls held now, read from waiting
+// at each scrape.
+func (m *Metrics) GateWaiting(waiting func() int) error {
+	if m == nil {
+		return nil
+	}
+	_, err := m.meter.Int64ObservableGauge(MetricGateWaiting,
+		metric.WithUnit("{request}"),
+		metric.WithDescription("Gate long-polls (wait=) held open now, waiting for their answer to change."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(waiting()))
+			return nil
+		}))
+	return err
 }
 
 // Leading records whether this replica leads (leader.Metrics).

@@ -193,9 +193,15 @@ func TestMetricsShowTheRecordedMeasurements(t *testing.T) {
 			t.Errorf("%s%v = %v (sum %v), want %v (sum %v)", w.name, w.labels, got, sum, w.value, w.sum)
 		}
 	}
-	// Nothing but kant's series and target_info, and no scope labels.
+	// Nothing but kant's series, the process's own (go_*, process_*) and
+	// target_info, and no scope labels.
+	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes"} {
+		if _, ok := families[name]; !ok {
+			t.Errorf("no %s", name)
+		}
+	}
 	for name, mf := range families {
-		if !strings.HasPrefix(name, "kant_") && name != "target_info" {
+		if !strings.HasPrefix(name, "kant_") && !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") && name != "target_info" {
 			t.Errorf("unexpected family %s", name)
 		}
 		for _, m := range mf.GetMetric() {

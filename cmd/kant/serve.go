@@ -164,6 +164,9 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		Now:      now,
 		Metrics:  metrics, // counts every answer; GateMiddleware below only traces
 	})
+	if err := metrics.GateWaiting(index.Waiting); err != nil {
+		return nil, err
+	}
 	a = &app{deps: deps, index: index, tel: tel, metrics: metrics, wake: make(chan struct{}, 1)}
 	// The lease is reckoned by the wall clock, whatever clock the app
 	// judges by (the demo's runs fast).
