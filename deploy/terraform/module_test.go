@@ -22,7 +22,8 @@ import (
 // read from them. It evaluates the module's own expressions the way
 // Terraform would, with test values for the variables and stand-ins for
 // what only a provider knows (every resource and data attribute is the
-// string "type.name.attr", or "type.name[i].attr" for counted ones).
+// string "type.name.attr", "type.name[i].attr" for counted ones, and
+// "data.type.name.attr" for data sources).
 type module struct {
 	dir       string
 	files     map[string][]byte
@@ -92,13 +93,13 @@ func mock(prefix string) cty.Value {
 	// The stand-ins of a few provider-computed names that modules use as
 	// values; data.aws_region's name is a region, so that ARNs look like ARNs.
 	switch {
-	case strings.HasPrefix(prefix, "aws_region."):
+	case strings.HasPrefix(prefix, "data.aws_region."):
 		attrs["name"] = cty.StringVal("ap-northeast-1")
-	case strings.HasPrefix(prefix, "aws_caller_identity."):
+	case strings.HasPrefix(prefix, "data.aws_caller_identity."):
 		attrs["account_id"] = cty.StringVal("123456789012")
-	case strings.HasPrefix(prefix, "google_project."):
+	case strings.HasPrefix(prefix, "data.google_project."):
 		attrs["number"] = cty.StringVal("123456789012")
-	case strings.HasPrefix(prefix, "aws_partition."):
+	case strings.HasPrefix(prefix, "data.aws_partition."):
 		attrs["partition"] = cty.StringVal("aws")
 	}
 	return cty.ObjectVal(attrs)
@@ -266,7 +267,7 @@ func (e *eval) rebuild() {
 		if data[typ] == nil {
 			data[typ] = map[string]cty.Value{}
 		}
-		data[typ][name] = mock(typ + "." + name)
+		data[typ][name] = mock("data." + typ + "." + name)
 	}
 	d := map[string]cty.Value{}
 	for typ, byName := range data {
