@@ -324,3 +324,31 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+func TestTheTokensGivenToTerraformAreWrittenToTheirSecretsWriteOnly(t *testing.T) {
+	m := loadModule(t, "gcp")
+	for _, name := range []string{"slack_bot_token", "write_token"} {
+		v := m.variables[name]
+		for _, flag := range []string{"sensitive", "ephemeral"} {
+			a, ok := v.Body.Attributes[flag]
+			if val, _ := a.Expr.Value(nil); !ok || !val.RawEquals(cty.True) {
+				t.Errorf("variable %q is not %s", name, flag)
+			}
+		}
+		ver := m.resources["google_secret_manager_secret_version."+name]
+		if ver == nil {
+			t.Fatalf("no secret version for %s", name)
+		}
+		if _, ok := ver.Body.Attributes["secret_data"]; ok {
+			t.Errorf("%s is written as secret_data, which the state keeps; want secret_data_wo", name)
+		}
+		e := m.evaluate(t, gcpVars(map[string]cty.Value{"write_token": cty.StringVal("w-token")}))
+		if got, want := e.resource(t, "google_secret_manager_secret_version."+name).str(t, "secret_data_wo"), map[string]string{"slack_bot_token": "xoxb-test", "write_token": "w-token"}[name]; got != want {
+			t.Errorf("%s: secret_data_wo is %q, want %q", name, got, want)
+		}
+	}
+	e := m.evaluate(t, gcpVars(nil))
+	if got := e.resource(t, "google_secret_manager_secret_version.write_token").str(t, "secret_data_wo"); got != "random_password.write_token.result" {
+		t.Errorf("without write_token the secret holds %q, want the generated one", got)
+	}
+}

@@ -17,8 +17,6 @@ locals {
   # the kant.yaml it reads can carry it (alerts' links).
   url = "https://${var.name}-${data.google_project.this.number}.${var.region}.run.app"
 
-  write_token = coalesce(var.write_token, random_password.write_token.result)
-
   kant_yaml = templatefile("${path.module}/kant.yaml.tftpl", {
     timezone      = var.timezone
     project       = var.project
@@ -109,8 +107,9 @@ resource "google_secret_manager_secret" "slack_bot_token" {
 }
 
 resource "google_secret_manager_secret_version" "slack_bot_token" {
-  secret      = google_secret_manager_secret.slack_bot_token.id
-  secret_data = var.slack_bot_token
+  secret                 = google_secret_manager_secret.slack_bot_token.id
+  secret_data_wo         = var.slack_bot_token
+  secret_data_wo_version = var.slack_bot_token_version
 }
 
 resource "random_password" "write_token" {
@@ -129,8 +128,9 @@ resource "google_secret_manager_secret" "write_token" {
 }
 
 resource "google_secret_manager_secret_version" "write_token" {
-  secret      = google_secret_manager_secret.write_token.id
-  secret_data = local.write_token
+  secret                 = google_secret_manager_secret.write_token.id
+  secret_data_wo         = coalesce(var.write_token, random_password.write_token.result)
+  secret_data_wo_version = var.write_token_version
 }
 
 resource "google_secret_manager_secret_iam_member" "kant_accessor" {

@@ -62,16 +62,29 @@ variable "slack_channel" {
 
 variable "slack_bot_token" {
   type        = string
-  description = "The Slack bot token (xoxb-...), stored as a version of the Slack token secret; null leaves the secret empty, for `gcloud secrets versions add` before the service can start. A value given here is kept in the Terraform state."
-  default     = null
+  description = "The Slack bot token (xoxb-...), written to the Slack token secret as a write-only value: it is in neither the plan nor the state. Give it as TF_VAR_slack_bot_token."
   sensitive   = true
+  ephemeral   = true
+}
+
+variable "slack_bot_token_version" {
+  type        = number
+  description = "Bump it to write a new slack_bot_token to the secret (a write-only value is written only when this changes)."
+  default     = 1
 }
 
 variable "write_token" {
   type        = string
-  description = "The bearer token kant's POST endpoints accept (pushes, silences, EventBridge deliveries); null generates a random one. It is kept in the Terraform state either way."
+  description = "The bearer token kant's POST endpoints accept (pushes, silences, EventBridge deliveries), written to its secret as a write-only value; null generates a random one, which the Terraform state then holds."
   default     = null
   sensitive   = true
+  ephemeral   = true
+}
+
+variable "write_token_version" {
+  type        = number
+  description = "Bump it to write a new write_token to the secret."
+  default     = 1
 }
 
 variable "config_extra" {

@@ -1,10 +1,10 @@
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.11" # write-only secret_data_wo, ephemeral variables
 
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 8.0"
+      version = ">= 6.23, < 8.0"
     }
     random = {
       source  = "hashicorp/random"
