@@ -72,6 +72,13 @@ func TestTheCloudRunServiceGetsEverySecretItsKantYAMLReads(t *testing.T) {
 			wantSecrets: []string{"KANT_POSTGRES_DSN", "KANT_WRITE_TOKEN", "SLACK_BOT_TOKEN"},
 		},
 		{
+			name:        "a read token secret makes the config read KANT_READ_TOKEN too",
+			vars:        gcpVars(map[string]cty.Value{"read_token_secret": cty.StringVal("kant-read-token")}),
+			wantStore:   "bigquery",
+			wantExport:  []string{"cloud_logging"},
+			wantSecrets: []string{"KANT_READ_TOKEN", "KANT_WRITE_TOKEN", "SLACK_BOT_TOKEN"},
+		},
+		{
 			name: "an Airflow source in config_extra reads its password from an extra secret",
 			vars: gcpVars(map[string]cty.Value{
 				"config_extra":     cty.StringVal(airflowSource),
@@ -107,6 +114,13 @@ func TestTheCloudRunServiceGetsEverySecretItsKantYAMLReads(t *testing.T) {
 				t.Errorf("the config reads %v from the environment, want %v", got, tt.wantSecrets)
 			}
 			checkStore(t, cfg, tt.wantStore, tt.wantExport)
+			wantRead := 0
+			if slices.Contains(tt.wantSecrets, "KANT_READ_TOKEN") {
+				wantRead = 1
+			}
+			if len(cfg.Tokens.Read) != wantRead {
+				t.Errorf("read tokens %v, want %d", cfg.Tokens, wantRead)
+			}
 
 			svc := e.resource(t, "google_cloud_run_v2_service.kant")
 			tmpl := svc.block(t, "template")

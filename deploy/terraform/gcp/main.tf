@@ -23,6 +23,7 @@ locals {
     dataset       = var.dataset_id
     location      = local.dataset_location
     postgres      = local.postgres
+    read_token    = var.read_token_secret != null
     cloud_logging = var.cloud_logging_export
     slack_channel = var.slack_channel
     status_url    = local.url
@@ -37,6 +38,7 @@ locals {
       KANT_WRITE_TOKEN = google_secret_manager_secret.write_token.secret_id
     },
     { for id in google_secret_manager_secret.postgres_dsn[*].secret_id : "KANT_POSTGRES_DSN" => id },
+    { for id in var.read_token_secret == null ? [] : [var.read_token_secret] : "KANT_READ_TOKEN" => id },
     var.extra_secret_env,
   )
 }

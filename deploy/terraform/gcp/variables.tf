@@ -87,6 +87,12 @@ variable "write_token_version" {
   default     = 1
 }
 
+variable "read_token_secret" {
+  type        = string
+  description = "The ID of a Secret Manager secret of this project (created outside this module) holding a read token: when set, the gate and the read API need Authorization: Bearer <it> (tokens.read) and the status page is off. null leaves reads open."
+  default     = null
+}
+
 variable "config_extra" {
   type        = string
   description = "YAML appended to the kant.yaml Terraform renders: top-level keys it does not set itself, like sources, slos and evaluate (not listen, timezone, store, export, tokens or alerts). Secrets in it are written as $${NAME} and listed in extra_secret_env."
