@@ -2,6 +2,7 @@ package terraform_test
 
 import (
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -323,6 +324,13 @@ func TestKantsServiceAccountHasTheRolesItsStoreAndExportsNeed(t *testing.T) {
 	sort.Strings(roles)
 	if want := []string{"roles/bigquery.jobUser", "roles/logging.logWriter"}; !slices.Equal(roles, want) {
 		t.Errorf("project roles %v, want exactly %v", roles, want)
+	}
+	for _, name := range []string{"kant", "ab", "a-twenty-two-char-name"} {
+		e := m.evaluate(t, gcpVars(map[string]cty.Value{"name": cty.StringVal(name)}))
+		id := e.resource(t, "google_service_account.kant").str(t, "account_id")
+		if !regexp.MustCompile(`^[a-z][-a-z0-9]{4,28}[a-z0-9]$`).MatchString(id) {
+			t.Errorf("with name %q the service account ID is %q, which IAM refuses (6 to 30 characters)", name, id)
+		}
 	}
 	ds := e.resource(t, "google_bigquery_dataset.kant")
 	if ds.str(t, "location") != "asia-northeast1" || !ds.attr(t, "labels").RawEquals(cty.MapVal(map[string]cty.Value{"app": cty.StringVal("kant")})) {

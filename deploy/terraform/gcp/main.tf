@@ -45,7 +45,7 @@ locals {
 
 resource "google_service_account" "kant" {
   project      = var.project
-  account_id   = var.name
+  account_id   = "${var.name}-run" # 6 to 30 characters
   display_name = "kant"
   description  = "kant: writes its BigQuery dataset and Cloud Logging, reads its secrets; trusted by the AWS role that reads Glue, MWAA and Step Functions."
 }

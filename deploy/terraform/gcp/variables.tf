@@ -16,7 +16,7 @@ variable "name" {
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{0,20}[a-z0-9]$", var.name))
-    error_message = "The name must be 2 to 22 lowercase letters, digits or dashes, starting with a letter (it prefixes a service account ID, at most 30 characters)."
+    error_message = "The name must be 2 to 22 lowercase letters, digits or dashes, starting with a letter (the service account is <name>-run, 6 to 30 characters)."
   }
 }
 
