@@ -32,11 +32,11 @@ type WriteFailures interface {
 // every send, as for alerts.
 func (e *Engine) WatchWrites(ctx context.Context, w WriteFailures) error {
 	var (
-		open     bool      // the failure message is posted
-		since    time.Time // when the posted failure began
-		channel  string    // where it went
-		ts       string
-		retry    <-chan time.Time
+		open    bool      // the failure message is posted
+		since   time.Time // when the posted failure began
+		channel string    // where it went
+		ts      string
+		retry   <-chan time.Time
 	)
 	for {
 		err, at := w.Failure()
