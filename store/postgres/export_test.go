@@ -31,3 +31,12 @@ func (s *Store) HoldConn(t *testing.T) (release func()) {
 		}
 	}
 }
+
+// Setting reads a server setting of one of s's sessions.
+func (s *Store) Setting(t *testing.T, name string) string {
+	var v string
+	if err := s.pool.QueryRow(context.Background(), "SELECT current_setting($1)", name).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

@@ -123,6 +123,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// UTC sessions, so that date(timestamptz) in views and ad hoc queries
 	// means the UTC date, as in the other backends.
 	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// A replica paused in the middle of a transaction (SIGSTOP, a frozen
+	// VM) would hold its row locks, and every other replica writing the
+	// same rows would wait for it: the server ends such a session after
+	// 5 s idle inside a transaction (kant's transactions are never idle
+	// that long while its process runs), unless the DSN sets otherwise.
+	if _, set := pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "5s"
+	}
 	s := &Store{now: cfg.Now, logger: cfg.Logger, acquire: cfg.AcquireTimeout,
 		where: fmt.Sprintf("%s:%d/%s", pc.ConnConfig.Host, pc.ConnConfig.Port, pc.ConnConfig.Database)}
 	if s.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {

@@ -227,12 +227,27 @@ func TestAnUnreachableServerIsUnavailable(t *testing.T) {
 	}
 }
 
+// A replica paused inside a transaction must not hold its locks for long:
+// the server ends its session after 5 s idle in the transaction.
+func TestASessionIdleInATransactionIsEndedByTheServer(t *testing.T) {
+	s, err := postgres.Open(context.Background(), postgres.Config{DSN: pgtest.Start(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := s.Setting(t, "idle_in_transaction_session_timeout"); got != "5s" {
+		t.Errorf("idle_in_transaction_session_timeout = %q, want 5s", got)
+	}
+}
+
 // TestABusyPoolIsUnavailable: when every connection of the pool is taken
 // for longer than the acquire timeout, a call fails as EUNAVAILABLE.
 func TestABusyPoolIsUnavailable(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.Start(t)
-	s, err := postgres.Open(ctx, postgres.Config{DSN: dsn, MaxConns: 1, AcquireTimeout: 50 * time.Millisecond})
+	// Opening takes a connection too: the timeout leaves room for that on
+	// a loaded machine.
+	s, err := postgres.Open(ctx, postgres.Config{DSN: dsn, MaxConns: 1, AcquireTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
