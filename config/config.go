@@ -108,6 +108,13 @@ func (p Postgres) Redacted() string {
 		if err != nil {
 			return "(a dsn that is not a valid URL, not shown)"
 		}
+		// A URL's user part ends at its host's '@', but its authority ends
+		// at the first '/', '?' or '#': a password holding one of those
+		// (unescaped) would be read as the path, and shown.
+		_, rest, _ := strings.Cut(dsn, "://")
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 && strings.ContainsAny(rest[:at], "/?#") {
+			return "(a dsn URL whose user part cannot be read, not shown: escape '/', '?' and '#' in a password)"
+		}
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
 		}

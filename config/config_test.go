@@ -1062,6 +1062,12 @@ func TestFuzzFindings(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a DSN whose password holds a slash is not shown", func(t *testing.T) {
+		p := config.Postgres{DSN: "postgres://kant:pa55/word@db/kant"}
+		if strings.Contains(p.Redacted(), "pa55") {
+			t.Errorf("Redacted = %q", p.Redacted())
+		}
+	})
 	t.Run("an Airflow password is not shown when a config is printed with %s or %d", func(t *testing.T) {
 		c := mustParse(t, "sources:\n  - {name: p, type: airflow, url: \"https://a.example\", auth: bearer, username: u, password: \"${PW}\"}\n",
 			map[string]string{"PW": "pa55word-airflow"})

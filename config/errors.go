@@ -113,11 +113,8 @@ func (d *decoder) syntaxError(err error, data []byte) {
 		return
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 0
-	switch {
-	case yamlParserProblems[msg]:
-		line = 1 // yaml.v3 omits line 0, the first line
-	case yamlReaderProblems[msg]:
+	line := 1 // yaml.v3 omits line 0, the first line, for its scanner and parser
+	if yamlReaderProblems[msg] {
 		line = unreadableLine(data)
 	}
 	d.problems = append(d.problems, Problem{File: d.file, Line: line, Message: "YAML syntax: " + msg})

@@ -87,7 +87,8 @@ func FuzzParse(f *testing.F) {
 var secretPlaces = []string{
 	"tokens:\n  write: [\"${SECRET}\"]\n",
 	"tokens:\n  read: [\"${SECRET}\"]\n",
-	"store:\n  postgres: {dsn: \"${SECRET}\"}\n",
+	"store:\n  postgres: {dsn: \"postgres://kant:${SECRET}@db/kant\"}\n", // a DSN is shown without its password
+	"store:\n  postgres: {dsn: \"host=db password=${SECRET} dbname=kant\"}\n",
 	"alerts:\n  slack: {token: \"${SECRET}\", channel: \"#a\"}\n",
 	"alerts:\n  slack: {webhook_url: \"${SECRET}\"}\n",
 	"sources:\n  - {name: p, type: airflow, url: \"https://a.example\", auth: bearer, username: u, password: \"${SECRET}\"}\n",
