@@ -109,6 +109,9 @@ func (d *decoder) syntaxError(err error, data []byte) {
 		if yamlParserProblems[m[2]] {
 			line++
 		}
+		// A problem at the end of a file without a final line break is on
+		// its last line.
+		line = min(line, lineCount(data))
 		d.problems = append(d.problems, Problem{File: d.file, Line: line, Message: "YAML syntax: " + m[2]})
 		return
 	}
@@ -140,6 +143,21 @@ func unreadableLine(data []byte) int {
 		switch {
 		case r == utf8.RuneError && size <= 1, !yamlPrintable(r):
 			return line
+		case r == '\r' && i+1 < len(data) && data[i+1] == '\n':
+		case r == '\n', r == '\r', r == 0x85, r == 0x2028, r == 0x2029:
+			line++
+		}
+		i += size
+	}
+	return line
+}
+
+// lineCount returns the number of lines of data, counted as YAML does.
+func lineCount(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
 		case r == '\r' && i+1 < len(data) && data[i+1] == '\n':
 		case r == '\n', r == '\r', r == 0x85, r == 0x2028, r == 0x2029:
 			line++
