@@ -6,6 +6,7 @@ package kant
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -105,10 +106,15 @@ func RetryAfter(err error) time.Duration {
 
 // Truncate returns s cut to at most n bytes without splitting a UTF-8
 // character: the cut moves back to the start of the character it would
-// fall in.
+// fall in. The result is always valid UTF-8: each run of bytes of s that
+// are not UTF-8 is first replaced by U+FFFD, as a JSON encoder would show
+// it, so that a cut never leaves a broken sequence behind.
 func Truncate(s string, n int) string {
 	if n < 0 {
 		n = 0
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, string(utf8.RuneError))
 	}
 	if len(s) <= n {
 		return s

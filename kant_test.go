@@ -144,6 +144,8 @@ func TestTruncateNeverSplitsACharacter(t *testing.T) {
 		{"a cut at a character boundary keeps n bytes", "日本語", 6, "日本"},
 		{"a cut before the first character leaves nothing", "日本", 2, ""},
 		{"a negative limit leaves nothing", "abc", -1, ""},
+		{"bytes that are not UTF-8 become U+FFFD and the cut keeps the result valid", "\xff日本", 4, "\uFFFD"},
+		{"a short string that is not UTF-8 is made valid", "a\x80b", 10, "a\uFFFDb"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := kant.Truncate(tc.s, tc.n)

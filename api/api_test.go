@@ -42,7 +42,7 @@ func (f *fakeStore) Results(context.Context, kant.ResultFilter) ([]kant.Result, 
 func (f *fakeStore) Days(context.Context, kant.ResultFilter) ([]kant.Day, error) { return f.days, nil }
 func (f *fakeStore) Ingest(context.Context, []kant.Run) (int, error)             { return 0, nil }
 
-func newServer(t *testing.T, st *fakeStore, cfg api.Config) http.Handler {
+func newServer(t testing.TB, st *fakeStore, cfg api.Config) http.Handler {
 	t.Helper()
 	sched, _ := slo.ParseSchedule("0 1 * * *")
 	deadline := slo.Clock{Hour: 6}

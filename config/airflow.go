@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -21,6 +22,20 @@ func (s Secret) String() string {
 
 // GoString is String, so that %#v does not show the value either.
 func (s Secret) GoString() string { return fmt.Sprintf("config.Secret(%q)", s.String()) }
+
+// Format prints s as String (GoString for %#v) whatever the verb, so that
+// no verb (%d, %x, %q) shows the value.
+func (s Secret) Format(f fmt.State, verb rune) { formatSecret(f, verb, s.String(), s.GoString()) }
+
+// formatSecret writes what a Format method of a type holding secrets
+// shows: plain for every verb, goString for %#v.
+func formatSecret(f fmt.State, verb rune, plain, goString string) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, goString)
+		return
+	}
+	io.WriteString(f, plain)
+}
 
 // Airflow is the configuration of an Airflow source: Airflow 2 or 3,
 // self-hosted, on Cloud Composer or on MWAA.
@@ -47,6 +62,21 @@ type Airflow struct {
 	Environment string
 	Region      string
 	Endpoint    string
+}
+
+// Format prints a with its password and token redacted, whatever the
+// verb. Without it, fmt prints a *Airflow inside a Config under %s as a
+// bad verb, and reads its fields without their String methods.
+func (a Airflow) Format(f fmt.State, verb rune) {
+	type fields Airflow // the same fields, without this method
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		fmt.Fprintf(f, "config.Airflow%+v", fields(a))
+	case verb == 'v' && f.Flag('+'):
+		fmt.Fprintf(f, "%+v", fields(a))
+	default:
+		fmt.Fprintf(f, "%v", fields(a))
+	}
 }
 
 // Airflow defaults.

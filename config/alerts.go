@@ -109,7 +109,7 @@ func (d *decoder) alerts(n *yaml.Node, path string, c *Config) {
 			rm.only(AlertKinds...)
 			a.Routes = map[string]string{}
 			for _, kind := range rm.order {
-				rv, rp := rm.get(kind)
+				rv, rp := rm.block(kind)
 				if r := d.mapping(rv, rp); r != nil {
 					r.only("channel")
 					r.require("channel")

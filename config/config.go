@@ -94,6 +94,10 @@ func (p Postgres) String() string { return "{dsn: " + p.Redacted() + "}" }
 // GoString is String, so that %#v does not show the password either.
 func (p Postgres) GoString() string { return "config.Postgres" + p.String() }
 
+// Format prints p as String (GoString for %#v) whatever the verb, so that
+// no verb (%d, %x) shows the DSN.
+func (p Postgres) Format(f fmt.State, verb rune) { formatSecret(f, verb, p.String(), p.GoString()) }
+
 // Redacted returns the DSN without its password: a URL's password
 // becomes "xxxxx", as does the value of a password key in key=value form;
 // a DSN that is neither is not shown at all.
@@ -103,6 +107,13 @@ func (p Postgres) Redacted() string {
 		u, err := url.Parse(dsn)
 		if err != nil {
 			return "(a dsn that is not a valid URL, not shown)"
+		}
+		// A URL's user part ends at its host's '@', but its authority ends
+		// at the first '/', '?' or '#': a password holding one of those
+		// (unescaped) would be read as the path, and shown.
+		_, rest, _ := strings.Cut(dsn, "://")
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 && strings.ContainsAny(rest[:at], "/?#") {
+			return "(a dsn URL whose user part cannot be read, not shown: escape '/', '?' and '#' in a password)"
 		}
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
@@ -170,6 +181,10 @@ func (t Tokens) String() string {
 
 // GoString is String, so that %#v does not show the tokens either.
 func (t Tokens) GoString() string { return "config.Tokens" + t.String() }
+
+// Format prints t as String (GoString for %#v) whatever the verb, so that
+// no verb (%d, %x) shows a token.
+func (t Tokens) Format(f fmt.State, verb rune) { formatSecret(f, verb, t.String(), t.GoString()) }
 
 // Source is one configured source of runs. Name is the first half of every
 // job key from the source.
@@ -324,14 +339,14 @@ func Parse(name string, r io.Reader, getenv func(string) string) (*Config, error
 		}
 		return c, nil
 	case err != nil:
-		d.syntaxError(err)
+		d.syntaxError(err, data)
 		return nil, d.result()
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		d.errorf(&extra, "", "a config file holds one YAML document; found another")
 	} else if !errors.Is(err, io.EOF) {
-		d.syntaxError(err)
+		d.syntaxError(err, data)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {

@@ -1030,3 +1030,56 @@ export:
 		t.Errorf("summary does not name the export:\n%s", c.Summary())
 	}
 }
+
+// The defects the fuzz targets found, each as a sentence.
+func TestFuzzFindings(t *testing.T) {
+	t.Run("a duration of days and hours past the largest duration is rejected, not wrapped around", func(t *testing.T) {
+		for _, s := range []string{"106751d23h59m", "1d2562047h"} {
+			if d, err := config.ParseDuration(s); err == nil {
+				t.Errorf("ParseDuration(%q) = %v, want an error", s, d)
+			}
+		}
+	})
+	t.Run("minus no days and an hour is minus an hour", func(t *testing.T) {
+		if d, err := config.ParseDuration("-0d1h"); err != nil || d != -time.Hour {
+			t.Errorf("ParseDuration(-0d1h) = %v, %v, want -1h", d, err)
+		}
+	})
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"an empty postgres block is reported at its line", "store:\n  postgres:\n",
+			`kant.yaml:2: store.postgres: missing required key "dsn"`},
+		{"an empty route is reported at its line", "alerts:\n  routes:\n    stale:\n",
+			`kant.yaml:3: alerts.routes.stale: missing required key "channel"`},
+		{"a problem at the end of a file without a final line break is on its last line", "tokens: {write: [&a x, ",
+			"kant.yaml:1: YAML syntax:"},
+		{"a scanner problem on the first line is on line 1", "a: {b: @c}\n",
+			"kant.yaml:1: YAML syntax: found character that cannot start any token"},
+		{"a control character is reported at its line", "listen: \":8080\"\na: \x01\n",
+			"kant.yaml:2: YAML syntax: control characters are not allowed"},
+		{"bytes that are not UTF-8 are reported at their line", "listen: \":8080\"\n\n# \xff\n",
+			"kant.yaml:3: YAML syntax: invalid leading UTF-8 octet"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.yaml, nil)
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("a DSN whose password holds a slash is not shown", func(t *testing.T) {
+		p := config.Postgres{DSN: "postgres://kant:pa55/word@db/kant"}
+		if strings.Contains(p.Redacted(), "pa55") {
+			t.Errorf("Redacted = %q", p.Redacted())
+		}
+	})
+	t.Run("an Airflow password is not shown when a config is printed with %s or %d", func(t *testing.T) {
+		c := mustParse(t, "sources:\n  - {name: p, type: airflow, url: \"https://a.example\", auth: bearer, username: u, password: \"${PW}\"}\n",
+			map[string]string{"PW": "pa55word-airflow"})
+		verbs := "%s %d %x %v"
+		for _, s := range []string{fmt.Sprintf(verbs, *c, *c, *c, c.Sources), fmtAll(c.Sources[0].Airflow)} {
+			if strings.Contains(s, "pa55word") || strings.Contains(s, fmt.Sprintf("%x", "pa55word")) {
+				t.Errorf("output shows the password:\n%s", s)
+			}
+		}
+	})
+}

@@ -92,7 +92,7 @@ func (d *decoder) store(n *yaml.Node, path string, c *Config) {
 		d.errorf(n, path, "set sqlite, bigquery or postgres")
 	}
 	if m.has("postgres") {
-		v, p := m.get("postgres")
+		v, p := m.block("postgres")
 		if s := d.mapping(v, p); s != nil {
 			s.only("dsn")
 			s.require("dsn")
@@ -112,7 +112,7 @@ func (d *decoder) store(n *yaml.Node, path string, c *Config) {
 		}
 	}
 	if m.has("sqlite") {
-		v, p := m.get("sqlite")
+		v, p := m.block("sqlite")
 		if s := d.mapping(v, p); s != nil {
 			s.only("path")
 			if v, p := s.get("path"); v != nil {
@@ -127,7 +127,7 @@ func (d *decoder) store(n *yaml.Node, path string, c *Config) {
 		}
 	}
 	if m.has("bigquery") {
-		v, p := m.get("bigquery")
+		v, p := m.block("bigquery")
 		if bq := d.bigquery(v, p); bq != nil {
 			c.Store.BigQuery = bq
 		}

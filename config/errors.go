@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -97,21 +98,77 @@ var yamlParserProblems = map[string]bool{
 	"found undefined tag handle":             true,
 }
 
-// syntaxError records a YAML parse error, with its line when yaml.v3 gives one.
-func (d *decoder) syntaxError(err error) {
+// syntaxError records a YAML parse error of data, with its line when
+// yaml.v3 gives one. Its reader's errors (a control character, bytes that
+// are not UTF-8) come without a line: the line is that of the first
+// character the reader refuses.
+func (d *decoder) syntaxError(err error, data []byte) {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		if yamlParserProblems[m[2]] {
 			line++
 		}
+		// A problem at the end of a file without a final line break is on
+		// its last line.
+		line = min(line, lineCount(data))
 		d.problems = append(d.problems, Problem{File: d.file, Line: line, Message: "YAML syntax: " + m[2]})
 		return
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 0
-	if yamlParserProblems[msg] {
-		line = 1 // yaml.v3 omits line 0, the first line
+	line := 1 // yaml.v3 omits line 0, the first line, for its scanner and parser
+	if yamlReaderProblems[msg] {
+		line = unreadableLine(data)
 	}
 	d.problems = append(d.problems, Problem{File: d.file, Line: line, Message: "YAML syntax: " + msg})
+}
+
+// yamlReaderProblems are the messages of yaml.v3's reader, which give no line.
+var yamlReaderProblems = map[string]bool{
+	"control characters are not allowed": true,
+	"invalid leading UTF-8 octet":        true,
+	"invalid trailing UTF-8 octet":       true,
+	"incomplete UTF-8 octet sequence":    true,
+	"invalid Unicode character":          true,
+}
+
+// unreadableLine returns the line of the first character of data that
+// YAML does not allow (a control character other than tab and line breaks,
+// a byte that is not UTF-8), counting lines as YAML does; the last line
+// when there is none.
+func unreadableLine(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1, !yamlPrintable(r):
+			return line
+		case r == '\r' && i+1 < len(data) && data[i+1] == '\n':
+		case r == '\n', r == '\r', r == 0x85, r == 0x2028, r == 0x2029:
+			line++
+		}
+		i += size
+	}
+	return line
+}
+
+// lineCount returns the number of lines of data, counted as YAML does.
+func lineCount(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == '\r' && i+1 < len(data) && data[i+1] == '\n':
+		case r == '\n', r == '\r', r == 0x85, r == 0x2028, r == 0x2029:
+			line++
+		}
+		i += size
+	}
+	return line
+}
+
+// yamlPrintable reports whether YAML allows r in a stream.
+func yamlPrintable(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0x7E || r == 0x85 ||
+		r >= 0xA0 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }

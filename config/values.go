@@ -17,6 +17,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	bad := fmt.Errorf("bad duration %q: want a number and a unit (s, m, h or d), like 30s, 5m or 7d", s)
 	rest := s
 	var days time.Duration
+	neg := strings.HasPrefix(s, "-")
 	if i := strings.IndexByte(s, 'd'); i >= 0 {
 		n, err := strconv.ParseInt(s[:i], 10, 64)
 		if err != nil || n > int64(1<<63-1)/int64(24*time.Hour) || n < -int64(1<<63-1)/int64(24*time.Hour) {
@@ -35,10 +36,14 @@ func ParseDuration(s string) (time.Duration, error) {
 	if err != nil {
 		return 0, bad
 	}
-	if days < 0 {
-		dur = -dur
+	if neg && rest != s {
+		dur = -dur // "-1d2h" is minus a day and two hours
 	}
-	return days + dur, nil
+	total := days + dur
+	if (days > 0 && dur > 0 && total < 0) || (days < 0 && dur < 0 && total >= 0) {
+		return 0, fmt.Errorf("bad duration %q: longer than %s", s, formatDuration(1<<63-1))
+	}
+	return total, nil
 }
 
 // formatDuration writes d the way it would be written in the file: "7d",
@@ -245,6 +250,13 @@ func (m *mapping) get(key string) (*yaml.Node, string) {
 		return nil, join(m.path, key)
 	}
 	return v, join(m.path, key)
+}
+
+// block returns the value of key and its path like get, but a null value
+// as its node: a block that must be a mapping even when empty ("postgres:"
+// alone), so that what it lacks is reported at its line.
+func (m *mapping) block(key string) (*yaml.Node, string) {
+	return m.val[key], join(m.path, key)
 }
 
 func join(path, key string) string {

@@ -9,11 +9,17 @@ import (
 	"github.com/kantproject/kant/alert"
 )
 
-// Slack's limits on Block Kit text.
+// Slack's limits on Block Kit: characters of a section's text, of a
+// field's and of a context element's, fields in a section, elements in a
+// context block, blocks in a message. Texts are cut in bytes, which are
+// never fewer than characters.
 const (
-	maxSectionText = 3000
-	maxFieldText   = 2000
-	maxFields      = 10
+	maxSectionText  = 3000
+	maxFieldText    = 2000
+	maxFields       = 10
+	maxContextText  = 2000
+	maxContextElems = 10
+	maxBlocks       = 50
 )
 
 // longFields are shown as their own sections, not in the two-column grid.
@@ -47,13 +53,21 @@ func Blocks(m alert.Message) []slack.Block {
 	if len(grid) > 0 {
 		blocks = append(blocks, slack.NewSectionBlock(nil, grid, nil))
 	}
+	// The headline, the grid and the context line leave the rest of the
+	// message's blocks to the long fields.
+	if room := maxBlocks - len(blocks) - 1; len(long) > room {
+		long = long[:room]
+	}
 	blocks = append(blocks, long...)
 	var ctx []slack.MixedElement
 	if m.Owner != "" {
-		ctx = append(ctx, mrkdwn("Owner: "+mention(m.Owner)))
+		ctx = append(ctx, mrkdwn(clip("Owner: "+mention(m.Owner), maxContextText)))
 	}
 	for _, l := range m.Links {
-		ctx = append(ctx, mrkdwn("<"+l.URL+"|"+escape(l.Text)+">"))
+		if len(ctx) == maxContextElems {
+			break
+		}
+		ctx = append(ctx, mrkdwn(clip("<"+valid(l.URL)+"|"+escape(l.Text)+">", maxContextText)))
 	}
 	if len(ctx) > 0 {
 		blocks = append(blocks, slack.NewContextBlock("", ctx...))
@@ -74,6 +88,9 @@ func section(text string) *slack.SectionBlock {
 }
 
 func mrkdwn(text string) *slack.TextBlockObject {
+	if strings.TrimSpace(text) == "" {
+		text = "-" // Slack refuses a text object without text
+	}
 	return slack.NewTextBlockObject(slack.MarkdownType, text, false, false)
 }
 
@@ -101,15 +118,19 @@ func mention(owner string) string {
 		return "<!" + owner[1:] + ">"
 	}
 	if strings.HasPrefix(owner, "<@") || strings.HasPrefix(owner, "<!") {
-		return owner
+		return valid(owner)
 	}
 	return escape(owner)
 }
 
-// escape escapes Slack's control characters in mrkdwn.
+// escape escapes Slack's control characters in mrkdwn, and makes s valid
+// UTF-8.
 func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(valid(s))
 }
+
+// valid replaces each run of bytes of s that are not UTF-8 by U+FFFD.
+func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 func clip(s string, n int) string {
 	if len(s) <= n {

@@ -197,7 +197,9 @@ func (d Decoder) decodeEvent(b []byte, now time.Time) (r kant.Run, ok bool, err 
 	if err := dec.Decode(&e); err != nil {
 		return kant.Run{}, false, kant.Errorf(kant.EINVALID, "%s", jsonMessage(err, ""))
 	}
-	if dec.More() {
+	// More is false before a '}' or ']', which must not be taken for the
+	// end of the input either.
+	if len(bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n")) > 0 {
 		return kant.Run{}, false, kant.Errorf(kant.EINVALID, "bad JSON: more than one value")
 	}
 	// Fields every OpenLineage event requires (BaseEvent).
@@ -460,7 +462,7 @@ func clip(s string) string {
 	if len(s) <= max {
 		return s
 	}
-	return s[:max] + "…"
+	return kant.Truncate(s, max) + "…"
 }
 
 // jsonMessage rewrites encoding/json errors as "path: problem", the path

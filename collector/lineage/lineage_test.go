@@ -197,6 +197,14 @@ func TestDecodeBody(t *testing.T) {
 			spec: specInvalid, wantErr: "[1].run.runId: required",
 		},
 		{
+			name: "a closing brace after the event is rejected",
+			body: event(t, "spark_abort.json") + "}", spec: notAnEvent, wantErr: "bad JSON: more than one value",
+		},
+		{
+			name: "a closing bracket after the event is rejected",
+			body: event(t, "spark_abort.json") + "\n]", spec: notAnEvent, wantErr: "bad JSON: more than one value",
+		},
+		{
 			name: "a missing runId is named",
 			body: event(t, "spark_abort.json", `"runId": "3f9a1c2e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"`, ``),
 			spec: specInvalid, wantErr: "run.runId: required",

@@ -222,7 +222,9 @@ func decodeWire(b []byte) (Wire, error) {
 	if err := dec.Decode(&w); err != nil {
 		return Wire{}, kant.Errorf(kant.EINVALID, "%s", jsonMessage(err))
 	}
-	if dec.More() {
+	// More is false before a '}' or ']', which must not be taken for the
+	// end of the input either.
+	if len(bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n")) > 0 {
 		return Wire{}, kant.Errorf(kant.EINVALID, "bad JSON: more than one value")
 	}
 	return w, nil

@@ -34,6 +34,8 @@ func TestDecodeBody(t *testing.T) {
 		{name: "an end before the start is rejected", body: `{"source":"a","job":"j","run_id":"1","state":"failed","started_at":"2026-06-01T02:00:00Z","finished_at":"2026-06-01T01:00:00Z"}`, wantErr: "finished_at: before started_at"},
 		{name: "attempt zero is rejected", body: `{"source":"a","job":"j","run_id":"1","state":"queued","attempt":0}`, wantErr: "attempt: must be 1 or more"},
 		{name: "broken JSON is a JSON error", body: `{"source":`, wantErr: "bad JSON"},
+		{name: "a closing brace after the object is rejected", body: `{"source":"a","job":"j","run_id":"1","state":"queued"}}`, wantErr: "bad JSON: more than one value"},
+		{name: "a closing bracket after the object is rejected", body: `{"source":"a","job":"j","run_id":"1","state":"queued"}]`, wantErr: "bad JSON: more than one value"},
 		{name: "an empty array is rejected", body: `[]`, wantErr: "empty array"},
 		{name: "an empty body is rejected", body: ` `, wantErr: "empty body"},
 		{name: "a source that is not a push source is rejected", sources: []string{"onprem"}, body: `{"source":"hegel","job":"j","run_id":"1","state":"queued"}`, wantErr: `source: "hegel" is not a push source (push sources: onprem)`},
