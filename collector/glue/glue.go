@@ -20,10 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kantproject/kant"
@@ -45,10 +42,10 @@ const (
 	DefaultConcurrency  = 8
 	DefaultRelistEvery  = 10 * time.Minute
 	DefaultJobTimeout   = 2 * time.Minute
-	DefaultExpiryWindow = 5 * time.Minute
+	DefaultExpiryWindow = awsclient.DefaultExpiryWindow
 	// DefaultMaxAttempts is how many times the SDK tries one call before a
 	// retryable error (throttling, 5xx, timeout) is returned to the poller.
-	DefaultMaxAttempts = 5
+	DefaultMaxAttempts = awsclient.DefaultMaxAttempts
 )
 
 // Limits on one poll.
@@ -81,7 +78,8 @@ type Config struct {
 	RoleARN string
 	// WebIdentityAudience, with RoleARN, assumes the role through
 	// AssumeRoleWithWebIdentity with a Google ID token for this audience
-	// from the GCP metadata server (see webidentity.go for the trust policy),
+	// from the GCP metadata server (see collector/internal/awsclient for the
+	// trust policy),
 	// instead of AssumeRole with the default credentials.
 	WebIdentityAudience string
 	// LogicalDateArgument names the run argument (e.g. "--target_date")
@@ -210,63 +208,9 @@ func loadAWSConfig(ctx context.Context, cfg Config, deps Deps) (aws.Config, erro
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("glue source %q: load AWS config: %w", cfg.Source, err)
 	}
-	if awsCfg.Retryer == nil {
-		awsCfg.Retryer = func() aws.Retryer {
-			// Exponential backoff with full jitter on throttling, 5xx and
-			// timeouts; access denied and unknown jobs are not retried.
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = DefaultMaxAttempts
-				o.MaxBackoff = 20 * time.Second
-			})
-		}
-	}
-	if cfg.RoleARN != "" {
-		stsClient := sts.NewFromConfig(awsCfg)
-		session := "kant-" + sessionName(cfg.Source)
-		var provider aws.CredentialsProvider
-		if cfg.WebIdentityAudience != "" {
-			var tokens stscreds.IdentityTokenRetriever = newGCPIDToken(cfg.WebIdentityAudience)
-			if deps.IdentityToken != nil {
-				tokens = tokenFunc(deps.IdentityToken)
-			}
-			provider = stscreds.NewWebIdentityRoleProvider(stsClient, cfg.RoleARN, tokens, func(o *stscreds.WebIdentityRoleOptions) {
-				o.RoleSessionName = session
-			})
-		} else {
-			provider = stscreds.NewAssumeRoleProvider(stsClient, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-				o.RoleSessionName = session
-			})
-		}
-		awsCfg.Credentials = aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
-			o.ExpiryWindow = DefaultExpiryWindow
-			o.ExpiryWindowJitterFrac = 0.2
-		})
-	}
+	awsclient.Prepare(&awsCfg, awsclient.Role{ARN: cfg.RoleARN, WebIdentityAudience: cfg.WebIdentityAudience,
+		Session: cfg.Source, IdentityToken: deps.IdentityToken})
 	return awsCfg, nil
-}
-
-// tokenFunc adapts a function to stscreds.IdentityTokenRetriever.
-type tokenFunc func() ([]byte, error)
-
-func (f tokenFunc) GetIdentityToken() ([]byte, error) { return f() }
-
-// sessionName keeps the characters STS allows in a role session name
-// ([\w+=,.@-], at most 64 with the "kant-" prefix).
-func sessionName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("_+=,.@-", r):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	out := b.String()
-	if len(out) > 59 {
-		out = out[:59]
-	}
-	return out
 }
 
 var (
