@@ -240,7 +240,9 @@ func TestPollOnce(t *testing.T) {
 			t.Fatalf("first poll stored %s", summary(got))
 		}
 		redrive := t0.Add(10 * time.Minute)
-		h.fake.update("m", "old", func(e *fakeExec) { e.Status, e.RedriveCount, e.RedriveDate, e.Stop = "RUNNING", 1, redrive, time.Time{} })
+		h.fake.update("m", "old", func(e *fakeExec) {
+			e.Status, e.RedriveCount, e.RedriveDate, e.Stop = "RUNNING", 1, redrive, time.Time{}
+		})
 		h.clock.Advance(15 * time.Minute)
 		pollOK(t, p)
 		got, _ := h.runs.Take()
