@@ -111,8 +111,7 @@ pages:
 			if d, ok := cp.Done[name]; name == "" || ok && d.Attempt >= att {
 				continue
 			}
-			prev := cp.Open[name]
-			r, date, err := p.toRun(ctx, m, ex, prev.Date, now)
+			r, date, err := p.toRun(ctx, m, ex, knownDate(name, cp.Open, cp.Done, cp.Redriven), now)
 			if err != nil {
 				return err
 			}
@@ -234,6 +233,18 @@ func nextSince(cp checkpoint) int64 {
 		return cp.Since
 	}
 	return since
+}
+
+// knownDate is the logical date an earlier poll read from the input of the
+// execution named name, "" when none did: the input does not change
+// across attempts.
+func knownDate(name string, maps ...map[string]seen) string {
+	for _, m := range maps {
+		if d := m[name].Date; d != "" {
+			return d
+		}
+	}
+	return ""
 }
 
 // startOf is when ex started, in Unix seconds; now when it does not say.

@@ -282,6 +282,30 @@ func TestPollOnce(t *testing.T) {
 		}
 	})
 
+	t.Run("a redrive keeps the logical date read from the input of its first attempt", func(t *testing.T) {
+		h := newHarness(t)
+		h.cfg.LogicalDatePath = "$.date"
+		failed := fakeExec{Name: "f", Status: "FAILED", Start: t0.Add(-30 * time.Minute), Stop: t0.Add(-20 * time.Minute),
+			Error: "States.TaskFailed", Input: `{"date": "2026-06-09"}`}
+		h.fake.addMachine("m", "STANDARD", failed)
+		p := h.poller(t)
+		pollOK(t, p)
+		h.runs.Take()
+		h.fake.update("m", "f", func(e *fakeExec) {
+			e.Status, e.RedriveCount, e.RedriveDate, e.Stop = "SUCCEEDED", 1, t0.Add(time.Minute), t0.Add(4*time.Minute)
+		})
+		h.fake.resetCounts()
+		h.clock.Advance(5 * time.Minute)
+		pollOK(t, p)
+		got, _ := h.runs.Take()
+		if summary(got) != "f:2:succeeded" || got[0].LogicalDate.String() != "2026-06-09" {
+			t.Errorf("stored %s dated %v", summary(got), got)
+		}
+		if n := h.fake.count("DescribeExecution"); n != 0 {
+			t.Errorf("the redrive was described %d times for a date already read", n)
+		}
+	})
+
 	t.Run("state machines are chosen by glob and by ARN, and express ones are skipped", func(t *testing.T) {
 		h := newHarness(t)
 		h.cfg.StateMachines = []string{"nightly_*", machineARN("adhoc")}
