@@ -282,6 +282,19 @@ func TestPollOnce(t *testing.T) {
 		}
 	})
 
+	t.Run("a new poller resumes from the stored checkpoint and reads nothing twice", func(t *testing.T) {
+		h := newHarness(t)
+		h.fake.addMachine("m", "STANDARD", succeeded("a", 2*time.Hour), fakeExec{Name: "r", Status: "RUNNING", Start: t0.Add(-time.Hour)})
+		pollOK(t, h.poller(t))
+		h.runs.Take()
+		h.fake.addExecs("m", succeeded("b", 10*time.Minute))
+		h.clock.Advance(15 * time.Minute)
+		pollOK(t, h.poller(t)) // a restart: the same store, a new poller
+		if got, _ := h.runs.Take(); summary(got) != "b:1:succeeded,r:1:running" {
+			t.Errorf("after the restart stored %s, want the new execution and the open one", summary(got))
+		}
+	})
+
 	t.Run("a redrive keeps the logical date read from the input of its first attempt", func(t *testing.T) {
 		h := newHarness(t)
 		h.cfg.LogicalDatePath = "$.date"
