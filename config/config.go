@@ -201,8 +201,9 @@ type Source struct {
 	// airflow); zero is the collector's default, 5 minutes.
 	PollTimeout time.Duration
 
-	Glue    *Glue    // the settings of a glue source
-	Airflow *Airflow // the settings of an airflow source
+	Glue          *Glue          // the settings of a glue source
+	Airflow       *Airflow       // the settings of an airflow source
+	StepFunctions *StepFunctions // the settings of a stepfunctions source
 }
 
 // Glue is the configuration of an AWS Glue source.
@@ -221,6 +222,26 @@ type Glue struct {
 	LogicalDateArgument string
 	LogicalDateOffset   time.Duration
 	Backfill            time.Duration // how far back the first poll of a job reads
+	// Account is the AWS account of the jobs, for matching events; default:
+	// the account in RoleARN.
+	Account string
+	// Workflows lists Glue workflow names or globs whose runs are watched
+	// as the jobs "workflow:NAME"; default none.
+	Workflows []string
+}
+
+// StepFunctions is the configuration of an AWS Step Functions source.
+type StepFunctions struct {
+	Region              string
+	StateMachines       []string      // ARNs or name globs; default all
+	Interval            time.Duration // poll period
+	Endpoint            string
+	RoleARN             string
+	WebIdentityAudience string
+	Account             string // the AWS account, for matching events; default: the account in RoleARN
+	LogicalDatePath     string // e.g. "$.date": a JSON path into the execution input
+	LogicalDateOffset   time.Duration
+	Backfill            time.Duration
 }
 
 // Evaluate sets how often and over which window the evaluator runs.
@@ -404,7 +425,18 @@ func (c *Config) Summary() string {
 		for _, s := range c.Sources {
 			detail := ""
 			if g := s.Glue; g != nil {
-				detail = fmt.Sprintf("region %s, jobs %s, every %s", g.Region, strings.Join(g.Jobs, ","), formatDuration(g.Interval))
+				jobs := strings.Join(g.Jobs, ",")
+				if jobs == "" {
+					jobs = "none"
+				}
+				detail = fmt.Sprintf("region %s, jobs %s, every %s", g.Region, jobs, formatDuration(g.Interval))
+				if len(g.Workflows) > 0 {
+					detail = fmt.Sprintf("region %s, jobs %s, workflows %s, every %s", g.Region, jobs,
+						strings.Join(g.Workflows, ","), formatDuration(g.Interval))
+				}
+			}
+			if sf := s.StepFunctions; sf != nil {
+				detail = fmt.Sprintf("region %s, state machines %s, every %s", sf.Region, strings.Join(sf.StateMachines, ","), formatDuration(sf.Interval))
 			}
 			if a := s.Airflow; a != nil {
 				where := a.URL

@@ -202,7 +202,7 @@ func TestProblems(t *testing.T) {
   - name: hegel
     type: glue2
 `,
-			want: []string{`kant.yaml:3: sources[0].type: unknown source type "glue2" (known: airflow, glue, push)`},
+			want: []string{`kant.yaml:3: sources[0].type: unknown source type "glue2" (known: airflow, glue, push, stepfunctions)`},
 		},
 		{
 			name: "a source needs a name and a type",
@@ -920,7 +920,7 @@ func TestGlueSources(t *testing.T) {
 	g := c.Sources[0].Glue
 	want := &config.Glue{Region: "ap-northeast-1", RoleARN: "arn:aws:iam::123456789012:role/kant-reader",
 		Jobs: []string{"export_*"}, LogicalDateArgument: "--target_date", LogicalDateOffset: 24 * time.Hour,
-		Interval: 2 * time.Minute, Backfill: config.DefaultBackfill}
+		Interval: 2 * time.Minute, Backfill: config.DefaultBackfill, Account: "123456789012"}
 	if !reflect.DeepEqual(g, want) || c.Sources[0].StaleAfter != 30*time.Minute || c.Sources[0].PollTimeout != 15*time.Minute {
 		t.Errorf("glue = %+v, want %+v; source %+v", g, want, c.Sources[0])
 	}
@@ -1082,4 +1082,104 @@ func TestFuzzFindings(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestStepFunctionsSources(t *testing.T) {
+	yaml := `sources:
+  - name: spinoza
+    type: stepfunctions
+    region: eu-west-1
+    role_arn: arn:aws:iam::123456789012:role/kant-reader
+    web_identity_audience: kant-aws-reader
+    state_machines: ["nightly_*", "arn:aws:states:eu-west-1:123456789012:stateMachine:billing"]
+    logical_date_path: "$.date"
+    logical_date_offset: 1d
+    interval: 2m
+    backfill: 3d
+    poll_timeout: 10m
+`
+	c, err := config.Parse("kant.yaml", strings.NewReader(yaml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &config.StepFunctions{Region: "eu-west-1", RoleARN: "arn:aws:iam::123456789012:role/kant-reader",
+		WebIdentityAudience: "kant-aws-reader", Account: "123456789012",
+		StateMachines:   []string{"nightly_*", "arn:aws:states:eu-west-1:123456789012:stateMachine:billing"},
+		LogicalDatePath: "$.date", LogicalDateOffset: 24 * time.Hour, Interval: 2 * time.Minute, Backfill: 72 * time.Hour}
+	if got := c.Sources[0].StepFunctions; !reflect.DeepEqual(got, want) || c.Sources[0].PollTimeout != 10*time.Minute {
+		t.Errorf("stepfunctions = %+v, want %+v", got, want)
+	}
+	if s := c.Summary(); !strings.Contains(s, "spinoza  stepfunctions  region eu-west-1, state machines nightly_*,arn:") {
+		t.Errorf("Summary:\n%s", s)
+	}
+
+	defaults := "sources:\n  - name: spinoza\n    type: stepfunctions\n    region: eu-west-1\n    account: \"210987654321\"\n"
+	c, err = config.Parse("kant.yaml", strings.NewReader(defaults), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sf := c.Sources[0].StepFunctions; !reflect.DeepEqual(sf.StateMachines, []string{"*"}) || sf.Account != "210987654321" ||
+		sf.Interval != config.DefaultPollInterval || sf.Backfill != config.DefaultBackfill {
+		t.Errorf("defaults = %+v", sf)
+	}
+
+	bad := `sources:
+  - name: spinoza
+    type: stepfunctions
+    role_arn: kant-reader
+    state_machines: ["arn:aws:states:eu-west-1:123456789012:activity:x"]
+    logical_date_path: "date"
+    account: "1234"
+    statemachines: []
+  - name: leibniz
+    type: stepfunctions
+    region: eu-west-1
+    logical_date_offset: 1d
+    web_identity_audience: aud
+`
+	_, err = config.Parse("kant.yaml", strings.NewReader(bad), nil)
+	for _, want := range []string{
+		`kant.yaml:4: sources[0].role_arn: "kant-reader" is not a role ARN`,
+		`kant.yaml:5: sources[0].state_machines[0]: "arn:aws:states:eu-west-1:123456789012:activity:x" is not a state machine ARN`,
+		`kant.yaml:6: sources[0].logical_date_path: "date" is not a JSON path`,
+		`kant.yaml:7: sources[0].account: "1234" is not an AWS account ID`,
+		`kant.yaml:8: sources[0]: unknown key "statemachines"`,
+		`missing required key "region"`,
+		`kant.yaml:12: sources[1].logical_date_offset: needs logical_date_path`,
+		`kant.yaml:13: sources[1].web_identity_audience: needs role_arn`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("errors %v do not include %q", err, want)
+		}
+	}
+}
+
+func TestGlueWorkflowsAndAccount(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		jobs       []string
+		workflows  []string
+		account    string
+	}{
+		{"workflows alone watch no jobs", "    workflows: [\"nightly_*\"]\n", nil, []string{"nightly_*"}, ""},
+		{"workflows beside jobs watch both", "    workflows: [nightly]\n    jobs: [\"export_*\"]\n", []string{"export_*"}, []string{"nightly"}, ""},
+		{"the account defaults to the role's", "    role_arn: arn:aws:iam::123456789012:role/r\n", []string{"*"}, nil, "123456789012"},
+		{"an account given wins over the role's", "    role_arn: arn:aws:iam::123456789012:role/r\n    account: \"999999999999\"\n", []string{"*"}, nil, "999999999999"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Parse("kant.yaml", strings.NewReader("sources:\n  - name: hegel\n    type: glue\n    region: ap-northeast-1\n"+tt.yaml), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := c.Sources[0].Glue
+			if !reflect.DeepEqual(g.Jobs, tt.jobs) || !reflect.DeepEqual(g.Workflows, tt.workflows) || g.Account != tt.account {
+				t.Errorf("jobs %q, workflows %q, account %q; want %q, %q, %q", g.Jobs, g.Workflows, g.Account, tt.jobs, tt.workflows, tt.account)
+			}
+		})
+	}
+	_, err := config.Parse("kant.yaml", strings.NewReader("sources:\n  - name: hegel\n    type: glue\n    region: r\n    workflows: []\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "kant.yaml:5: sources[0].workflows: empty") {
+		t.Errorf("empty workflows: %v", err)
+	}
 }

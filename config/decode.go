@@ -300,11 +300,13 @@ var sourceTypes = map[string]sourceType{
 	"glue": {keys: glueKeys, decode: (*decoder).glue},
 	// airflow: Airflow 2 and 3 task instances or DAG runs, polled.
 	"airflow": {keys: airflowKeys, decode: (*decoder).airflow},
+	// stepfunctions: AWS Step Functions executions, polled (aws.go).
+	"stepfunctions": {keys: stepFunctionsKeys, decode: (*decoder).stepFunctions},
 }
 
 // glueKeys are the keys of a glue source.
 var glueKeys = []string{"region", "jobs", "interval", "poll_timeout", "endpoint", "role_arn",
-	"web_identity_audience", "logical_date_argument", "logical_date_offset", "backfill"}
+	"web_identity_audience", "logical_date_argument", "logical_date_offset", "backfill", "account", "workflows"}
 
 // glue decodes the keys of a glue source.
 func (d *decoder) glue(m *mapping, src *Source) {
@@ -321,33 +323,17 @@ func (d *decoder) glue(m *mapping, src *Source) {
 			}
 		}
 	}
-	if g.WebIdentityAudience != "" && g.RoleARN == "" {
-		v, p := m.get("web_identity_audience")
-		d.errorf(v, p, "needs role_arn: the role assumed with the identity token")
-	}
-	if g.RoleARN != "" && !strings.HasPrefix(g.RoleARN, "arn:") {
-		v, p := m.get("role_arn")
-		d.errorf(v, p, "%q is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)", g.RoleARN)
+	d.awsRole(m, g.RoleARN, g.WebIdentityAudience, &g.Account)
+	if v, p := m.get("workflows"); v != nil {
+		g.Workflows = d.strs(v, p, "empty: list Glue workflow names or globs, like \"nightly_*\"")
+		if !m.has("jobs") {
+			g.Jobs = nil // workflows only, unless jobs are listed too
+		}
 	}
 	if v, p := m.get("jobs"); v != nil {
 		g.Jobs = d.strs(v, p, "empty: list Glue job names or globs, like \"export_*\"")
 	}
-	for _, k := range []struct {
-		key string
-		dst *time.Duration
-	}{{"interval", &g.Interval}, {"logical_date_offset", &g.LogicalDateOffset}, {"backfill", &g.Backfill}} {
-		if v, p := m.get(k.key); v != nil {
-			if dur, ok := d.duration(v, p); ok {
-				if dur < 0 || (dur == 0 && k.key != "logical_date_offset") {
-					d.errorf(v, p, "must be positive")
-				}
-				if k.key == "logical_date_offset" && dur%(24*time.Hour) != 0 {
-					d.errorf(v, p, "must be whole days, like 1d")
-				}
-				*k.dst = dur
-			}
-		}
-	}
+	d.awsDurations(m, &g.Interval, &g.LogicalDateOffset, &g.Backfill)
 	src.Glue = g
 }
 

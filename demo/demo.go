@@ -1,6 +1,7 @@
 // Package demo owns what `kant demo` plays: a configuration with example
-// SLOs, a simulated night of Glue-like and Airflow-like runs (some late, one
-// failing and then recovering, one never starting), and the fast clock the
+// SLOs, a simulated night of Glue-like, Airflow-like and Step Functions-like
+// runs (some late, one failing and then recovering, one never starting, one
+// execution failing and redriven), and the fast clock the
 // night is played on (demo.go); and the player (player.go) that pushes the
 // runs through kant's own HTTP API as the night's clock reaches them, asks
 // the gate, and prints the alerts kant sends, on a clock it steps so that
@@ -12,15 +13,17 @@ package demo
 
 import (
 	_ "embed"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kantproject/kant"
 )
 
-// ConfigYAML is the demo's kant.yaml: two push sources standing in for a
-// Glue account and a Cloud Composer environment, and two SLOs in Tokyo time,
-// the Airflow one downstream of the Glue one.
+// ConfigYAML is the demo's kant.yaml: three push sources standing in for a
+// Glue account, a Cloud Composer environment and a Step Functions account,
+// and three SLOs in Tokyo time, the Airflow one downstream of the Glue one.
 //
 //go:embed kant.yaml
 var ConfigYAML string
@@ -46,7 +49,7 @@ type script struct {
 
 // night is the simulated night, in the SLOs' zone. hegel-nightly ticks at
 // 01:00 with a 04:00 deadline; socrates-daily ticks at 02:00 with a 06:00
-// deadline.
+// deadline; spinoza-nightly ticks at 01:30 with a 05:00 deadline.
 var night = []script{
 	// On time.
 	{"hegel", "export_users", "jr_users", 1, 1, []step{{"01:00", kant.StateRunning, ""}, {"01:42", kant.StateSucceeded, ""}}},
@@ -64,7 +67,15 @@ var night = []script{
 	// the same morning: the SLO is missed, the SLA is kept.
 	{"socrates", "daily_load.report", "scheduled__2", 1, 1, []step{{"02:49", kant.StateRunning, ""}, {"03:30", kant.StateFailed, "psycopg2.OperationalError: could not connect to server: Connection refused"}}},
 	{"socrates", "daily_load.report", "manual__0715", 1, 1, []step{{"07:15", kant.StateRunning, ""}, {"07:31", kant.StateSucceeded, ""}}},
+	// A Step Functions execution (its run ID the execution ARN) fails in
+	// a Lambda task; redriven by hand, its second attempt succeeds before
+	// the deadline: the failure is alerted, then shown recovered.
+	{"spinoza", "nightly_billing", Execution, 1, 0, []step{{"01:30", kant.StateRunning, ""}, {"02:10", kant.StateFailed, "States.TaskFailed: Lambda billing-export: Task timed out after 900.00 seconds"}}},
+	{"spinoza", "nightly_billing", Execution, 2, 0, []step{{"02:40", kant.StateRunning, ""}, {"03:25", kant.StateSucceeded, ""}}},
 }
+
+// Execution is the ARN of the night's Step Functions execution.
+const Execution = "arn:aws:states:ap-northeast-1:123456789012:execution:nightly_billing:nightly-0130"
 
 // Start is the local time of night the simulation starts at; End when the
 // last run has been reported.
@@ -97,6 +108,9 @@ func Night(date kant.Date, loc *time.Location) []Event {
 				r.FinishedAt = at
 			}
 			r.Attributes = attributes(s.source, s.runID)
+			if s.source == "spinoza" && s.attempt > 1 {
+				r.Attributes["redriveCount"] = fmt.Sprint(s.attempt - 1)
+			}
 			out = append(out, Event{At: at, Run: r})
 		}
 	}
@@ -119,19 +133,23 @@ func At(date kant.Date, hhmm string, loc *time.Location) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day(), t.Hour(), t.Minute(), 0, 0, loc)
 }
 
-// sourceState is what Glue or Airflow would call the state.
+// sourceState is what Glue, Airflow or Step Functions would call the state.
 func sourceState(source string, s kant.State) string {
 	glue := map[kant.State]string{kant.StateQueued: "STARTING", kant.StateRunning: "RUNNING", kant.StateSucceeded: "SUCCEEDED", kant.StateFailed: "FAILED"}
 	airflow := map[kant.State]string{kant.StateQueued: "queued", kant.StateRunning: "running", kant.StateSucceeded: "success", kant.StateFailed: "failed"}
-	if source == "hegel" {
+	switch source {
+	case "hegel", "spinoza": // Glue and Step Functions name these alike
 		return glue[s]
 	}
 	return airflow[s]
 }
 
 func attributes(source, runID string) map[string]string {
-	if source == "hegel" {
+	switch source {
+	case "hegel":
 		return map[string]string{"glue_run_id": runID}
+	case "spinoza":
+		return map[string]string{"name": runID[strings.LastIndexByte(runID, ':')+1:]}
 	}
 	return map[string]string{"dag_run_id": runID}
 }
@@ -154,6 +172,7 @@ func History(date kant.Date, days int, loc *time.Location) []kant.Run {
 		{"socrates", "daily_load.transform", "02:49", 130, 191},
 		{"socrates", "daily_load.load", "05:00", 40, 60},
 		{"socrates", "daily_load.report", "02:49", 40, 191},
+		{"spinoza", "nightly_billing", "01:30", 80, 210},
 	}
 	var out []kant.Run
 	for back := days; back >= 1; back-- {

@@ -210,6 +210,8 @@ func describeRun(r kant.Run) string {
 	s := string(r.State)
 	if r.MaxAttempts > 1 {
 		s += fmt.Sprintf(" (attempt %d of %d)", r.Attempt, r.MaxAttempts)
+	} else if r.Attempt > 1 {
+		s += fmt.Sprintf(" (attempt %d)", r.Attempt) // a redrive, a manual retry
 	}
 	if r.RetryPending() {
 		s += ", retry pending"

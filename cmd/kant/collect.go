@@ -14,6 +14,7 @@ import (
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/collector/airflow"
 	"github.com/kantproject/kant/collector/glue"
+	"github.com/kantproject/kant/collector/stepfunctions"
 	"github.com/kantproject/kant/config"
 )
 
@@ -51,12 +52,25 @@ func newSources(ctx context.Context, cfg *config.Config, logger *slog.Logger, no
 			out = append(out, polled{source: p, interval: a.Interval, timeout: s.PollTimeout})
 			continue
 		}
+		if sf := s.StepFunctions; sf != nil {
+			p, err := stepfunctions.New(ctx, stepfunctions.Config{
+				Source: s.Name, Region: sf.Region, StateMachines: sf.StateMachines, Endpoint: sf.Endpoint, RoleARN: sf.RoleARN,
+				WebIdentityAudience: sf.WebIdentityAudience, LogicalDatePath: sf.LogicalDatePath,
+				LogicalDateOffset: sf.LogicalDateOffset, Backfill: sf.Backfill, Now: now,
+				Logger: logger.With("component", "collector", "source", s.Name),
+			}, stepfunctions.Deps{})
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", s.Name, err)
+			}
+			out = append(out, polled{source: p, interval: sf.Interval, timeout: s.PollTimeout})
+			continue
+		}
 		if s.Glue == nil {
 			continue
 		}
 		g := s.Glue
 		p, err := glue.New(ctx, glue.Config{
-			Source: s.Name, Region: g.Region, Jobs: g.Jobs, Endpoint: g.Endpoint, RoleARN: g.RoleARN,
+			Source: s.Name, Region: g.Region, Jobs: g.Jobs, Workflows: g.Workflows, Endpoint: g.Endpoint, RoleARN: g.RoleARN,
 			WebIdentityAudience: g.WebIdentityAudience, LogicalDateArgument: g.LogicalDateArgument,
 			LogicalDateOffset: g.LogicalDateOffset, Backfill: g.Backfill, Now: now,
 			Logger: logger.With("component", "collector", "source", s.Name),

@@ -27,12 +27,13 @@ func TestTheDemoPagesInHeadlessChromium(t *testing.T) {
 		check      func(t *testing.T, doc *html.Node)
 	}{
 		{"home", "/?date=" + date.String(), func(t *testing.T, doc *html.Node) {
-			if n := len(elements(doc, "svg", "timeline")); n != 2 {
-				t.Errorf("%d timelines, want 2 (hegel-nightly, socrates-daily)", n)
+			if n := len(elements(doc, "svg", "timeline")); n != 3 {
+				t.Errorf("%d timelines, want 3 (hegel-nightly, socrates-daily, spinoza-nightly)", n)
 			}
 			rows := map[string]string{
 				"hegel/export_users": "met", "hegel/export_orders": "late", "hegel/export_legacy": "missed",
 				"socrates/daily_load.report": "late", "socrates/daily_load.load": "late",
+				"spinoza/nightly_billing": "met",
 			}
 			for job, verdict := range rows {
 				row := withAttr(doc, "g", "data-job", job)
@@ -50,6 +51,9 @@ func TestTheDemoPagesInHeadlessChromium(t *testing.T) {
 			if row := withAttr(doc, "g", "data-job", "hegel/export_items"); row == nil || len(elements(row, "rect", "bar")) != 2 {
 				t.Errorf("hegel/export_items should show two bars: the failed attempt and its retry")
 			}
+			if row := withAttr(doc, "g", "data-job", "spinoza/nightly_billing"); row == nil || len(elements(row, "rect", "bar")) != 2 {
+				t.Errorf("spinoza/nightly_billing should show two bars: the failed execution and its redrive")
+			}
 			fills := map[string]bool{}
 			for _, b := range elements(doc, "rect", "bar") {
 				fills[attrOf(b, "fill")] = true
@@ -60,7 +64,7 @@ func TestTheDemoPagesInHeadlessChromium(t *testing.T) {
 		}},
 		{"calendar", "/calendar", func(t *testing.T, doc *html.Node) {
 			cells := elements(doc, "rect", "cell")
-			if len(cells) != 2*90 {
+			if len(cells) != 3*90 {
 				t.Errorf("%d calendar cells, want 90 per SLO", len(cells))
 			}
 			classes := map[string]int{}

@@ -111,6 +111,7 @@ func TestTheDemoPlaysTheNightAndJudgesIt(t *testing.T) {
 		"socrates/daily_load.transform": "met/",
 		"socrates/daily_load.load":      "late/",
 		"socrates/daily_load.report":    "late/", // failed for good, then recovered by a manual re-run
+		"spinoza/nightly_billing":       "met/",  // a Step Functions execution failed, redriven, succeeded in time
 	}
 	for job, v := range want {
 		if got[job] != v {
@@ -122,6 +123,8 @@ func TestTheDemoPlaysTheNightAndJudgesIt(t *testing.T) {
 		"alert #data-alerts @data-platform: hegel/export_legacy missed its deadline",
 		"Downstream folded into this incident: socrates/daily_load.load",
 		"edit  #analytics-alerts @analytics: socrates/daily_load.report succeeded late",
+		"run   spinoza/nightly_billing       failed: States.TaskFailed: Lambda billing-export",
+		"alert #billing-alerts @billing: spinoza/nightly_billing",
 		"gate  hegel-nightly " + date.String() + " → 404 not yet: export_items running, export_legacy not_started, export_orders running",
 	} {
 		if !strings.Contains(out.String(), line) {

@@ -14,6 +14,7 @@ sources:
   - {name: hegel, type: glue, region: ap-northeast-1}
   - {name: socrates, type: airflow, url: "https://composer.example.com/", auth: google}
   - {name: onprem, type: push}
+  - {name: spinoza, type: stepfunctions, region: eu-west-1}
 `), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,9 @@ sources:
 			kant.Run{Source: "socrates", Job: "socrates/etl.v2.load", RunID: "scheduled__2026-11-21T00:00:00+00:00",
 				Attributes: map[string]string{"dag_id": "etl.v2", "task_id": "load"}},
 			"https://composer.example.com/dags/etl.v2/grid?dag_run_id=scheduled__2026-11-21T00%3A00%3A00%2B00%3A00&tab=logs&task_id=load"},
+		{"a Step Functions run links to its execution in the AWS console",
+			kant.Run{Source: "spinoza", Job: "spinoza/nightly", RunID: "arn:aws:states:eu-west-1:123456789012:execution:nightly:e1"},
+			"https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:123456789012:execution:nightly:e1"},
 		{"a pushed run links to the url it carries",
 			kant.Run{Source: "onprem", Job: "onprem/x", Attributes: map[string]string{"url": "https://jenkins.example.com/job/x/42"}},
 			"https://jenkins.example.com/job/x/42"},

@@ -75,6 +75,12 @@ func loadModel(t testing.TB) *glueModel {
 				modelVal.Shapes[name] = s
 			}
 		}
+		// ListWorkflows (workflow globs) is in the full model only.
+		for name, op := range full.Operations {
+			if _, ok := modelVal.Operations[name]; !ok && name == "ListWorkflows" {
+				modelVal.Operations[name] = op
+			}
+		}
 	})
 	if modelErr != nil {
 		t.Fatalf("load Glue model: %v", modelErr)
@@ -201,6 +207,37 @@ func (r fakeRun) wire(job string) map[string]any {
 	return m
 }
 
+// fakeWorkflowRun is a Glue WorkflowRun as the fake serves it.
+type fakeWorkflowRun struct {
+	ID, PreviousRunID, Status, ErrorMessage string
+	StartedOn, CompletedOn                  time.Time
+	Statistics                              map[string]int // e.g. "FailedActions": 1
+	Properties                              map[string]string
+}
+
+func (r fakeWorkflowRun) wire(workflow string) map[string]any {
+	m := map[string]any{"Name": workflow, "WorkflowRunId": r.ID, "Status": r.Status}
+	if r.PreviousRunID != "" {
+		m["PreviousRunId"] = r.PreviousRunID
+	}
+	if r.ErrorMessage != "" {
+		m["ErrorMessage"] = r.ErrorMessage
+	}
+	if !r.StartedOn.IsZero() {
+		m["StartedOn"] = float64(r.StartedOn.Unix())
+	}
+	if !r.CompletedOn.IsZero() {
+		m["CompletedOn"] = float64(r.CompletedOn.Unix())
+	}
+	if len(r.Statistics) > 0 {
+		m["Statistics"] = r.Statistics
+	}
+	if len(r.Properties) > 0 {
+		m["WorkflowRunProperties"] = r.Properties
+	}
+	return m
+}
+
 // fault is an error the fake answers with instead of the operation's result.
 type fault struct {
 	Status   int    // 400 for client errors, 500 for server ones
@@ -216,14 +253,15 @@ type fakeGlue struct {
 	latency time.Duration
 
 	mu          sync.Mutex
-	maxRetries  map[string]int       // job name -> MaxRetries
-	runs        map[string][]fakeRun // job name -> runs, newest first
-	calls       map[string]int       // operation -> calls
-	runCalls    map[string]int       // job name -> GetJobRuns calls
-	maxResults  []int                // MaxResults of each GetJobRuns call
-	faults      map[string][]fault   // operation -> faults to answer next, in order
-	faultFor    map[string]fault     // job name -> fault GetJobRuns answers every time
-	accessKeys  []string             // access key of each Glue request
+	maxRetries  map[string]int               // job name -> MaxRetries
+	runs        map[string][]fakeRun         // job name -> runs, newest first
+	workflows   map[string][]fakeWorkflowRun // workflow name -> runs, oldest first (the API promises no order)
+	calls       map[string]int               // operation -> calls
+	runCalls    map[string]int               // job name -> GetJobRuns calls
+	maxResults  []int                        // MaxResults of each GetJobRuns call
+	faults      map[string][]fault           // operation -> faults to answer next, in order
+	faultFor    map[string]fault             // job name -> fault GetJobRuns answers every time
+	accessKeys  []string                     // access key of each Glue request
 	stsCalls    int
 	webTokens   []string      // WebIdentityToken of each STS call ("" for AssumeRole)
 	stsLifetime time.Duration // lifetime of the credentials STS hands out
@@ -235,6 +273,7 @@ func newFakeGlue(t testing.TB) (*fakeGlue, *httptest.Server) {
 		model:       loadModel(t),
 		maxRetries:  map[string]int{},
 		runs:        map[string][]fakeRun{},
+		workflows:   map[string][]fakeWorkflowRun{},
 		calls:       map[string]int{},
 		runCalls:    map[string]int{},
 		faults:      map[string][]fault{},
@@ -278,6 +317,13 @@ func (f *fakeGlue) setRun(job string, r fakeRun) {
 		}
 	}
 	f.t.Fatalf("no run %s of %s", r.ID, job)
+}
+
+// setWorkflow defines a workflow with its runs, replacing any before.
+func (f *fakeGlue) setWorkflow(name string, runs ...fakeWorkflowRun) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.workflows[name] = runs
 }
 
 func (f *fakeGlue) failNext(op string, faults ...fault) {
@@ -426,6 +472,26 @@ func (f *fakeGlue) answerLocked(op string, in map[string]any) (map[string]any, *
 			list = append(list, r.wire(job))
 		}
 		out["JobRuns"] = list
+		return out, nil
+	case "ListWorkflows":
+		names := slices.Sorted(maps.Keys(f.workflows))
+		from, to, out := page(len(names))
+		out["Workflows"] = names[from:to]
+		return out, nil
+	case "GetWorkflowRuns":
+		name, _ := in["Name"].(string)
+		runs, ok := f.workflows[name]
+		if !ok {
+			return nil, &fault{Status: 400, Type: "EntityNotFoundException"}
+		}
+		from, to, out := page(len(runs))
+		list := []any{}
+		for _, r := range runs[from:to] {
+			list = append(list, r.wire(name))
+		}
+		if len(list) > 0 { // WorkflowRuns has at least one member
+			out["Runs"] = list
+		}
 		return out, nil
 	}
 	f.t.Errorf("the fake does not answer %s", op)

@@ -2,7 +2,9 @@
 // configured job names and globs to Glue jobs, reads each job's runs
 // incrementally with GetJobRuns (newest first, stopping at what an earlier
 // poll already saw), turns them into kant.Run observations, and emits them
-// with the job's next checkpoint, one unit per job. The collector.Engine
+// with the job's next checkpoint, one unit per job. Glue workflows named in
+// the configuration are read the same way with GetWorkflowRuns (ListWorkflows
+// to expand globs), as the jobs "workflow:NAME" (workflows.go). The collector.Engine
 // stores them, saves the checkpoints and records the source's health.
 //
 // It imports kant, collector (the Source contract), collector/internal/awsclient
@@ -20,10 +22,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kantproject/kant"
@@ -35,6 +34,8 @@ import (
 type api interface {
 	GetJobs(ctx context.Context, in *glue.GetJobsInput, optFns ...func(*glue.Options)) (*glue.GetJobsOutput, error)
 	GetJobRuns(ctx context.Context, in *glue.GetJobRunsInput, optFns ...func(*glue.Options)) (*glue.GetJobRunsOutput, error)
+	ListWorkflows(ctx context.Context, in *glue.ListWorkflowsInput, optFns ...func(*glue.Options)) (*glue.ListWorkflowsOutput, error)
+	GetWorkflowRuns(ctx context.Context, in *glue.GetWorkflowRunsInput, optFns ...func(*glue.Options)) (*glue.GetWorkflowRunsOutput, error)
 }
 
 var _ api = (*glue.Client)(nil)
@@ -45,10 +46,10 @@ const (
 	DefaultConcurrency  = 8
 	DefaultRelistEvery  = 10 * time.Minute
 	DefaultJobTimeout   = 2 * time.Minute
-	DefaultExpiryWindow = 5 * time.Minute
+	DefaultExpiryWindow = awsclient.DefaultExpiryWindow
 	// DefaultMaxAttempts is how many times the SDK tries one call before a
 	// retryable error (throttling, 5xx, timeout) is returned to the poller.
-	DefaultMaxAttempts = 5
+	DefaultMaxAttempts = awsclient.DefaultMaxAttempts
 )
 
 // Limits on one poll.
@@ -72,8 +73,11 @@ type Config struct {
 	// config with a region is injected.
 	Region string
 	// Jobs lists Glue job names or globs (kant.Match on the bare job name).
-	// Required.
+	// Jobs or Workflows is required.
 	Jobs []string
+	// Workflows lists Glue workflow names or globs whose runs are the jobs
+	// "workflow:NAME".
+	Workflows []string
 	// Endpoint overrides the Glue API endpoint (VPC endpoints, tests).
 	Endpoint string
 	// RoleARN, when set, is assumed through STS; the credentials are cached
@@ -81,7 +85,8 @@ type Config struct {
 	RoleARN string
 	// WebIdentityAudience, with RoleARN, assumes the role through
 	// AssumeRoleWithWebIdentity with a Google ID token for this audience
-	// from the GCP metadata server (see webidentity.go for the trust policy),
+	// from the GCP metadata server (see collector/internal/awsclient for the
+	// trust policy),
 	// instead of AssumeRole with the default credentials.
 	WebIdentityAudience string
 	// LogicalDateArgument names the run argument (e.g. "--target_date")
@@ -125,9 +130,11 @@ type Poller struct {
 	now    func() time.Time
 	log    *slog.Logger
 
-	mu       sync.Mutex
-	jobs     map[string]jobInfo // resolved jobs by name
-	listedAt time.Time          // zero: list before the next poll
+	mu          sync.Mutex
+	jobs        map[string]jobInfo // resolved jobs by name
+	listedAt    time.Time          // zero: list before the next poll
+	workflows   []string           // resolved workflow names, sorted; nil: list before the next poll
+	workflowsAt time.Time
 }
 
 // jobInfo is what the poller keeps of a Glue job definition.
@@ -143,12 +150,17 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 	if cfg.Source == "" || strings.Contains(cfg.Source, "/") {
 		problems = append(problems, "source: required, without '/'")
 	}
-	if len(cfg.Jobs) == 0 {
-		problems = append(problems, "jobs: at least one name or glob required")
+	if len(cfg.Jobs) == 0 && len(cfg.Workflows) == 0 {
+		problems = append(problems, "jobs: at least one name or glob required (or workflows)")
 	}
 	for _, j := range cfg.Jobs {
 		if j == "" {
 			problems = append(problems, "jobs: empty name")
+		}
+	}
+	for _, w := range cfg.Workflows {
+		if w == "" {
+			problems = append(problems, "workflows: empty name")
 		}
 	}
 	if cfg.LogicalDateOffset%(24*time.Hour) != 0 {
@@ -210,63 +222,9 @@ func loadAWSConfig(ctx context.Context, cfg Config, deps Deps) (aws.Config, erro
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("glue source %q: load AWS config: %w", cfg.Source, err)
 	}
-	if awsCfg.Retryer == nil {
-		awsCfg.Retryer = func() aws.Retryer {
-			// Exponential backoff with full jitter on throttling, 5xx and
-			// timeouts; access denied and unknown jobs are not retried.
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = DefaultMaxAttempts
-				o.MaxBackoff = 20 * time.Second
-			})
-		}
-	}
-	if cfg.RoleARN != "" {
-		stsClient := sts.NewFromConfig(awsCfg)
-		session := "kant-" + sessionName(cfg.Source)
-		var provider aws.CredentialsProvider
-		if cfg.WebIdentityAudience != "" {
-			var tokens stscreds.IdentityTokenRetriever = newGCPIDToken(cfg.WebIdentityAudience)
-			if deps.IdentityToken != nil {
-				tokens = tokenFunc(deps.IdentityToken)
-			}
-			provider = stscreds.NewWebIdentityRoleProvider(stsClient, cfg.RoleARN, tokens, func(o *stscreds.WebIdentityRoleOptions) {
-				o.RoleSessionName = session
-			})
-		} else {
-			provider = stscreds.NewAssumeRoleProvider(stsClient, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-				o.RoleSessionName = session
-			})
-		}
-		awsCfg.Credentials = aws.NewCredentialsCache(provider, func(o *aws.CredentialsCacheOptions) {
-			o.ExpiryWindow = DefaultExpiryWindow
-			o.ExpiryWindowJitterFrac = 0.2
-		})
-	}
+	awsclient.Prepare(&awsCfg, awsclient.Role{ARN: cfg.RoleARN, WebIdentityAudience: cfg.WebIdentityAudience,
+		Session: cfg.Source, IdentityToken: deps.IdentityToken})
 	return awsCfg, nil
-}
-
-// tokenFunc adapts a function to stscreds.IdentityTokenRetriever.
-type tokenFunc func() ([]byte, error)
-
-func (f tokenFunc) GetIdentityToken() ([]byte, error) { return f() }
-
-// sessionName keeps the characters STS allows in a role session name
-// ([\w+=,.@-], at most 64 with the "kant-" prefix).
-func sessionName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("_+=,.@-", r):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	out := b.String()
-	if len(out) > 59 {
-		out = out[:59]
-	}
-	return out
 }
 
 var (
@@ -277,22 +235,41 @@ var (
 // Name is the kant source name.
 func (p *Poller) Name() string { return p.cfg.Source }
 
-// Poll reads every configured job once: it resolves the job list when it
-// is due, then reads each job's new runs with bounded concurrency and
-// emits them with the job's next checkpoint, one unit per job, so that a
-// failing job costs no other job its progress. It returns the errors of
-// the jobs that failed, joined.
+// Poll reads every configured job and workflow once: it resolves the job
+// and workflow lists when they are due, then reads each one's new runs with
+// bounded concurrency and emits them with its next checkpoint, one unit
+// per job or workflow, so that a failing one costs no other its progress.
+// It returns the errors of those that failed, joined.
 func (p *Poller) Poll(ctx context.Context, c *collector.Cycle) error {
-	jobs, err := p.resolveJobs(ctx)
 	var (
 		mu   sync.Mutex
 		errs []error
 		g    errgroup.Group
+		jobs []jobInfo
+		err  error
 	)
-	if err != nil {
-		errs = append(errs, err) // the jobs that could be resolved are still polled
+	if len(p.cfg.Jobs) > 0 {
+		if jobs, err = p.resolveJobs(ctx); err != nil {
+			errs = append(errs, err) // the jobs that could be resolved are still polled
+		}
 	}
 	g.SetLimit(p.cfg.Concurrency)
+	if len(p.cfg.Workflows) > 0 {
+		workflows, err := p.resolveWorkflows(ctx)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, w := range workflows {
+			g.Go(func() error {
+				if err := p.pollWorkflow(ctx, c, w); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+				return nil
+			})
+		}
+	}
 	for _, j := range jobs {
 		if ctx.Err() != nil {
 			break

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -646,23 +644,4 @@ func TestWebIdentity(t *testing.T) {
 		}
 	})
 
-	t.Run("the GCP ID token is fetched from the metadata server for the audience", func(t *testing.T) {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Metadata-Flavor") != "Google" || r.URL.Path != "/computeMetadata/v1/instance/service-accounts/default/identity" ||
-				r.URL.Query().Get("audience") != "kant glue" || r.URL.Query().Get("format") != "full" {
-				http.Error(w, "bad request", http.StatusBadRequest)
-				return
-			}
-			fmt.Fprint(w, "eyJhbGciOi.token\n")
-		}))
-		defer srv.Close()
-		t.Setenv("GCE_METADATA_HOST", strings.TrimPrefix(srv.URL, "http://"))
-		tok, err := newGCPIDToken("kant glue").GetIdentityToken()
-		if err != nil || string(tok) != "eyJhbGciOi.token" {
-			t.Errorf("token %q, %v", tok, err)
-		}
-		if _, err := newGCPIDToken("other").GetIdentityToken(); err == nil || strings.Contains(err.Error(), "token\n") {
-			t.Errorf("a refused request gave %v", err)
-		}
-	})
 }

@@ -1,7 +1,9 @@
 // Package awsclient holds what the sources that call AWS (collector/glue,
-// and collector/airflow for MWAA) share: the AWS config their clients are
-// built from, and the classification of AWS errors for the poll engine. It
-// imports collector and aws-sdk-go-v2; nothing else of kant.
+// collector/stepfunctions, and collector/airflow for MWAA) share: the AWS
+// config their clients are built from, the retryer and the assumed role
+// (AssumeRole, or web identity federation from GCP; role.go,
+// webidentity.go), and the classification of AWS errors for the poll
+// engine. It imports collector and aws-sdk-go-v2; nothing else of kant.
 package awsclient
 
 import (

@@ -1,4 +1,4 @@
-package glue
+package awsclient
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 
 // Web identity federation from GCP.
 //
-// When Config.WebIdentityAudience is set with RoleARN, the poller assumes the
-// role with AssumeRoleWithWebIdentity, presenting a Google-signed ID token of
+// When Role.WebIdentityAudience is set with the role's ARN, a source assumes
+// the role with AssumeRoleWithWebIdentity, presenting a Google-signed ID token of
 // the service account kant runs as (fetched from the GCP metadata server for
 // that audience), so no AWS keys are stored in GCP. The role's trust policy
 // must accept Google as the identity provider and pin the service account and
@@ -29,14 +29,14 @@ import (
 //	    "Condition": {"StringEquals": {
 //	      "accounts.google.com:sub": "<service account's unique numeric ID>",
 //	      "accounts.google.com:aud": "<service account's unique numeric ID>",
-//	      "accounts.google.com:oaud": "<WebIdentityAudience, e.g. kant-glue-reader>"
+//	      "accounts.google.com:oaud": "<WebIdentityAudience, e.g. kant-aws-reader>"
 //	    }}
 //	  }]
 //	}
 //
 // (Google's ID tokens carry azp, which IAM exposes as accounts.google.com:aud,
 // while the requested audience is accounts.google.com:oaud.) The role needs
-// glue:GetJobs and glue:GetJobRuns on the jobs kant watches.
+// the read actions of the source (docs/glue.md, docs/stepfunctions.md).
 
 // metadataHost is the GCP metadata server; GCE_METADATA_HOST overrides it,
 // as Google's own clients allow.

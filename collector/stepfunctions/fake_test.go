@@ -1,0 +1,484 @@
+package stepfunctions
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The Step Functions service model, as published (see contracts/README.md).
+const sfnModel = "../../contracts/sfn-2016-11-23.json"
+
+type modelRef struct {
+	Shape string `json:"shape"`
+}
+
+type modelShape struct {
+	Type     string              `json:"type"`
+	Members  map[string]modelRef `json:"members"`
+	Member   modelRef            `json:"member"`
+	Value    modelRef            `json:"value"`
+	Enum     []string            `json:"enum"`
+	Required []string            `json:"required"`
+	Min      *float64            `json:"min"`
+	Max      *float64            `json:"max"`
+}
+
+type serviceModel struct {
+	Metadata struct {
+		TargetPrefix string `json:"targetPrefix"`
+		JSONVersion  string `json:"jsonVersion"`
+	} `json:"metadata"`
+	Operations map[string]struct {
+		Input  modelRef `json:"input"`
+		Output modelRef `json:"output"`
+		Errors []struct {
+			Shape string `json:"shape"`
+		} `json:"errors"`
+	} `json:"operations"`
+	Shapes map[string]modelShape `json:"shapes"`
+}
+
+var (
+	modelOnce sync.Once
+	modelVal  *serviceModel
+	modelErr  error
+)
+
+// loadModel returns the Step Functions model; its absence fails the test.
+func loadModel(t testing.TB) *serviceModel {
+	t.Helper()
+	modelOnce.Do(func() {
+		b, err := os.ReadFile(sfnModel)
+		if err != nil {
+			modelErr = err
+			return
+		}
+		var m serviceModel
+		if err := json.Unmarshal(b, &m); err != nil {
+			modelErr = fmt.Errorf("%s: %w", sfnModel, err)
+			return
+		}
+		modelVal = &m
+	})
+	if modelErr != nil {
+		t.Fatalf("the Step Functions contract is needed by the wire-format tests: %v", modelErr)
+	}
+	return modelVal
+}
+
+// check validates a decoded JSON value against a shape of the model: only
+// members the shape declares, required members present, enum values,
+// numeric and length bounds, and JSON 1.0 types (timestamps as epoch-second
+// numbers).
+func (m *serviceModel) check(shapeName string, v any, path string) error {
+	s, ok := m.Shapes[shapeName]
+	if !ok {
+		return fmt.Errorf("%s: shape %s not in the model", path, shapeName)
+	}
+	switch s.Type {
+	case "structure":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: want an object for %s, got %T", path, shapeName, v)
+		}
+		for _, r := range s.Required {
+			if _, ok := obj[r]; !ok {
+				return fmt.Errorf("%s: required member %s missing", path, r)
+			}
+		}
+		for k, mv := range obj {
+			ref, ok := s.Members[k]
+			if !ok {
+				return fmt.Errorf("%s: %s is not a member of %s", path, k, shapeName)
+			}
+			if err := m.check(ref.Shape, mv, path+"."+k); err != nil {
+				return err
+			}
+		}
+	case "list":
+		arr, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("%s: want a list for %s, got %T", path, shapeName, v)
+		}
+		for i, e := range arr {
+			if err := m.check(s.Member.Shape, e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case "string":
+		str, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s: want a string for %s, got %T", path, shapeName, v)
+		}
+		if len(s.Enum) > 0 && !slices.Contains(s.Enum, str) {
+			return fmt.Errorf("%s: %q is not one of %s %v", path, str, shapeName, s.Enum)
+		}
+		if (s.Min != nil && float64(len(str)) < *s.Min) || (s.Max != nil && float64(len(str)) > *s.Max) {
+			return fmt.Errorf("%s: %q has a length outside %s's bounds", path, str, shapeName)
+		}
+	case "integer", "long":
+		f, ok := v.(float64)
+		if !ok || f != math.Trunc(f) {
+			return fmt.Errorf("%s: want an integer for %s, got %v", path, shapeName, v)
+		}
+		if (s.Min != nil && f < *s.Min) || (s.Max != nil && f > *s.Max) {
+			return fmt.Errorf("%s: %v is outside %s's bounds", path, f, shapeName)
+		}
+	case "timestamp":
+		if _, ok := v.(float64); !ok {
+			return fmt.Errorf("%s: want a number for %s, got %T", path, shapeName, v)
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			return fmt.Errorf("%s: want a boolean for %s, got %T", path, shapeName, v)
+		}
+	default:
+		return fmt.Errorf("%s: shape %s has type %s the checker does not know", path, shapeName, s.Type)
+	}
+	return nil
+}
+
+// fakeExec is an execution as the fake serves it.
+type fakeExec struct {
+	Name, Status, Input, Error, Cause string
+	RedriveCount                      int
+	Start, Stop, RedriveDate          time.Time
+}
+
+// fault is an error the fake answers with instead of the operation's result.
+type fault struct {
+	Status int    // 400 for client errors, 500 for server ones
+	Type   string // e.g. ThrottlingException
+}
+
+const account = "123456789012"
+
+func machineARN(name string) string {
+	return "arn:aws:states:eu-west-1:" + account + ":stateMachine:" + name
+}
+
+func execARN(machine, name string) string {
+	return "arn:aws:states:eu-west-1:" + account + ":execution:" + machine + ":" + name
+}
+
+// fakeSFN is a local Step Functions (JSON 1.0) and STS (query) endpoint.
+// Every request and response body is checked against the model.
+type fakeSFN struct {
+	t     testing.TB
+	model *serviceModel
+
+	mu         sync.Mutex
+	machines   map[string]string      // name -> type (STANDARD, EXPRESS)
+	execs      map[string][]*fakeExec // machine name -> executions
+	calls      map[string]int         // operation -> calls
+	described  []string               // execution names DescribeExecution was asked for
+	filters    []string               // redriveFilter of each ListExecutions ("" none)
+	faults     map[string][]fault     // operation -> faults to answer next
+	faultFor   map[string]fault       // machine name -> fault ListExecutions answers every time
+	accessKeys []string               // access key of each Step Functions request
+	stsCalls   int
+}
+
+func newFakeSFN(t testing.TB) (*fakeSFN, *httptest.Server) {
+	f := &fakeSFN{t: t, model: loadModel(t), machines: map[string]string{}, execs: map[string][]*fakeExec{},
+		calls: map[string]int{}, faults: map[string][]fault{}, faultFor: map[string]fault{}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func (f *fakeSFN) addMachine(name, typ string, execs ...fakeExec) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.machines[name] = typ
+	f.execs[name] = nil
+	for _, e := range execs {
+		f.execs[name] = append(f.execs[name], &e)
+	}
+}
+
+func (f *fakeSFN) addExecs(machine string, execs ...fakeExec) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range execs {
+		f.execs[machine] = append(f.execs[machine], &e)
+	}
+}
+
+// update changes the execution named name.
+func (f *fakeSFN) update(machine, name string, change func(*fakeExec)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range f.execs[machine] {
+		if e.Name == name {
+			change(e)
+			return
+		}
+	}
+	f.t.Fatalf("no execution %s of %s", name, machine)
+}
+
+func (f *fakeSFN) failNext(op string, faults ...fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults[op] = append(f.faults[op], faults...)
+}
+
+func (f *fakeSFN) count(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[op]
+}
+
+func (f *fakeSFN) resetCounts() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls, f.described, f.filters, f.accessKeys = map[string]int{}, nil, nil, nil
+}
+
+func (f *fakeSFN) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	if target == "" {
+		f.serveSTS(w, body)
+		return
+	}
+	op, ok := strings.CutPrefix(target, f.model.Metadata.TargetPrefix+".")
+	if r.Method != http.MethodPost || r.URL.Path != "/" || !ok {
+		f.t.Errorf("unexpected request %s %s target %q", r.Method, r.URL.Path, target)
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if ct, want := r.Header.Get("Content-Type"), "application/x-amz-json-"+f.model.Metadata.JSONVersion; ct != want {
+		f.t.Errorf("%s: Content-Type %q, want %q", op, ct, want)
+	}
+	spec, ok := f.model.Operations[op]
+	if !ok {
+		f.t.Errorf("operation %s is not in the model", op)
+		f.writeError(w, "", fault{Status: 400, Type: "ValidationException"})
+		return
+	}
+	var in map[string]any
+	if err := json.Unmarshal(body, &in); err != nil {
+		f.t.Errorf("%s: request body is not JSON: %v", op, err)
+		return
+	}
+	if err := f.model.check(spec.Input.Shape, in, op+" request"); err != nil {
+		f.t.Errorf("request does not follow the model: %v", err)
+	}
+
+	f.mu.Lock()
+	f.calls[op]++
+	if _, key, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
+		key, _, _ = strings.Cut(key, "/")
+		f.accessKeys = append(f.accessKeys, key)
+	}
+	var flt *fault
+	if q := f.faults[op]; len(q) > 0 {
+		flt, f.faults[op] = &q[0], q[1:]
+	}
+	var out map[string]any
+	if flt == nil {
+		out, flt = f.answerLocked(op, in)
+	}
+	f.mu.Unlock()
+
+	if flt != nil {
+		f.writeError(w, op, *flt)
+		return
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		f.t.Errorf("%s: encode response: %v", op, err)
+	}
+	var sent any // check what goes on the wire, not the Go values
+	if err := json.Unmarshal(b, &sent); err != nil {
+		f.t.Errorf("%s: decode response: %v", op, err)
+	}
+	if err := f.model.check(spec.Output.Shape, sent, op+" response"); err != nil {
+		f.t.Errorf("the fake's response does not follow the model: %v", err)
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Write(b)
+}
+
+func epoch(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
+
+func (e *fakeExec) listItem(machine string) map[string]any {
+	m := map[string]any{"executionArn": execARN(machine, e.Name), "stateMachineArn": machineARN(machine),
+		"name": e.Name, "status": e.Status, "startDate": epoch(e.Start)}
+	if !e.Stop.IsZero() {
+		m["stopDate"] = epoch(e.Stop)
+	}
+	if e.RedriveCount > 0 {
+		m["redriveCount"] = e.RedriveCount
+		m["redriveDate"] = epoch(e.RedriveDate)
+	}
+	return m
+}
+
+func (f *fakeSFN) answerLocked(op string, in map[string]any) (map[string]any, *fault) {
+	offset := 0
+	if tok, ok := in["nextToken"].(string); ok {
+		n, err := strconv.Atoi(strings.TrimPrefix(tok, "page-"))
+		if err != nil {
+			return nil, &fault{Status: 400, Type: "InvalidToken"}
+		}
+		offset = n
+	}
+	limit := 100 // the default, also for maxResults 0
+	if n, ok := in["maxResults"].(float64); ok && n > 0 {
+		limit = int(n)
+	}
+	page := func(total int) (int, int, map[string]any) {
+		end := min(offset+limit, total)
+		out := map[string]any{}
+		if end < total {
+			out["nextToken"] = "page-" + strconv.Itoa(end)
+		}
+		return min(offset, total), end, out
+	}
+	switch op {
+	case "ListStateMachines":
+		names := slices.Sorted(func(yield func(string) bool) {
+			for n := range f.machines {
+				if !yield(n) {
+					return
+				}
+			}
+		})
+		from, to, out := page(len(names))
+		list := []any{}
+		for _, n := range names[from:to] {
+			list = append(list, map[string]any{"stateMachineArn": machineARN(n), "name": n, "type": f.machines[n],
+				"creationDate": epoch(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))})
+		}
+		out["stateMachines"] = list
+		return out, nil
+	case "ListExecutions":
+		arn, _ := in["stateMachineArn"].(string)
+		name := strings.TrimPrefix(arn, machineARN(""))
+		filter, _ := in["redriveFilter"].(string)
+		f.filters = append(f.filters, filter)
+		if flt, ok := f.faultFor[name]; ok {
+			return nil, &flt
+		}
+		if _, ok := f.machines[name]; !ok || !strings.HasPrefix(arn, machineARN("")) {
+			return nil, &fault{Status: 400, Type: "StateMachineDoesNotExist"}
+		}
+		if f.machines[name] == "EXPRESS" {
+			return nil, &fault{Status: 400, Type: "StateMachineTypeNotSupported"}
+		}
+		var list []*fakeExec
+		for _, e := range f.execs[name] {
+			if filter == "REDRIVEN" && e.RedriveCount == 0 || filter == "NOT_REDRIVEN" && e.RedriveCount > 0 {
+				continue
+			}
+			list = append(list, e)
+		}
+		slices.SortStableFunc(list, func(a, b *fakeExec) int { return b.Start.Compare(a.Start) })
+		from, to, out := page(len(list))
+		items := []any{}
+		for _, e := range list[from:to] {
+			items = append(items, e.listItem(name))
+		}
+		out["executions"] = items
+		return out, nil
+	case "DescribeExecution":
+		arn, _ := in["executionArn"].(string)
+		for machine, execs := range f.execs {
+			for _, e := range execs {
+				if execARN(machine, e.Name) != arn {
+					continue
+				}
+				f.described = append(f.described, e.Name)
+				out := e.listItem(machine)
+				delete(out, "redriveCount")
+				delete(out, "redriveDate")
+				out["input"] = e.Input
+				if e.Input == "" {
+					out["input"] = "{}"
+				}
+				if e.RedriveCount > 0 {
+					out["redriveCount"] = e.RedriveCount
+					out["redriveDate"] = epoch(e.RedriveDate)
+				}
+				if e.Error != "" {
+					out["error"] = e.Error
+				}
+				if e.Cause != "" {
+					out["cause"] = e.Cause
+				}
+				return out, nil
+			}
+		}
+		return nil, &fault{Status: 400, Type: "ExecutionDoesNotExist"}
+	}
+	f.t.Errorf("the fake does not answer %s", op)
+	return nil, &fault{Status: 400, Type: "ValidationException"}
+}
+
+// writeError answers a fault; an error a model operation declares must be
+// one of its errors (or a common AWS error).
+func (f *fakeSFN) writeError(w http.ResponseWriter, op string, flt fault) {
+	if spec, ok := f.model.Operations[op]; ok && flt.Status < 500 {
+		common := []string{"ThrottlingException", "AccessDeniedException", "ValidationException"}
+		declared := slices.ContainsFunc(spec.Errors, func(e struct {
+			Shape string `json:"shape"`
+		}) bool {
+			return e.Shape == flt.Type
+		})
+		if !declared && !slices.Contains(common, flt.Type) {
+			f.t.Errorf("%s does not declare the error %s", op, flt.Type)
+		}
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.WriteHeader(flt.Status)
+	json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.swf.service.v2.model#" + flt.Type, "message": flt.Type + " from the fake"})
+}
+
+// serveSTS answers AssumeRole (query protocol) with credentials whose access
+// key counts the calls: AKIDROLE1, AKIDROLE2, ...
+func (f *fakeSFN) serveSTS(w http.ResponseWriter, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	action := form.Get("Action")
+	if err != nil || action != "AssumeRole" {
+		f.t.Errorf("unexpected STS request %q", body)
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	f.stsCalls++
+	n := f.stsCalls
+	f.mu.Unlock()
+	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339) // the SDK's cache uses the real clock
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <Credentials>
+      <AccessKeyId>AKIDROLE%[1]d</AccessKeyId>
+      <SecretAccessKey>secret%[1]d</SecretAccessKey>
+      <SessionToken>token%[1]d</SessionToken>
+      <Expiration>%[2]s</Expiration>
+    </Credentials>
+    <AssumedRoleUser><Arn>%[3]s/kant</Arn><AssumedRoleId>AROA:kant</AssumedRoleId></AssumedRoleUser>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>req-%[1]d</RequestId></ResponseMetadata>
+</AssumeRoleResponse>`, n, exp, form.Get("RoleArn"))
+}
