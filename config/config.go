@@ -188,6 +188,23 @@ type Source struct {
 
 	Glue    *Glue    // the settings of a glue source
 	Airflow *Airflow // the settings of an airflow source
+	// StepFunctions is the settings of a stepfunctions source (decoded by
+	// the Step Functions source's change; here for the EventBridge wiring).
+	StepFunctions *StepFunctions
+}
+
+// StepFunctions is the configuration of an AWS Step Functions source.
+type StepFunctions struct {
+	Region              string
+	StateMachines       []string      // ARNs or name globs; default all
+	Interval            time.Duration // poll period
+	Endpoint            string
+	RoleARN             string
+	WebIdentityAudience string
+	Account             string // the AWS account, for matching events; default: the account in RoleARN
+	LogicalDatePath     string // e.g. "$.date": a JSON path into the execution input
+	LogicalDateOffset   time.Duration
+	Backfill            time.Duration
 }
 
 // Glue is the configuration of an AWS Glue source.
@@ -206,6 +223,9 @@ type Glue struct {
 	LogicalDateArgument string
 	LogicalDateOffset   time.Duration
 	Backfill            time.Duration // how far back the first poll of a job reads
+	// Account is the AWS account of the jobs, for matching EventBridge
+	// events; default: the account in RoleARN (none: any account).
+	Account string
 }
 
 // Evaluate sets how often and over which window the evaluator runs.

@@ -304,7 +304,7 @@ var sourceTypes = map[string]sourceType{
 
 // glueKeys are the keys of a glue source.
 var glueKeys = []string{"region", "jobs", "interval", "poll_timeout", "endpoint", "role_arn",
-	"web_identity_audience", "logical_date_argument", "logical_date_offset", "backfill"}
+	"web_identity_audience", "logical_date_argument", "logical_date_offset", "backfill", "account"}
 
 // glue decodes the keys of a glue source.
 func (d *decoder) glue(m *mapping, src *Source) {
@@ -314,7 +314,8 @@ func (d *decoder) glue(m *mapping, src *Source) {
 		key string
 		dst *string
 	}{{"region", &g.Region}, {"endpoint", &g.Endpoint}, {"role_arn", &g.RoleARN},
-		{"web_identity_audience", &g.WebIdentityAudience}, {"logical_date_argument", &g.LogicalDateArgument}} {
+		{"web_identity_audience", &g.WebIdentityAudience}, {"logical_date_argument", &g.LogicalDateArgument},
+		{"account", &g.Account}} {
 		if v, p := m.get(k.key); v != nil {
 			if s, ok := d.str(v, p); ok {
 				*k.dst = s
@@ -328,6 +329,10 @@ func (d *decoder) glue(m *mapping, src *Source) {
 	if g.RoleARN != "" && !strings.HasPrefix(g.RoleARN, "arn:") {
 		v, p := m.get("role_arn")
 		d.errorf(v, p, "%q is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)", g.RoleARN)
+	}
+	if g.Account != "" && !awsAccount(g.Account) {
+		v, p := m.get("account")
+		d.errorf(v, p, "%q is not an AWS account ID (12 digits)", g.Account)
 	}
 	if v, p := m.get("jobs"); v != nil {
 		g.Jobs = d.strs(v, p, "empty: list Glue job names or globs, like \"export_*\"")
@@ -349,6 +354,19 @@ func (d *decoder) glue(m *mapping, src *Source) {
 		}
 	}
 	src.Glue = g
+}
+
+// awsAccount reports whether s is an AWS account ID: 12 digits.
+func awsAccount(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // sourceCommonKeys are the keys every source has.
