@@ -109,6 +109,40 @@ func (s *Server) postLineage(w http.ResponseWriter, r *http.Request) {
 	s.ingest(w, r, s.cfg.Lineage.DecodeBody, http.StatusCreated)
 }
 
+// postEvents takes one EventBridge event, as an API destination delivers
+// it. Every valid event is answered 200, EventBridge's success, whether it
+// stored a run, repeated one already stored (stored: 0), or belongs to no
+// configured source (ignored: why): none of these would change if it
+// were sent again, and an API destination retries only on 401, 407, 409,
+// 429 and 5xx. A malformed event is a 400 (not retried: it goes to the
+// rule's dead-letter queue, if any); a source that cannot be read now is a
+// 503, which is retried.
+func (s *Server) postEvents(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), ingestTimeout)
+	defer cancel()
+	runs, ignored, err := s.cfg.Events.DecodeEvent(ctx, body, s.cfg.Now())
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if ignored != "" {
+		s.logger.Debug("event ignored", "reason", ignored)
+		writeJSON(w, http.StatusOK, map[string]any{"received": 1, "stored": 0, "ignored": ignored})
+		return
+	}
+	stored, err := s.cfg.Ingester.Ingest(ctx, runs)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"received": 1, "stored": stored})
+}
+
 // ingestTimeout bounds the work a push sets off, which no longer ends when
 // its client leaves.
 const ingestTimeout = time.Minute

@@ -48,6 +48,16 @@ type Decoder interface {
 	DecodeBody(body []byte, now time.Time) ([]kant.Run, error)
 }
 
+// EventDecoder turns one EventBridge delivery into runs, observed at now.
+// ignored, when not empty, says why a valid event gives no run (it belongs
+// to no configured source); the answer is then 200, which EventBridge does
+// not retry. An EINVALID error names what was wrong; an EUNAVAILABLE one
+// (a source could not be read now) is answered 503, which it retries.
+// collector/eventbridge has one; cmd/kant passes it in.
+type EventDecoder interface {
+	DecodeEvent(ctx context.Context, body []byte, now time.Time) (runs []kant.Run, ignored string, err error)
+}
+
 // Config holds the server's dependencies and settings.
 type Config struct {
 	Runs     RunReader    // required
@@ -56,7 +66,12 @@ type Config struct {
 	Push     Decoder      // decodes POST /v1/runs; required
 	// Lineage decodes OpenLineage RunEvents (POST /api/v1/lineage); when
 	// nil the endpoint is not served.
-	Lineage  Decoder
+	Lineage Decoder
+	// Events decodes EventBridge API-destination deliveries (POST
+	// /v1/events/aws); when nil the endpoint is not served. It takes the
+	// write token as a bearer token, as the password of basic auth, or in
+	// the X-Kant-Token header: the ways an EventBridge connection sends one.
+	Events   EventDecoder
 	SLOs     []slo.Definition
 	Location *time.Location // zone of dates in queries that name no SLO; default UTC
 
@@ -170,6 +185,9 @@ func (s *Server) routes() {
 	if s.cfg.Lineage != nil {
 		s.handle("POST /api/v1/lineage", s.auth(s.write, http.HandlerFunc(s.postLineage)))
 	}
+	if s.cfg.Events != nil {
+		s.handle("POST /v1/events/aws", s.authEvents(s.write, http.HandlerFunc(s.postEvents)))
+	}
 	s.handle("GET /v1/slo", s.auth(s.read, http.HandlerFunc(s.getSLO)))
 	s.handle("GET /v1/sla", s.auth(s.read, http.HandlerFunc(s.getSLA)))
 	if h := s.cfg.Gate; h != nil {
@@ -268,6 +286,48 @@ func (s *Server) auth(tokens [][32]byte, h http.Handler) http.Handler {
 		if !ok || match != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="kant"`)
 			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "missing or invalid bearer token"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TokenHeader is the header an EventBridge connection with API-key auth
+// may carry the write token in, instead of "Authorization: Bearer".
+const TokenHeader = "X-Kant-Token"
+
+// authEvents is auth for EventBridge deliveries: an EventBridge connection
+// authorizes with basic auth or with an API key, a header of its choosing.
+// The token is taken from "Authorization: Bearer <token>", from the
+// password of "Authorization: Basic" (any user name), or from the
+// X-Kant-Token header. A delivery refused here is answered 401, which
+// EventBridge retries until its retry policy gives up: a wrong token shows
+// as failed invocations, not as lost events.
+func (s *Server) authEvents(tokens [][32]byte, h http.Handler) http.Handler {
+	if len(tokens) == 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var given []string
+		if v := r.Header.Get(TokenHeader); v != "" {
+			given = append(given, strings.TrimSpace(v))
+		}
+		if scheme, v, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+			given = append(given, strings.TrimSpace(v))
+		}
+		if _, password, ok := r.BasicAuth(); ok {
+			given = append(given, password)
+		}
+		match := 0
+		for _, g := range given {
+			sum := sha256.Sum256([]byte(g))
+			for _, t := range tokens {
+				match |= subtle.ConstantTimeCompare(sum[:], t[:])
+			}
+		}
+		if match != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="kant"`)
+			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "missing or invalid token: send the write token as a bearer token, as the basic-auth password, or in " + TokenHeader})
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -912,6 +912,7 @@ func TestGlueSources(t *testing.T) {
     interval: 2m
     poll_timeout: 15m
     stale_after: 30m
+    account: "210987654321"
 `
 	c, err := config.Parse("kant.yaml", strings.NewReader(yaml), nil)
 	if err != nil {
@@ -920,7 +921,7 @@ func TestGlueSources(t *testing.T) {
 	g := c.Sources[0].Glue
 	want := &config.Glue{Region: "ap-northeast-1", RoleARN: "arn:aws:iam::123456789012:role/kant-reader",
 		Jobs: []string{"export_*"}, LogicalDateArgument: "--target_date", LogicalDateOffset: 24 * time.Hour,
-		Interval: 2 * time.Minute, Backfill: config.DefaultBackfill, Account: "123456789012"}
+		Interval: 2 * time.Minute, Backfill: config.DefaultBackfill, Account: "210987654321"}
 	if !reflect.DeepEqual(g, want) || c.Sources[0].StaleAfter != 30*time.Minute || c.Sources[0].PollTimeout != 15*time.Minute {
 		t.Errorf("glue = %+v, want %+v; source %+v", g, want, c.Sources[0])
 	}
@@ -932,6 +933,7 @@ func TestGlueSources(t *testing.T) {
     interval: 0s
     jobs: []
     poll_timeout: -1m
+    account: "12345"
 `
 	_, err = config.Parse("kant.yaml", strings.NewReader(bad), nil)
 	for _, want := range []string{
@@ -939,6 +941,7 @@ func TestGlueSources(t *testing.T) {
 		`kant.yaml:5: sources[0].interval: must be positive`,
 		`kant.yaml:6: sources[0].jobs: empty`,
 		`kant.yaml:7: sources[0].poll_timeout: must be positive`,
+		`kant.yaml:8: sources[0].account: "12345" is not an AWS account ID (12 digits)`,
 		`missing required key "region"`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {

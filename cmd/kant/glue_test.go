@@ -37,6 +37,12 @@ func fakeGlue(t *testing.T, denied bool) *httptest.Server {
 				"StartedOn": started, "CompletedOn": completed,
 				"ExecutionTime": 3600, "Arguments": map[string]string{"--target_date": "2026-06-01"},
 			}}})
+		case op == "GetJobRun": // a run the listing does not show: only an EventBridge event names it
+			json.NewEncoder(w).Encode(map[string]any{"JobRun": map[string]any{
+				"Id": "jr_evt", "Attempt": 0, "JobName": "export_users", "JobRunState": "SUCCEEDED",
+				"StartedOn": started, "CompletedOn": completed,
+				"Arguments": map[string]string{"--target_date": "2026-06-03"},
+			}})
 		default:
 			w.WriteHeader(400)
 			w.Write([]byte(`{"__type":"InvalidInputException","message":"unexpected ` + op + `"}`))

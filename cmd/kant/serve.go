@@ -228,6 +228,14 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 			return nil, err
 		}
 	}
+	events, err := newEvents(ctx, cfg, logger, now)
+	if err != nil {
+		return nil, err
+	}
+	var eventDecoder api.EventDecoder // nil: not served
+	if events != nil {
+		eventDecoder = events
+	}
 	sources := cfg.PushSources()
 	a.srv, err = api.New(api.Config{
 		Silences:       silenced,
@@ -237,6 +245,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		Ingester:       k.sink,
 		Push:           push.Decoder{Sources: sources},
 		Lineage:        lineage.Decoder{Sources: sources, Location: cfg.Location},
+		Events:         eventDecoder,
 		SLOs:           cfg.SLOs,
 		Location:       cfg.Location,
 		WriteTokens:    cfg.Tokens.Write,

@@ -493,6 +493,15 @@ func (f *fakeGlue) answerLocked(op string, in map[string]any) (map[string]any, *
 			out["Runs"] = list
 		}
 		return out, nil
+	case "GetJobRun":
+		job, _ := in["JobName"].(string)
+		id, _ := in["RunId"].(string)
+		for _, r := range f.runs[job] {
+			if r.ID == id {
+				return map[string]any{"JobRun": r.wire(job)}, nil
+			}
+		}
+		return nil, &fault{Status: 400, Type: "EntityNotFoundException"}
 	}
 	f.t.Errorf("the fake does not answer %s", op)
 	return nil, &fault{Status: 400, Type: "InvalidInputException"}

@@ -30,12 +30,13 @@ import (
 	"github.com/kantproject/kant/collector/internal/awsclient"
 )
 
-// api lists the Glue calls the poller makes; *glue.Client satisfies it.
+// api lists the Glue calls the poller makes (GetJobRun: for JobRun); *glue.Client satisfies it.
 type api interface {
 	GetJobs(ctx context.Context, in *glue.GetJobsInput, optFns ...func(*glue.Options)) (*glue.GetJobsOutput, error)
 	GetJobRuns(ctx context.Context, in *glue.GetJobRunsInput, optFns ...func(*glue.Options)) (*glue.GetJobRunsOutput, error)
 	ListWorkflows(ctx context.Context, in *glue.ListWorkflowsInput, optFns ...func(*glue.Options)) (*glue.ListWorkflowsOutput, error)
 	GetWorkflowRuns(ctx context.Context, in *glue.GetWorkflowRunsInput, optFns ...func(*glue.Options)) (*glue.GetWorkflowRunsOutput, error)
+	GetJobRun(ctx context.Context, in *glue.GetJobRunInput, optFns ...func(*glue.Options)) (*glue.GetJobRunOutput, error)
 }
 
 var _ api = (*glue.Client)(nil)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/collector"
+	"github.com/kantproject/kant/collector/internal/jsonpath"
 )
 
 // checkpoint is what the poller remembers of one state machine between
@@ -336,8 +337,8 @@ func (p *Poller) toRun(ctx context.Context, m machine, ex types.ExecutionListIte
 		}
 		if needDate {
 			date = noDate
-			if v, ok := p.path.lookup(aws.ToString(out.Input)); ok {
-				if d, ok := dateOf(v); ok {
+			if v, ok := p.path.Lookup(aws.ToString(out.Input)); ok {
+				if d, ok := jsonpath.Date(v); ok {
 					date = d.String()
 				}
 			}

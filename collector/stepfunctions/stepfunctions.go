@@ -37,6 +37,7 @@ import (
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/collector"
 	"github.com/kantproject/kant/collector/internal/awsclient"
+	"github.com/kantproject/kant/collector/internal/jsonpath"
 )
 
 // api lists the Step Functions calls the poller makes; *sfn.Client
@@ -136,7 +137,7 @@ type Deps struct {
 type Poller struct {
 	cfg    Config
 	client api
-	path   jsonPath // nil: no logical date from the input
+	path   jsonpath.Path // nil: no logical date from the input
 	now    func() time.Time
 	log    *slog.Logger
 
@@ -168,10 +169,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 			problems = append(problems, fmt.Sprintf("state_machines: %q is not a state machine ARN", m))
 		}
 	}
-	var path jsonPath
+	var path jsonpath.Path
 	if cfg.LogicalDatePath != "" {
 		var err error
-		if path, err = parsePath(cfg.LogicalDatePath); err != nil {
+		if path, err = jsonpath.Parse(cfg.LogicalDatePath); err != nil {
 			problems = append(problems, "logical_date_path: "+err.Error())
 		}
 	}

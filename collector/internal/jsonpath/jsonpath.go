@@ -1,4 +1,7 @@
-package stepfunctions
+// Package jsonpath reads a value out of a JSON document by a path of the
+// simple kind Step Functions' InputPath uses: the logical date of an
+// execution, for the Step Functions poller and for EventBridge events.
+package jsonpath
 
 import (
 	"encoding/json"
@@ -10,19 +13,19 @@ import (
 	"github.com/kantproject/kant"
 )
 
-// jsonPath is a parsed JSON path of the simple kind Step Functions' own
+// Path is a parsed JSON path of the simple kind Step Functions' own
 // InputPath uses: "$" then member names (".date", "['business date']")
 // and array indexes ("[0]"). Each step is a string (a member) or an int
 // (an index).
-type jsonPath []any
+type Path []any
 
-// parsePath parses s, or says what is wrong with it.
-func parsePath(s string) (jsonPath, error) {
+// Parse parses s, or says what is wrong with it.
+func Parse(s string) (Path, error) {
 	rest, ok := strings.CutPrefix(s, "$")
 	if !ok {
 		return nil, fmt.Errorf("%q does not start with $", s)
 	}
-	var p jsonPath
+	var p Path
 	for rest != "" {
 		switch {
 		case rest[0] == '.':
@@ -58,7 +61,7 @@ func parsePath(s string) (jsonPath, error) {
 
 // lookup returns the value at p in the JSON document doc, false when doc
 // is not JSON or has nothing there.
-func (p jsonPath) lookup(doc string) (any, bool) {
+func (p Path) Lookup(doc string) (any, bool) {
 	var v any
 	if err := json.Unmarshal([]byte(doc), &v); err != nil {
 		return nil, false
@@ -84,10 +87,10 @@ func (p jsonPath) lookup(doc string) (any, bool) {
 	return v, true
 }
 
-// dateOf reads a logical date from a value at the path: a YYYY-MM-DD string,
+// Date reads a logical date from a value at the path: a YYYY-MM-DD string,
 // or an RFC 3339 time (EventBridge Scheduler's <aws.scheduler.scheduled-time>)
 // whose date is taken as written, in its own offset.
-func dateOf(v any) (kant.Date, bool) {
+func Date(v any) (kant.Date, bool) {
 	s, ok := v.(string)
 	if !ok {
 		return kant.Date{}, false
