@@ -55,6 +55,10 @@ type Config struct {
 
 	Metrics Metrics          // optional
 	Export  Exporter         // optional
+	// Judged, when set, is signalled (without blocking) after each
+	// evaluation Run makes: the alert engine's wake-up, so that a deadline
+	// passing turns into a "missed" alert at once.
+	Judged chan<- struct{}
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger     // default discards
 }
@@ -116,7 +120,8 @@ func (e *Evaluator) Ready() error {
 }
 
 // Run evaluates the retention window once, then the lookback window every
-// Interval, until ctx is cancelled. A failed evaluation is logged and retried
+// Interval and at every deadline and SLA bound of its SLOs, until ctx is
+// cancelled; it signals Judged after each. A failed evaluation is logged and retried
 // at the next tick.
 func (e *Evaluator) Run(ctx context.Context) error {
 	if err := e.Evaluate(ctx, e.cfg.Now(), e.cfg.Retention); err != nil {
@@ -127,13 +132,20 @@ func (e *Evaluator) Run(ctx context.Context) error {
 	} else {
 		e.ready.Store(true)
 	}
+	e.judged()
 	t := time.NewTicker(e.cfg.Interval)
 	defer t.Stop()
+	// Besides the ticker, an evaluation at the next deadline or SLA bound
+	// of any SLO: a verdict that turns by the clock alone turns then.
+	change := time.NewTimer(time.Hour)
+	defer change.Stop()
 	for {
+		change.Reset(e.untilNextChange(e.cfg.Now()))
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-change.C:
 		}
 		window := e.cfg.Lookback
 		if !e.ready.Load() {
@@ -147,7 +159,32 @@ func (e *Evaluator) Run(ctx context.Context) error {
 			continue
 		}
 		e.ready.Store(true)
+		e.judged()
 	}
+}
+
+// judged signals Config.Judged, if set, without blocking.
+func (e *Evaluator) judged() {
+	if e.cfg.Judged == nil {
+		return
+	}
+	select {
+	case e.cfg.Judged <- struct{}{}:
+	default:
+	}
+}
+
+// untilNextChange is how long from now until the first deadline or SLA
+// bound of any SLO (a millisecond past it, so that now is past it when the
+// timer fires); an hour when none is near.
+func (e *Evaluator) untilNextChange(now time.Time) time.Duration {
+	wait := time.Hour
+	for _, d := range e.cfg.SLOs {
+		if next, ok := slo.NextChange(d, now); ok {
+			wait = min(wait, next.Sub(now)+time.Millisecond)
+		}
+	}
+	return max(wait, time.Millisecond)
 }
 
 // Evaluate judges every SLO as of now over the occurrence dates from

@@ -272,6 +272,42 @@ func TestRunIsReadyAfterTheFirstEvaluationAndStopsWithItsContext(t *testing.T) {
 	}
 }
 
+func TestADeadlinePassingIsJudgedAtTheDeadlineNotAtTheNextTick(t *testing.T) {
+	db := open(t)
+	if _, err := db.WriteRuns(t.Context(), []kant.Run{run("hegel/slow", "r1", 1, kant.StateRunning, "2026-06-02T01:00:00+09:00", "")}); err != nil {
+		t.Fatal(err)
+	}
+	// The clock runs from 100 ms before the 06:00 deadline; the ticker is
+	// an hour away.
+	deadline := at("2026-06-02T06:00:00+09:00")
+	start := time.Now()
+	now := func() time.Time { return deadline.Add(-100 * time.Millisecond).Add(time.Since(start)) }
+	judged := make(chan struct{}, 1)
+	e, err := evaluator.New(evaluator.Config{SLOs: []slo.Definition{nightly(t, "hegel/slow")}, Store: db,
+		Now: now, Interval: time.Hour, Judged: judged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go e.Run(ctx)
+	<-judged // the first evaluation, before the deadline
+	if v := verdicts(t, db, "2026-06-02")["hegel/slow"]; v.Verdict != kant.VerdictPending {
+		t.Fatalf("before the deadline: %s, want pending", v.Verdict)
+	}
+	select {
+	case <-judged:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no evaluation at the deadline")
+	}
+	if v := verdicts(t, db, "2026-06-02")["hegel/slow"]; v.Verdict != kant.VerdictMissed || v.Reason != kant.ReasonRunning {
+		t.Errorf("after the deadline: %s %s, want missed running", v.Verdict, v.Reason)
+	}
+	if late := now().Sub(deadline); late > 5*time.Second {
+		t.Errorf("judged %s after the deadline", late)
+	}
+}
+
 func TestNewRejectsAnInvalidSLO(t *testing.T) {
 	def := nightly(t, "hegel/*")
 	def.Target = 1.5

@@ -211,3 +211,39 @@ func (d Definition) RunWindow(from, to kant.Date) (start, end time.Time) {
 	}
 	return first.Add(-d.Tolerance).UTC(), next.Add(-d.Tolerance).UTC()
 }
+
+// NextChange returns the first moment after now at which a verdict of def
+// changes by the clock alone: the deadline of an occurrence (pending turns
+// missed) or its SLA bound (RecoverBy). ok is false when the schedule has
+// no tick near now. Ticks on days the calendar skips are counted too: an
+// extra moment costs an evaluation that changes nothing, a missing one a
+// late alert.
+func NextChange(def Definition, now time.Time) (next time.Time, ok bool) {
+	loc := orUTC(def.Location)
+	// A deadline falls at most a day (Deadline) or Within after its tick,
+	// and the SLA bound at most a day after the deadline: ticks from that
+	// far back can still have a moment ahead.
+	reach := 49*time.Hour + def.Within
+	t, found := def.Schedule.Prev(now.Add(-reach), loc)
+	if !found {
+		t = now.Add(-reach)
+	}
+	consider := func(at time.Time) {
+		if at.After(now) && (!ok || at.Before(next)) {
+			next, ok = at, true
+		}
+	}
+	for range 100000 { // bounded: a schedule ticking every minute over the reach
+		if ok && t.After(next) {
+			break // every later tick's moments are later still
+		}
+		deadline := deadlineAfter(&def, t, loc)
+		consider(deadline)
+		consider(recoverByAfter(&def, deadline, loc))
+		var more bool
+		if t, more = def.Schedule.Next(t, loc); !more {
+			break
+		}
+	}
+	return next, ok
+}

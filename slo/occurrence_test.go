@@ -144,3 +144,28 @@ func TestRunWindowBoundsAttribution(t *testing.T) {
 		}
 	}
 }
+
+func TestNextChange(t *testing.T) {
+	def := nightly() // ticks 01:00 JST, deadline 06:00 JST, recovered by 24:00 JST
+	within := nightly()
+	within.Deadline, within.Within = nil, 90*time.Minute
+	for _, tt := range []struct {
+		name string
+		def  Definition
+		now  string
+		want string
+	}{
+		{"before the tick the next moment is the coming deadline", def, "2026-11-19T15:00:00Z", "2026-11-19T21:00:00Z"},
+		{"between tick and deadline it is the deadline", def, "2026-11-19T18:00:00Z", "2026-11-19T21:00:00Z"},
+		{"at the deadline it is the end of the day, the SLA bound", def, "2026-11-19T21:00:00Z", "2026-11-20T15:00:00Z"},
+		{"after the SLA bound it is the next day's deadline", def, "2026-11-20T15:00:00Z", "2026-11-20T21:00:00Z"},
+		{"a deadline relative to the tick is the tick plus within", within, "2026-11-19T16:30:00Z", "2026-11-19T17:30:00Z"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := NextChange(tt.def, utc(tt.now))
+			if !ok || !got.Equal(utc(tt.want)) {
+				t.Errorf("NextChange at %s = %s %v, want %s", tt.now, got.UTC().Format(time.RFC3339), ok, tt.want)
+			}
+		})
+	}
+}

@@ -91,6 +91,9 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger, now 
 	if opts.metrics != nil {
 		ecfg.Metrics = opts.metrics.Evaluations(cfg.Evaluate.Lookback)
 	}
+	if opts.wake != nil {
+		ecfg.Judged = opts.wake // a deadline passing wakes the alert engine
+	}
 	if c.export != nil {
 		ecfg.Export = c.export
 	}
