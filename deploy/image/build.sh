@@ -3,9 +3,10 @@
 # with the local Go (deploy/image/rootfs.sh), the image is assembled FROM
 # scratch by podman with no network, and then, without running a container,
 # its config is inspected, its files listed, and its binary taken out of it
-# runs `kant version` and `kant serve`, whose /healthz must answer. As root
-# the binary runs chrooted in the image's files as user 65532, so that only
-# what the image holds is there (no zoneinfo, no libc).
+# runs `kant version` and `kant serve`, which must answer /healthz, store a
+# pushed run and become ready. As root the binary runs chrooted in the
+# image's files as user 65532, so that only what the image holds is there
+# (no zoneinfo, no libc), on a read-only root as the Helm chart runs it.
 #
 # Environment: KANT_IMAGE names the image (default localhost/kant:dev);
 # KANT_PODMAN_FLAGS are global podman flags (e.g. --storage-driver vfs).
@@ -87,19 +88,37 @@ if [[ -d $repo/.git ]]; then
 	[[ $version == *"(revision $rev, "* ]] || fail "kant version does not name the checkout's revision $rev"
 fi
 
-echo "== kant serve, GET /healthz"
+echo "== kant serve: GET /healthz, POST /v1/runs, GET /readyz"
 # A config naming Asia/Tokyo, added to the extracted copy only: the time
 # zone must load from the binary alone.
 mkdir -p "$fs/etc/kant"
 printf 'timezone: Asia/Tokyo\nstore:\n  sqlite: {path: /var/lib/kant/kant.db}\n' >"$fs/etc/kant/kant.yaml"
 log=$work/serve.log
-if [[ $EUID -eq 0 ]] && command -v chroot >/dev/null; then
+data=$fs/var/lib/kant
+serve=(/usr/local/bin/kant serve -config /etc/kant/kant.yaml -listen 127.0.0.1:0)
+if [[ $EUID -eq 0 ]] && unshare --mount true 2>/dev/null; then
+	# As the Helm chart runs it: a read-only root, /tmp and /var/lib/kant
+	# writable (tmpfs here, emptyDirs or a claim there), user 65532.
+	echo "(chrooted in the image's files, read-only but /tmp and /var/lib/kant, as 65532:65532)"
+	data=$work/data
+	mkdir "$data"
+	chown 65532:65532 "$data"
+	unshare --mount --propagation private bash -c '
+		set -e
+		fs=$1 data=$2
+		shift 2
+		mount --bind "$fs" "$fs"
+		mount -o remount,bind,ro "$fs"
+		mount -t tmpfs -o mode=1777 tmpfs "$fs/tmp"
+		mount --bind "$data" "$fs/var/lib/kant"
+		exec chroot --userspec=65532:65532 "$fs" "$@"' - "$fs" "$data" "${serve[@]}" 2>"$log" &
+elif [[ $EUID -eq 0 ]]; then
 	echo "(chrooted in the image's files as 65532:65532)"
-	chroot --userspec=65532:65532 "$fs" /usr/local/bin/kant serve -config /etc/kant/kant.yaml -listen 127.0.0.1:0 2>"$log" &
+	chroot --userspec=65532:65532 "$fs" "${serve[@]}" 2>"$log" &
 else
 	echo "(not root: run on this machine with ZONEINFO pointing nowhere)"
-	sed -i "s|/var/lib/kant/kant.db|$fs/var/lib/kant/kant.db|" "$fs/etc/kant/kant.yaml"
-	chmod u+w "$fs/var/lib/kant"
+	sed -i "s|/var/lib/kant/kant.db|$data/kant.db|" "$fs/etc/kant/kant.yaml"
+	chmod u+w "$data"
 	ZONEINFO=$work/no-zoneinfo "$kant" serve -config "$fs/etc/kant/kant.yaml" -listen 127.0.0.1:0 2>"$log" &
 fi
 server=$!
@@ -111,11 +130,23 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 [[ -n $addr ]] || fail "kant serve did not start:"$'\n'"$(cat "$log")"
-health=$(curl -fsS --max-time 5 "http://$addr/healthz") || fail "GET /healthz failed:"$'\n'"$(cat "$log")"
-echo "GET http://$addr/healthz: $health"
+get() { curl -sS --max-time 5 "$@" || fail "curl $*:"$'\n'"$(cat "$log")"; }
+health=$(get "http://$addr/healthz")
+echo "GET /healthz: $health"
 [[ $health == '{"status":"ok"}' ]] || fail "/healthz answered $health"
+pushed=$(get "http://$addr/v1/runs" -d '{"source":"image","job":"check","run_id":"1","state":"succeeded","started_at":"2026-12-01T01:00:00+09:00","finished_at":"2026-12-01T01:20:00+09:00"}')
+echo "POST /v1/runs: $pushed"
+[[ $pushed == '{"received":1,"stored":1}' ]] || fail "POST /v1/runs answered $pushed"
+ready=""
+for _ in $(seq 100); do
+	ready=$(get "http://$addr/readyz")
+	[[ $ready == '{"status":"ready"}' ]] && break
+	sleep 0.1
+done
+echo "GET /readyz: $ready"
+[[ $ready == '{"status":"ready"}' ]] || fail "/readyz answered $ready"
 kill -TERM "$server"
 wait "$server" || fail "kant serve exited $? on SIGTERM:"$'\n'"$(cat "$log")"
 server=""
-[[ -s $fs/var/lib/kant/kant.db ]] || fail "kant serve wrote no /var/lib/kant/kant.db"
+[[ -s $data/kant.db ]] || fail "kant serve wrote no /var/lib/kant/kant.db"
 echo "ok: $image ($((size / 1024 / 1024)) MiB) runs kant version and kant serve"
