@@ -155,3 +155,16 @@ func TestTheImportRuleCatchesAForbiddenImport(t *testing.T) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestTheCommandEmbedsTheTimeZoneDatabase: the container image has no
+// /usr/share/zoneinfo, so cmd/kant links time/tzdata, and a config naming
+// Asia/Tokyo loads there too (deploy/image/build.sh runs it so).
+func TestTheCommandEmbedsTheTimeZoneDatabase(t *testing.T) {
+	p, ok := goList(t)[module+"/cmd/kant"]
+	if !ok {
+		t.Fatal("cmd/kant not found by go list")
+	}
+	if !slices.Contains(p.Imports, "time/tzdata") {
+		t.Errorf("cmd/kant does not import time/tzdata; it imports %s", strings.Join(p.Imports, ", "))
+	}
+}

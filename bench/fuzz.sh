@@ -29,6 +29,7 @@ targets=(
   "./alert/slack FuzzBlocks"
   "./api FuzzReadQueries"
   "./gate FuzzQuery"
+  "./collector/eventbridge FuzzDecodeEvent"
 )
 
 start=$(date +%s)

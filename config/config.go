@@ -1,11 +1,12 @@
 // Package config owns kant's configuration file (kant.yaml): its schema, its
-// defaults, ${ENV} expansion, and strict validation that reports every
-// problem at once as "file:line: key.path: message".
+// defaults, ${ENV} and ${FILE:/path} expansion, and strict validation that
+// reports every problem at once as "file:line: key.path: message".
 //
 // It turns the file into plain values (listen address, store, tokens,
 // sources, evaluation windows) and slo.Definition values, and does nothing
 // else: it imports kant and slo, and its only I/O is reading the file in
-// Load. The environment is read through an injected getenv function. It
+// Load and the secret files that ${FILE:/path} names. The environment is
+// read through an injected getenv function. It
 // must not import collectors, stores, the HTTP layer or any cloud SDK: they
 // receive plain values from cmd/kant, which is the only package that knows
 // both sides.
@@ -331,8 +332,10 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 
 // Parse reads and validates a config file; name is the file name used in
 // error messages and Config.Path. ${NAME} and ${NAME:-default} in string
-// values are replaced by getenv(NAME) (a nil getenv is an empty environment);
-// "$${" stands for a literal "${". When anything is wrong, Parse returns a
+// values are replaced by getenv(NAME) (a nil getenv is an empty environment),
+// ${FILE:/path} by the contents of that file less its trailing line breaks
+// (a secret mounted from a Kubernetes Secret); "$${" stands for a literal
+// "${". When anything is wrong, Parse returns a
 // nil Config and an *Errors listing every problem, sorted by line.
 func Parse(name string, r io.Reader, getenv func(string) string) (*Config, error) {
 	if getenv == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -691,6 +692,117 @@ func TestEnvExpansion(t *testing.T) {
 			}
 			if c.Listen != ":9999" {
 				t.Errorf("Listen = %q, want the default :9999", c.Listen)
+			}
+		})
+	}
+}
+
+func TestFileExpansion(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	token := write("token", "s3cr3t-token\n")
+	crlf := write("crlf", "s3cr3t-token\r\n\n")
+	nested := write("nested", "${A}")
+	dsn := write("dsn", "postgres://kant:pa55word@db:5432/kant\n")
+	tests := []struct {
+		name  string
+		value string
+		env   map[string]string
+		want  string
+	}{
+		{"a mounted secret is read without its trailing newline", "${FILE:" + token + "}", nil, "s3cr3t-token"},
+		{"trailing carriage returns and blank lines are dropped too", "${FILE:" + crlf + "}", nil, "s3cr3t-token"},
+		{"a file is spliced into the value around it", "pre-${FILE:" + token + "}!", nil, "pre-s3cr3t-token!"},
+		{"a file's contents are not expanded again", "${FILE:" + nested + "}", map[string]string{"A": "x"}, "${A}"},
+		{"a variable named FILE with a default is still a variable", "${FILE:-fallback}", nil, "fallback"},
+		{"a doubled dollar escapes a file too", "$${FILE:" + token + "}", nil, "${FILE:" + token + "}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustParse(t, "tokens:\n  write: [\""+tt.value+"\"]\n", tt.env)
+			if len(c.Tokens.Write) != 1 || c.Tokens.Write[0] != tt.want {
+				t.Errorf("token = %q, want %q", c.Tokens.Write, tt.want)
+			}
+		})
+	}
+	t.Run("a postgres dsn is read from a file", func(t *testing.T) {
+		c := mustParse(t, "store:\n  postgres: {dsn: \"${FILE:"+dsn+"}\"}\n", nil)
+		if c.Store.Postgres == nil || c.Store.Postgres.DSN != "postgres://kant:pa55word@db:5432/kant" {
+			t.Errorf("Postgres = %v, want the file's DSN", c.Store.Postgres)
+		}
+	})
+}
+
+func TestFileExpansionErrorsNameTheFileNeverItsContents(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	const secret = "s3cr3t: {value} [yaml]"
+	bad := write("bad", " "+secret+"\n") // a token may not start with a space
+	empty := write("empty", "\n")
+	big := write("big", strings.Repeat("x", 1<<20+1))
+	missing := filepath.Join(dir, "missing")
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{
+			name: "a missing file is named with its line and key",
+			yaml: "listen: \":8080\"\ntokens:\n  write: [\"${FILE:" + missing + "}\"]\n",
+			want: []string{"kant.yaml:3: tokens.write[0]: cannot read ${FILE:" + missing + "}: no such file or directory"},
+		},
+		{
+			name: "an empty file is an error, as an unset variable is",
+			yaml: "tokens:\n  write: [\"${FILE:" + empty + "}\"]\n",
+			want: []string{"kant.yaml:2: tokens.write[0]: ${FILE:" + empty + "} is empty"},
+		},
+		{
+			name: "a directory is not a secret",
+			yaml: "tokens:\n  write: [\"${FILE:" + dir + "}\"]\n",
+			want: []string{"kant.yaml:2: tokens.write[0]: cannot read ${FILE:" + dir + "}: is a directory"},
+		},
+		{
+			name: "a file over 1 MiB is refused",
+			yaml: "tokens:\n  write: [\"${FILE:" + big + "}\"]\n",
+			want: []string{"kant.yaml:2: tokens.write[0]: ${FILE:" + big + "} is larger than 1 MiB"},
+		},
+		{
+			name: "a bad value read from a file is reported without the value",
+			yaml: "tokens:\n  write: [\"${FILE:" + bad + "}\"]\nlisten: [1]\n",
+			want: []string{"kant.yaml:2: tokens.write[0]: ", "kant.yaml:3: listen: "},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.yaml, nil)
+			if err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+			got := problems(t, err)
+			if len(got) != len(tt.want) {
+				t.Fatalf("problems:\n%s\nwant %d", strings.Join(got, "\n"), len(tt.want))
+			}
+			for i := range tt.want {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("problem %d = %q, want it to start with %q", i, got[i], tt.want[i])
+				}
+			}
+			if strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "xxxxxxxx") {
+				t.Errorf("error shows a file's contents:\n%s", err)
 			}
 		})
 	}

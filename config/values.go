@@ -3,6 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,7 +123,8 @@ func describe(n *yaml.Node) string {
 	return "a string"
 }
 
-// str reads a scalar as a string, expanding ${ENV} in string scalars. ok is
+// str reads a scalar as a string, expanding ${ENV} and ${FILE:/path} in
+// string scalars. ok is
 // false (and a problem recorded) when n is not a scalar or expansion failed.
 // Messages show the variable's name, never its value.
 func (d *decoder) str(n *yaml.Node, path string) (string, bool) {
@@ -312,10 +316,12 @@ func editDistance(a, b string) int {
 	return d[len(ra)][len(rb)]
 }
 
-// expand replaces ${NAME} and ${NAME:-default} in s with values from getenv.
-// "$${" is a literal "${"; any other "$" is kept. A variable that is unset
-// or empty with no default is an error naming it. Errors never show s or a
-// variable's value.
+// expand replaces ${NAME} and ${NAME:-default} in s with values from getenv,
+// and ${FILE:/path} with the contents of the file at that absolute path
+// (a mounted secret), less its trailing line breaks. "$${" is a literal
+// "${"; any other "$" is kept. A variable that is unset or empty with no
+// default is an error naming it, as is a file that cannot be read or is
+// empty. Errors never show s, a variable's value or a file's contents.
 func expand(s string, getenv func(string) string) (string, error) {
 	if !strings.Contains(s, "${") {
 		return s, nil
@@ -340,6 +346,14 @@ func expand(s string, getenv func(string) string) (string, error) {
 		}
 		expr := s[i+2 : i+end]
 		s = s[i+end+1:]
+		if path, ok := strings.CutPrefix(expr, "FILE:"); ok && strings.HasPrefix(path, "/") {
+			v, err := readSecretFile(path)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(v)
+			continue
+		}
 		name, def, hasDef := strings.Cut(expr, ":-")
 		if !validEnvName(name) {
 			return "", errors.New("bad environment variable name in ${...}: want letters, digits and _")
@@ -353,6 +367,41 @@ func expand(s string, getenv func(string) string) (string, error) {
 		}
 		b.WriteString(v)
 	}
+}
+
+// maxSecretFile bounds what ${FILE:/path} reads: a secret, not a data set.
+const maxSecretFile = 1 << 20
+
+// readSecretFile reads the file that ${FILE:path} names, as mounted from a
+// Kubernetes Secret or a Docker secret, without its trailing line breaks.
+// Its errors name the path, never the contents.
+func readSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read ${FILE:%s}: %w", path, pathErr(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return "", fmt.Errorf("cannot read ${FILE:%s}: %w", path, pathErr(err))
+	}
+	if len(data) > maxSecretFile {
+		return "", fmt.Errorf("${FILE:%s} is larger than 1 MiB", path)
+	}
+	v := strings.TrimRight(string(data), "\r\n")
+	if v == "" {
+		return "", fmt.Errorf("${FILE:%s} is empty", path)
+	}
+	return v, nil
+}
+
+// pathErr drops the operation and path that *fs.PathError repeats.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func validEnvName(s string) bool {

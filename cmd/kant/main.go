@@ -11,6 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// The time zone database is embedded so that time zones like
+	// Asia/Tokyo load in a container image that has no /usr/share/zoneinfo.
+	_ "time/tzdata"
 )
 
 func main() {
@@ -40,6 +44,7 @@ Usage:
   kant gate wait -jobs a,b | -slo NAME [-date D] [-timeout 2h] [-url URL]
                                                       wait until upstream finished: exit 0 open,
                                                       1 upstream failed, 2 timed out, 3 error
+  kant version                                        the module version, VCS revision and Go of this binary
 
 Without -config, ./kant.yaml is used when it exists; otherwise kant runs on
 ./kant.db with the push API and a default SLO (every job succeeds by the end
@@ -68,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdCollect(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, rest, getenv, stdout, stderr)
+	case "version", "-version", "--version":
+		return cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
