@@ -53,14 +53,14 @@ type Config struct {
 	Lookback  time.Duration // the recent window; default 7 days
 	Retention time.Duration // the window evaluated at start; default 90 days
 
-	Metrics Metrics          // optional
-	Export  Exporter         // optional
+	Metrics Metrics  // optional
+	Export  Exporter // optional
 	// Judged, when set, is signalled (without blocking) after each
 	// evaluation Run makes: the alert engine's wake-up, so that a deadline
 	// passing turns into a "missed" alert at once.
 	Judged chan<- struct{}
-	Now     func() time.Time // default time.Now
-	Logger  *slog.Logger     // default discards
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger     // default discards
 }
 
 // Evaluator evaluates SLOs against stored runs.
