@@ -5,17 +5,17 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kantproject/kant/collector/internal/awsmodel"
 )
 
 // The Glue service model, as published (see shared/contracts/README.md).
@@ -26,153 +26,31 @@ const (
 	fullModel    = "../../contracts/glue-2017-03-31.full.json"
 )
 
-type modelRef struct {
-	Shape string `json:"shape"`
-}
-
-type modelShape struct {
-	Type     string              `json:"type"`
-	Members  map[string]modelRef `json:"members"`
-	Member   modelRef            `json:"member"`
-	Key      modelRef            `json:"key"`
-	Value    modelRef            `json:"value"`
-	Enum     []string            `json:"enum"`
-	Required []string            `json:"required"`
-}
-
-type glueModel struct {
-	Operations map[string]struct {
-		Input  modelRef `json:"input"`
-		Output modelRef `json:"output"`
-	} `json:"operations"`
-	Shapes map[string]modelShape `json:"shapes"`
-}
-
 var (
 	modelOnce sync.Once
-	modelVal  *glueModel
+	modelVal  *awsmodel.Model
 	modelErr  error
 )
 
-// loadModel returns the Glue model, skipping the test only when the
-// contract file is absent.
-func loadModel(t testing.TB) *glueModel {
+// loadModel returns the Glue model: the excerpt of the operations kant
+// uses, completed from the full model; its absence fails the test.
+func loadModel(t testing.TB) *awsmodel.Model {
 	t.Helper()
-	if _, err := os.Stat(excerptModel); os.IsNotExist(err) {
-		t.Fatalf("Glue contract %s is absent: the wire-format tests need it", excerptModel)
-	}
 	modelOnce.Do(func() {
-		modelVal, modelErr = readModel(excerptModel)
-		if modelErr != nil {
+		if modelVal, modelErr = awsmodel.Read(excerptModel); modelErr != nil {
 			return
 		}
-		full, err := readModel(fullModel)
+		full, err := awsmodel.Read(fullModel)
 		if err != nil {
 			return // the excerpt alone; missing shapes fail validation
 		}
-		for name, s := range full.Shapes {
-			if _, ok := modelVal.Shapes[name]; !ok {
-				modelVal.Shapes[name] = s
-			}
-		}
 		// ListWorkflows (workflow globs) is in the full model only.
-		for name, op := range full.Operations {
-			if _, ok := modelVal.Operations[name]; !ok && name == "ListWorkflows" {
-				modelVal.Operations[name] = op
-			}
-		}
+		modelVal.Fill(full, "ListWorkflows")
 	})
 	if modelErr != nil {
-		t.Fatalf("load Glue model: %v", modelErr)
+		t.Fatalf("Glue contract %s is needed by the wire-format tests: %v", excerptModel, modelErr)
 	}
 	return modelVal
-}
-
-func readModel(path string) (*glueModel, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var m glueModel
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return &m, nil
-}
-
-// check validates a decoded JSON value against a shape of the model: only
-// members the shape declares, required members present, enum values and
-// JSON 1.1 types (timestamps as epoch-second numbers).
-func (m *glueModel) check(shapeName string, v any, path string) error {
-	s, ok := m.Shapes[shapeName]
-	if !ok {
-		return fmt.Errorf("%s: shape %s not in the model", path, shapeName)
-	}
-	switch s.Type {
-	case "structure":
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s: want an object for %s, got %T", path, shapeName, v)
-		}
-		for _, r := range s.Required {
-			if _, ok := obj[r]; !ok {
-				return fmt.Errorf("%s: required member %s missing", path, r)
-			}
-		}
-		for k, mv := range obj {
-			ref, ok := s.Members[k]
-			if !ok {
-				return fmt.Errorf("%s: %s is not a member of %s", path, k, shapeName)
-			}
-			if err := m.check(ref.Shape, mv, path+"."+k); err != nil {
-				return err
-			}
-		}
-	case "list":
-		arr, ok := v.([]any)
-		if !ok {
-			return fmt.Errorf("%s: want a list for %s, got %T", path, shapeName, v)
-		}
-		for i, e := range arr {
-			if err := m.check(s.Member.Shape, e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-	case "map":
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s: want a map for %s, got %T", path, shapeName, v)
-		}
-		for k, e := range obj {
-			if err := m.check(s.Value.Shape, e, path+"["+k+"]"); err != nil {
-				return err
-			}
-		}
-	case "string", "blob":
-		str, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("%s: want a string for %s, got %T", path, shapeName, v)
-		}
-		if len(s.Enum) > 0 && !slices.Contains(s.Enum, str) {
-			return fmt.Errorf("%s: %q is not one of %s %v", path, str, shapeName, s.Enum)
-		}
-	case "integer", "long":
-		f, ok := v.(float64)
-		if !ok || f != math.Trunc(f) {
-			return fmt.Errorf("%s: want an integer for %s, got %v", path, shapeName, v)
-		}
-	case "double", "float", "timestamp":
-		if _, ok := v.(float64); !ok {
-			return fmt.Errorf("%s: want a number for %s, got %T", path, shapeName, v)
-		}
-	case "boolean":
-		if _, ok := v.(bool); !ok {
-			return fmt.Errorf("%s: want a boolean for %s, got %T", path, shapeName, v)
-		}
-	default:
-		return fmt.Errorf("%s: shape %s has type %s the checker does not know", path, shapeName, s.Type)
-	}
-	return nil
 }
 
 // fakeRun is a Glue JobRun as the fake serves it.
@@ -249,7 +127,7 @@ type fault struct {
 // and response body is checked against the Glue model.
 type fakeGlue struct {
 	t       testing.TB
-	model   *glueModel
+	model   *awsmodel.Model
 	latency time.Duration
 
 	mu          sync.Mutex
@@ -259,6 +137,7 @@ type fakeGlue struct {
 	calls       map[string]int               // operation -> calls
 	runCalls    map[string]int               // job name -> GetJobRuns calls
 	maxResults  []int                        // MaxResults of each GetJobRuns call
+	runPages    map[string]bool              // job and NextToken of each GetJobRuns call
 	faults      map[string][]fault           // operation -> faults to answer next, in order
 	faultFor    map[string]fault             // job name -> fault GetJobRuns answers every time
 	accessKeys  []string                     // access key of each Glue request
@@ -344,6 +223,7 @@ func (f *fakeGlue) resetCounts() {
 	f.calls = map[string]int{}
 	f.runCalls = map[string]int{}
 	f.maxResults = nil
+	f.runPages = nil
 	f.accessKeys = nil
 }
 
@@ -381,7 +261,7 @@ func (f *fakeGlue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.t.Errorf("%s: request body is not JSON: %v", op, err)
 		return
 	}
-	if err := f.model.check(spec.Input.Shape, in, op+" request"); err != nil {
+	if err := f.model.Check(spec.Input.Shape, in, op+" request"); err != nil {
 		f.t.Errorf("request does not follow the model: %v", err)
 	}
 
@@ -413,7 +293,7 @@ func (f *fakeGlue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(b, &sent); err != nil {
 		f.t.Errorf("%s: decode response: %v", op, err)
 	}
-	if err := f.model.check(spec.Output.Shape, sent, op+" response"); err != nil {
+	if err := f.model.Check(spec.Output.Shape, sent, op+" response"); err != nil {
 		f.t.Errorf("the fake's response does not follow the model: %v", err)
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
@@ -459,6 +339,11 @@ func (f *fakeGlue) answerLocked(op string, in map[string]any) (map[string]any, *
 		job, _ := in["JobName"].(string)
 		f.runCalls[job]++
 		f.maxResults = append(f.maxResults, limit)
+		tok, _ := in["NextToken"].(string)
+		if f.runPages == nil {
+			f.runPages = map[string]bool{}
+		}
+		f.runPages[job+" "+tok] = true
 		if flt, ok := f.faultFor[job]; ok {
 			return nil, &flt
 		}

@@ -4,150 +4,36 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kantproject/kant/collector/internal/awsmodel"
 )
 
 // The Step Functions service model, as published (see contracts/README.md).
 const sfnModel = "../../contracts/sfn-2016-11-23.json"
 
-type modelRef struct {
-	Shape string `json:"shape"`
-}
-
-type modelShape struct {
-	Type     string              `json:"type"`
-	Members  map[string]modelRef `json:"members"`
-	Member   modelRef            `json:"member"`
-	Value    modelRef            `json:"value"`
-	Enum     []string            `json:"enum"`
-	Required []string            `json:"required"`
-	Min      *float64            `json:"min"`
-	Max      *float64            `json:"max"`
-}
-
-type serviceModel struct {
-	Metadata struct {
-		TargetPrefix string `json:"targetPrefix"`
-		JSONVersion  string `json:"jsonVersion"`
-	} `json:"metadata"`
-	Operations map[string]struct {
-		Input  modelRef `json:"input"`
-		Output modelRef `json:"output"`
-		Errors []struct {
-			Shape string `json:"shape"`
-		} `json:"errors"`
-	} `json:"operations"`
-	Shapes map[string]modelShape `json:"shapes"`
-}
-
 var (
 	modelOnce sync.Once
-	modelVal  *serviceModel
+	modelVal  *awsmodel.Model
 	modelErr  error
 )
 
 // loadModel returns the Step Functions model; its absence fails the test.
-func loadModel(t testing.TB) *serviceModel {
+func loadModel(t testing.TB) *awsmodel.Model {
 	t.Helper()
-	modelOnce.Do(func() {
-		b, err := os.ReadFile(sfnModel)
-		if err != nil {
-			modelErr = err
-			return
-		}
-		var m serviceModel
-		if err := json.Unmarshal(b, &m); err != nil {
-			modelErr = fmt.Errorf("%s: %w", sfnModel, err)
-			return
-		}
-		modelVal = &m
-	})
+	modelOnce.Do(func() { modelVal, modelErr = awsmodel.Read(sfnModel) })
 	if modelErr != nil {
 		t.Fatalf("the Step Functions contract is needed by the wire-format tests: %v", modelErr)
 	}
 	return modelVal
-}
-
-// check validates a decoded JSON value against a shape of the model: only
-// members the shape declares, required members present, enum values,
-// numeric and length bounds, and JSON 1.0 types (timestamps as epoch-second
-// numbers).
-func (m *serviceModel) check(shapeName string, v any, path string) error {
-	s, ok := m.Shapes[shapeName]
-	if !ok {
-		return fmt.Errorf("%s: shape %s not in the model", path, shapeName)
-	}
-	switch s.Type {
-	case "structure":
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s: want an object for %s, got %T", path, shapeName, v)
-		}
-		for _, r := range s.Required {
-			if _, ok := obj[r]; !ok {
-				return fmt.Errorf("%s: required member %s missing", path, r)
-			}
-		}
-		for k, mv := range obj {
-			ref, ok := s.Members[k]
-			if !ok {
-				return fmt.Errorf("%s: %s is not a member of %s", path, k, shapeName)
-			}
-			if err := m.check(ref.Shape, mv, path+"."+k); err != nil {
-				return err
-			}
-		}
-	case "list":
-		arr, ok := v.([]any)
-		if !ok {
-			return fmt.Errorf("%s: want a list for %s, got %T", path, shapeName, v)
-		}
-		for i, e := range arr {
-			if err := m.check(s.Member.Shape, e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-	case "string":
-		str, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("%s: want a string for %s, got %T", path, shapeName, v)
-		}
-		if len(s.Enum) > 0 && !slices.Contains(s.Enum, str) {
-			return fmt.Errorf("%s: %q is not one of %s %v", path, str, shapeName, s.Enum)
-		}
-		if (s.Min != nil && float64(len(str)) < *s.Min) || (s.Max != nil && float64(len(str)) > *s.Max) {
-			return fmt.Errorf("%s: %q has a length outside %s's bounds", path, str, shapeName)
-		}
-	case "integer", "long":
-		f, ok := v.(float64)
-		if !ok || f != math.Trunc(f) {
-			return fmt.Errorf("%s: want an integer for %s, got %v", path, shapeName, v)
-		}
-		if (s.Min != nil && f < *s.Min) || (s.Max != nil && f > *s.Max) {
-			return fmt.Errorf("%s: %v is outside %s's bounds", path, f, shapeName)
-		}
-	case "timestamp":
-		if _, ok := v.(float64); !ok {
-			return fmt.Errorf("%s: want a number for %s, got %T", path, shapeName, v)
-		}
-	case "boolean":
-		if _, ok := v.(bool); !ok {
-			return fmt.Errorf("%s: want a boolean for %s, got %T", path, shapeName, v)
-		}
-	default:
-		return fmt.Errorf("%s: shape %s has type %s the checker does not know", path, shapeName, s.Type)
-	}
-	return nil
 }
 
 // fakeExec is an execution as the fake serves it.
@@ -177,7 +63,7 @@ func execARN(machine, name string) string {
 // Every request and response body is checked against the model.
 type fakeSFN struct {
 	t     testing.TB
-	model *serviceModel
+	model *awsmodel.Model
 
 	mu         sync.Mutex
 	machines   map[string]string      // name -> type (STANDARD, EXPRESS)
@@ -279,7 +165,7 @@ func (f *fakeSFN) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.t.Errorf("%s: request body is not JSON: %v", op, err)
 		return
 	}
-	if err := f.model.check(spec.Input.Shape, in, op+" request"); err != nil {
+	if err := f.model.Check(spec.Input.Shape, in, op+" request"); err != nil {
 		f.t.Errorf("request does not follow the model: %v", err)
 	}
 
@@ -311,7 +197,7 @@ func (f *fakeSFN) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(b, &sent); err != nil {
 		f.t.Errorf("%s: decode response: %v", op, err)
 	}
-	if err := f.model.check(spec.Output.Shape, sent, op+" response"); err != nil {
+	if err := f.model.Check(spec.Output.Shape, sent, op+" response"); err != nil {
 		f.t.Errorf("the fake's response does not follow the model: %v", err)
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
@@ -439,9 +325,7 @@ func (f *fakeSFN) answerLocked(op string, in map[string]any) (map[string]any, *f
 func (f *fakeSFN) writeError(w http.ResponseWriter, op string, flt fault) {
 	if spec, ok := f.model.Operations[op]; ok && flt.Status < 500 {
 		common := []string{"ThrottlingException", "AccessDeniedException", "ValidationException"}
-		declared := slices.ContainsFunc(spec.Errors, func(e struct {
-			Shape string `json:"shape"`
-		}) bool {
+		declared := slices.ContainsFunc(spec.Errors, func(e awsmodel.Ref) bool {
 			return e.Shape == flt.Type
 		})
 		if !declared && !slices.Contains(common, flt.Type) {
