@@ -134,7 +134,8 @@ type fakeGlue struct {
 	maxRetries  map[string]int               // job name -> MaxRetries
 	runs        map[string][]fakeRun         // job name -> runs, newest first
 	workflows   map[string][]fakeWorkflowRun // workflow name -> runs, oldest first (the API promises no order)
-	calls       map[string]int               // operation -> calls
+	calls       map[string]int               // operation -> calls the SDK was asked to make (first attempts)
+	attempted   map[string]int               // operation -> requests, retries included
 	runCalls    map[string]int               // job name -> GetJobRuns calls
 	maxResults  []int                        // MaxResults of each GetJobRuns call
 	runPages    map[string]bool              // job and NextToken of each GetJobRuns call
@@ -148,12 +149,12 @@ type fakeGlue struct {
 
 func newFakeGlue(t testing.TB) (*fakeGlue, *httptest.Server) {
 	f := &fakeGlue{
-		t:           t,
-		model:       loadModel(t),
-		maxRetries:  map[string]int{},
-		runs:        map[string][]fakeRun{},
-		workflows:   map[string][]fakeWorkflowRun{},
-		calls:       map[string]int{},
+		t:          t,
+		model:      loadModel(t),
+		maxRetries: map[string]int{},
+		runs:       map[string][]fakeRun{},
+		workflows:  map[string][]fakeWorkflowRun{},
+		calls:      map[string]int{}, attempted: map[string]int{},
 		runCalls:    map[string]int{},
 		faults:      map[string][]fault{},
 		faultFor:    map[string]fault{},
@@ -217,10 +218,18 @@ func (f *fakeGlue) count(op string) int {
 	return f.calls[op]
 }
 
+// attempts returns the requests for op, retries included.
+func (f *fakeGlue) attempts(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.attempted[op]
+}
+
 func (f *fakeGlue) resetCounts() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = map[string]int{}
+	f.attempted = map[string]int{}
 	f.runCalls = map[string]int{}
 	f.maxResults = nil
 	f.runPages = nil
@@ -266,7 +275,12 @@ func (f *fakeGlue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	f.mu.Lock()
-	f.calls[op]++
+	// The SDK numbers the attempts of one call; a retry of a request the
+	// fake answered slowly on a loaded machine is not a call of kant's.
+	if a := r.Header.Get("amz-sdk-request"); a == "" || strings.HasPrefix(a, "attempt=1;") {
+		f.calls[op]++
+	}
+	f.attempted[op]++
 	if _, key, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
 		key, _, _ = strings.Cut(key, "/")
 		f.accessKeys = append(f.accessKeys, key)

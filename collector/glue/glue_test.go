@@ -476,7 +476,7 @@ func TestErrors(t *testing.T) {
 			if err == nil || !collector.IsRetryable(err) {
 				t.Fatalf("PollOnce = %v, want a retryable error", err)
 			}
-			if n := h.fake.count("GetJobRuns"); n != DefaultMaxAttempts {
+			if n := h.fake.attempts("GetJobRuns"); n != DefaultMaxAttempts {
 				t.Errorf("GetJobRuns calls = %d, want %d", n, DefaultMaxAttempts)
 			}
 			if !strings.Contains(h.health.Last(), tt.fault.Type) {

@@ -68,7 +68,8 @@ type fakeSFN struct {
 	mu         sync.Mutex
 	machines   map[string]string      // name -> type (STANDARD, EXPRESS)
 	execs      map[string][]*fakeExec // machine name -> executions
-	calls      map[string]int         // operation -> calls
+	calls      map[string]int         // operation -> calls the SDK was asked to make (first attempts)
+	attempted  map[string]int         // operation -> requests, retries included
 	described  []string               // execution names DescribeExecution was asked for
 	filters    []string               // redriveFilter of each ListExecutions ("" none)
 	faults     map[string][]fault     // operation -> faults to answer next
@@ -79,7 +80,7 @@ type fakeSFN struct {
 
 func newFakeSFN(t testing.TB) (*fakeSFN, *httptest.Server) {
 	f := &fakeSFN{t: t, model: loadModel(t), machines: map[string]string{}, execs: map[string][]*fakeExec{},
-		calls: map[string]int{}, faults: map[string][]fault{}, faultFor: map[string]fault{}}
+		calls: map[string]int{}, attempted: map[string]int{}, faults: map[string][]fault{}, faultFor: map[string]fault{}}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -128,10 +129,17 @@ func (f *fakeSFN) count(op string) int {
 	return f.calls[op]
 }
 
+// attempts returns the requests for op, retries included.
+func (f *fakeSFN) attempts(op string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.attempted[op]
+}
+
 func (f *fakeSFN) resetCounts() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls, f.described, f.filters, f.accessKeys = map[string]int{}, nil, nil, nil
+	f.calls, f.attempted, f.described, f.filters, f.accessKeys = map[string]int{}, map[string]int{}, nil, nil, nil
 }
 
 func (f *fakeSFN) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -170,7 +178,12 @@ func (f *fakeSFN) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	f.mu.Lock()
-	f.calls[op]++
+	// The SDK numbers the attempts of one call; a retry of a request the
+	// fake answered slowly on a loaded machine is not a call of kant's.
+	if a := r.Header.Get("amz-sdk-request"); a == "" || strings.HasPrefix(a, "attempt=1;") {
+		f.calls[op]++
+	}
+	f.attempted[op]++
 	if _, key, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
 		key, _, _ = strings.Cut(key, "/")
 		f.accessKeys = append(f.accessKeys, key)

@@ -366,7 +366,7 @@ func TestPollOnce(t *testing.T) {
 		if err == nil || collector.IsRetryable(err) || !strings.Contains(err.Error(), "AccessDeniedException") {
 			t.Errorf("access denied: %v, want a permanent error", err)
 		}
-		if n := h.fake.count("ListExecutions"); n != 1 {
+		if n := h.fake.attempts("ListExecutions"); n != 1 {
 			t.Errorf("access denied was tried %d times", n)
 		}
 	})
