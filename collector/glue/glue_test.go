@@ -442,7 +442,7 @@ func TestErrors(t *testing.T) {
 		h.fake.addJob("export", 0, succeeded("jr_1", time.Hour))
 		h.fake.failNext("GetJobRuns", fault{Status: 400, Type: "ThrottlingException"}, fault{Status: 400, Type: "ThrottlingException"})
 		pollOK(t, h.poller(t))
-		if n := h.fake.count("GetJobRuns"); n != 3 {
+		if n := h.fake.attempts("GetJobRuns"); n != 3 {
 			t.Errorf("GetJobRuns calls = %d, want 2 throttled + 1", n)
 		}
 		if got, _ := h.runs.Take(); len(got) != 1 {
