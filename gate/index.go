@@ -55,7 +55,18 @@ type Config struct {
 	// as without wait, and its client asks again. Each held poll costs
 	// two goroutines and about 17 KiB of heap.
 	MaxWaiting int
+	// MaxStoreReads bounds the store queries answering dates older than
+	// Window in flight at once (default DefaultMaxStoreReads); a request
+	// beyond it waits up to StoreReadWait for one to end, then is answered
+	// 503 with Retry-After. Each query holds the runs of the jobs asked
+	// about over four days.
+	MaxStoreReads int
+	StoreReadWait time.Duration // default 1s
 }
+
+// DefaultMaxStoreReads is the default bound of store queries the gate has in
+// flight: SQLite's default read pool, max(4, GOMAXPROCS), is about as many.
+const DefaultMaxStoreReads = 4
 
 // DefaultMaxWaiting is the default bound of long-polls held at once.
 const DefaultMaxWaiting = 20000
@@ -80,6 +91,7 @@ type Index struct {
 	ready      atomic.Bool
 	store      Store         // set by Rebuild; answers dates older than the window
 	waiting    atomic.Int64  // long-polls in progress
+	storeReads chan struct{} // a slot per store query in flight
 	since      time.Time     // Refresh reads what was observed from then on (guarded by refreshing alone)
 	gen        atomic.Uint64 // incremented on every change
 
@@ -114,6 +126,12 @@ func New(cfg Config) *Index {
 	if cfg.MaxWaiting <= 0 {
 		cfg.MaxWaiting = DefaultMaxWaiting
 	}
+	if cfg.MaxStoreReads <= 0 {
+		cfg.MaxStoreReads = DefaultMaxStoreReads
+	}
+	if cfg.StoreReadWait <= 0 {
+		cfg.StoreReadWait = time.Second
+	}
 	ix := &Index{
 		cfg:        cfg,
 		sources:    map[string]Source{},
@@ -122,6 +140,7 @@ func New(cfg Config) *Index {
 		globs:      map[string][]kant.JobKey{},
 		lastGood:   map[string]time.Time{},
 		changed:    make(chan struct{}),
+		storeReads: make(chan struct{}, cfg.MaxStoreReads),
 	}
 	for _, s := range cfg.Sources {
 		ix.sources[s.Name] = s
@@ -310,6 +329,30 @@ func (ix *Index) hold() bool {
 }
 
 func (ix *Index) release() { ix.waiting.Add(-1) }
+
+// acquireStoreRead takes a slot for a store query, waiting up to
+// StoreReadWait for one; it fails with EUNAVAILABLE (503, Retry-After 1)
+// when none frees in time, or with ctx's error. A nil is undone with
+// releaseStoreRead.
+func (ix *Index) acquireStoreRead(ctx context.Context) error {
+	select {
+	case ix.storeReads <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(ix.cfg.StoreReadWait)
+	defer t.Stop()
+	select {
+	case ix.storeReads <- struct{}{}:
+		return nil
+	case <-t.C:
+		return kant.Unavailable(nil, time.Second, "gate: %d store queries in flight, the most it runs at once", cap(ix.storeReads))
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (ix *Index) releaseStoreRead() { <-ix.storeReads }
 
 // Changed returns a channel closed at the next change of the index.
 func (ix *Index) Changed() <-chan struct{} {
