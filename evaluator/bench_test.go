@@ -77,6 +77,25 @@ func BenchmarkEvaluateStored(b *testing.B) {
 	}
 }
 
+// BenchmarkReEvaluateStored is the full re-evaluation of 1,000 jobs × 90
+// days by an evaluator that wrote them before: the runs loaded and judged
+// again, and only what changed written (here nothing but today, which is
+// still pending).
+func BenchmarkReEvaluateStored(b *testing.B) {
+	newEval, _, now := seed(b, 1000, 90)
+	ctx := context.Background()
+	e := newEval()
+	if err := e.Evaluate(ctx, now, 90*24*time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.Evaluate(ctx, now, 90*24*time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkObserveOneRun is what judging one pushed run costs once it is
 // stored: its job is re-evaluated alone over the dates it touches (its runs
 // loaded from SQLite), the day re-summarized from the kept verdicts of the

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"maps"
 	"slices"
@@ -25,6 +26,15 @@ type Store interface {
 	LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error)
 	Jobs(ctx context.Context) ([]kant.JobInfo, error)
 	WriteEvaluation(ctx context.Context, e kant.Evaluation) error
+}
+
+// DayReader is what a Store may also do: read back the days it holds. With
+// it, an evaluation writes only the dates whose verdicts changed since this
+// evaluator wrote them, and rewrites any date another process wrote since
+// (its days then carry another evaluated_at); without it, every evaluation
+// writes every date.
+type DayReader interface {
+	Days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error)
 }
 
 // Metrics is told about every evaluation the evaluator writes: what it
@@ -69,8 +79,19 @@ type Evaluator struct {
 	logger *slog.Logger
 	ready  atomic.Bool
 
-	mu    sync.Mutex           // serializes evaluations and guards cache
-	cache map[string]*verdicts // per SLO: the results of the last periodic evaluation
+	mu    sync.Mutex           // serializes evaluations and guards cache and written
+	cache map[string]*verdicts // per SLO: the results of the last periodic evaluation, at most its lookback window
+	// written is, per SLO and date, a digest of the results and day last
+	// written: an evaluation writes only the dates whose digest changed.
+	written map[string]map[kant.Date]written
+	seed    maphash.Seed
+}
+
+// written is what an evaluator last wrote of one SLO and date: a digest of
+// the results and day, and the day's evaluated_at (zero without a day).
+type written struct {
+	digest uint64
+	at     time.Time
 }
 
 // verdicts are the results of one SLO over [from, to], by date, kept so that
@@ -108,7 +129,8 @@ func New(cfg Config) (*Evaluator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Evaluator{cfg: cfg, logger: cfg.Logger.With("component", "evaluator"), cache: map[string]*verdicts{}}, nil
+	return &Evaluator{cfg: cfg, logger: cfg.Logger.With("component", "evaluator"), cache: map[string]*verdicts{},
+		written: map[string]map[kant.Date]written{}, seed: maphash.MakeSeed()}, nil
 }
 
 // Ready reports nil once the first full evaluation has been written.
@@ -335,6 +357,14 @@ func (e *Evaluator) evaluateJobLocked(ctx context.Context, def slo.Definition, c
 		return fmt.Errorf("evaluate %s %s: write: %w", def.Name, job, err)
 	}
 	maps.Copy(c.byDate, merged)
+	dayOf := map[kant.Date]*kant.Day{}
+	for i := range days {
+		dayOf[days[i].Date] = &days[i]
+	}
+	w := e.writtenOf(def.Name)
+	for d, m := range merged {
+		w[d] = e.written1(m, dayOf[d])
+	}
 	return nil
 }
 
@@ -355,18 +385,28 @@ func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all 
 	if err != nil {
 		return err
 	}
-	if err := e.write(ctx, kant.Evaluation{
-		SLO: def.Name, From: from, To: to, Results: results, Days: days,
-	}, began); err != nil {
-		return fmt.Errorf("evaluate %s: write: %w", def.Name, err)
-	}
 	byDate := map[kant.Date][]kant.Result{}
 	for _, r := range results {
 		byDate[r.Date] = append(byDate[r.Date], r)
 	}
+	if err := e.writeChanged(ctx, kant.Evaluation{
+		SLO: def.Name, From: from, To: to, Results: results, Days: days,
+	}, byDate, began); err != nil {
+		return fmt.Errorf("evaluate %s: write: %w", def.Name, err)
+	}
 	c := e.cache[def.Name]
 	switch {
 	case periodic:
+		// Only the lookback window is kept: a run for an older date is a
+		// backfill, which re-evaluates the whole SLO on its dates.
+		if keep := to.AddDays(-1 - int(e.cfg.Lookback/(24*time.Hour))); from.Before(keep) {
+			for d := range byDate {
+				if d.Before(keep) {
+					delete(byDate, d)
+				}
+			}
+			from = keep
+		}
 		e.cache[def.Name] = &verdicts{from: from, to: to, byDate: byDate}
 	case c != nil:
 		for d := from; !d.After(to); d = d.AddDays(1) {
@@ -392,6 +432,135 @@ func (e *Evaluator) judge(ctx context.Context, def slo.Definition, all []kant.Jo
 	}
 	results, days := slo.Evaluate(def, Jobs(def, all, now), runs, from, to, now)
 	return results, days, nil
+}
+
+// writeChanged writes of ev only the dates whose results or day differ from
+// what this evaluator last wrote, as one evaluation per contiguous range of
+// them; byDate is ev's results by date. Metrics is told of ev whole.
+func (e *Evaluator) writeChanged(ctx context.Context, ev kant.Evaluation, byDate map[kant.Date][]kant.Result, began time.Time) error {
+	dayOf := map[kant.Date]*kant.Day{}
+	for i := range ev.Days {
+		dayOf[ev.Days[i].Date] = &ev.Days[i]
+	}
+	w := e.writtenOf(ev.SLO)
+	// What the store holds now: a date another process wrote is written again.
+	var stored map[kant.Date]time.Time
+	if dr, ok := e.cfg.Store.(DayReader); ok && len(w) > 0 {
+		held, err := dr.Days(ctx, kant.ResultFilter{SLO: ev.SLO, From: ev.From, To: ev.To})
+		if err != nil {
+			return fmt.Errorf("read back days: %w", err)
+		}
+		stored = make(map[kant.Date]time.Time, len(held))
+		for _, d := range held {
+			stored[d.Date] = d.EvaluatedAt
+		}
+	}
+	digests := map[kant.Date]written{}
+	var changed []kant.Date
+	for d := ev.From; !d.After(ev.To); d = d.AddDays(1) {
+		h := e.written1(byDate[d], dayOf[d])
+		digests[d] = h
+		old, ok := w[d]
+		if !ok || stored == nil || old.digest != h.digest || !sameInstant(old.at, stored[d]) {
+			changed = append(changed, d)
+		}
+	}
+	if len(changed) == 0 {
+		if e.cfg.Metrics != nil {
+			e.cfg.Metrics.Evaluated(ctx, ev, e.cfg.Now().Sub(began), nil)
+		}
+		return nil
+	}
+	if len(changed) == len(digests) {
+		if err := e.write(ctx, ev, began); err != nil {
+			return err
+		}
+		maps.Copy(w, digests)
+		return nil
+	}
+	for _, r := range ranges(changed) {
+		part := kant.Evaluation{SLO: ev.SLO, From: r.from, To: r.to}
+		for d := r.from; !d.After(r.to); d = d.AddDays(1) {
+			part.Results = append(part.Results, byDate[d]...)
+			if day := dayOf[d]; day != nil {
+				part.Days = append(part.Days, *day)
+			}
+		}
+		// Metrics is told once, of the whole evaluation, below.
+		if err := e.cfg.Store.WriteEvaluation(ctx, part); err != nil {
+			if e.cfg.Metrics != nil {
+				e.cfg.Metrics.Evaluated(ctx, part, e.cfg.Now().Sub(began), err)
+			}
+			return err
+		}
+		if e.cfg.Export != nil {
+			e.cfg.Export.ExportEvaluation(ctx, part)
+		}
+		for d := r.from; !d.After(r.to); d = d.AddDays(1) {
+			w[d] = digests[d]
+		}
+	}
+	if e.cfg.Metrics != nil {
+		e.cfg.Metrics.Evaluated(ctx, ev, e.cfg.Now().Sub(began), nil)
+	}
+	return nil
+}
+
+// writtenOf returns the digests written of slo, creating the map; dates that
+// fell out of the retention window are dropped from it.
+func (e *Evaluator) writtenOf(name string) map[kant.Date]written {
+	w := e.written[name]
+	if w == nil {
+		w = map[kant.Date]written{}
+		e.written[name] = w
+	}
+	if len(w) > 2*int(e.cfg.Retention/(24*time.Hour))+8 {
+		oldest := kant.DateOf(e.cfg.Now().UTC()).AddDays(-int(e.cfg.Retention/(24*time.Hour)) - 2)
+		for d := range w {
+			if d.Before(oldest) {
+				delete(w, d)
+			}
+		}
+	}
+	return w
+}
+
+// written1 is what writing results and day (nil: none) of one date leaves.
+func (e *Evaluator) written1(results []kant.Result, day *kant.Day) written {
+	w := written{digest: e.digest(results, day)}
+	if day != nil {
+		w.at = day.EvaluatedAt
+	}
+	return w
+}
+
+// sameInstant compares times as stores keep them: to the millisecond.
+func sameInstant(a, b time.Time) bool {
+	return a.Truncate(time.Millisecond).Equal(b.Truncate(time.Millisecond))
+}
+
+// digest is a hash of the results of one date and its day (nil: none),
+// but for when they were evaluated, in any order of the results: equal
+// digests mean the store would be rewritten with what it holds.
+func (e *Evaluator) digest(results []kant.Result, day *kant.Day) uint64 {
+	var sum uint64
+	var h maphash.Hash
+	h.SetSeed(e.seed)
+	for _, r := range results {
+		h.Reset()
+		r.EvaluatedAt = time.Time{}
+		fmt.Fprintf(&h, "%s|%s|%s|%d|%d|%d|%s|%s|%d|%d|%d", r.SLO, r.Job, r.Date,
+			r.ExpectedAt.UnixNano(), r.Deadline.UnixNano(), r.RecoverBy.UnixNano(),
+			r.Verdict, r.Reason, r.SucceededAt.UnixNano(), r.Lateness, r.Runs)
+		sum += h.Sum64()
+	}
+	h.Reset()
+	if day != nil {
+		d := *day
+		d.EvaluatedAt = time.Time{}
+		fmt.Fprintf(&h, "%+v", d)
+	}
+	return sum ^ h.Sum64()*0x9e3779b97f4a7c15 ^ uint64(len(results))
 }
 
 // write stores ev, tells Metrics (with the time since began) and, once it

@@ -319,6 +319,67 @@ func TestNewRejectsAnInvalidSLO(t *testing.T) {
 	}
 }
 
+// countingStore counts the evaluations written.
+type countingStore struct {
+	*sqlite.DB
+	writes  int
+	results int
+}
+
+func (s *countingStore) WriteEvaluation(ctx context.Context, e kant.Evaluation) error {
+	s.writes++
+	s.results += len(e.Results)
+	return s.DB.WriteEvaluation(ctx, e)
+}
+
+func TestAnEvaluationWritesOnlyTheDatesWhoseVerdictsChanged(t *testing.T) {
+	ctx := context.Background()
+	st := &countingStore{DB: open(t)}
+	now := at("2026-06-02T09:00:00+09:00")
+	e, err := evaluator.New(evaluator.Config{SLOs: []slo.Definition{nightly(t, "hegel/*")}, Store: st, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.WriteRuns(ctx, []kant.Run{
+		run("hegel/export", "jr_1", 1, kant.StateSucceeded, "2026-05-29T01:00:00+09:00", "2026-05-29T02:00:00+09:00"),
+		run("hegel/load", "jr_2", 1, kant.StateSucceeded, "2026-05-29T01:00:00+09:00", "2026-05-29T02:00:00+09:00"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	week := 7 * 24 * time.Hour
+	if err := e.Evaluate(ctx, now, week); err != nil {
+		t.Fatal(err)
+	}
+	if st.writes != 1 {
+		t.Fatalf("first evaluation: %d writes, want 1 (every date)", st.writes)
+	}
+	st.writes, st.results = 0, 0
+	now = now.Add(time.Minute)
+	if err := e.Evaluate(ctx, now, week); err != nil {
+		t.Fatal(err)
+	}
+	if st.writes != 0 {
+		t.Fatalf("nothing changed: %d writes of %d results, want none", st.writes, st.results)
+	}
+	// A re-run that failed on 2026-06-01 changes that date alone.
+	if _, err := st.WriteRuns(ctx, []kant.Run{run("hegel/export", "jr_3", 1, kant.StateFailed,
+		"2026-06-01T01:00:00+09:00", "2026-06-01T02:00:00+09:00")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Evaluate(ctx, now, week); err != nil {
+		t.Fatal(err)
+	}
+	if st.writes != 1 || st.results != 2 {
+		t.Fatalf("one date changed: %d writes of %d results, want 1 of 2", st.writes, st.results)
+	}
+	if v := verdicts(t, st.DB, "2026-06-01")["hegel/export"].Verdict; v != kant.VerdictMissed {
+		t.Errorf("2026-06-01 export: %s, want missed", v)
+	}
+	if v := verdicts(t, st.DB, "2026-05-29")["hegel/export"].Verdict; v != kant.VerdictMet {
+		t.Errorf("2026-05-29 export, not rewritten: %s, want met", v)
+	}
+}
+
 func TestTheNextPeriodicEvaluationRepairsWhatAnotherProcessWrote(t *testing.T) {
 	ctx := context.Background()
 	db := open(t)

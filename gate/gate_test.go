@@ -677,3 +677,62 @@ func TestEveryAnswerIsReportedToTheMetricsByItsStatusCode(t *testing.T) {
 		t.Errorf("recorded %v, want %v", m.codes, want)
 	}
 }
+
+// heldStore is a gate.Store whose LatestRuns, once held, signals entered
+// and waits for release; it counts the calls.
+type heldStore struct {
+	busyStore
+	mu       sync.Mutex
+	hold     bool
+	calls    int
+	entered  chan struct{}
+	released chan struct{}
+}
+
+func (s *heldStore) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
+	s.mu.Lock()
+	s.calls++
+	hold := s.hold
+	s.mu.Unlock()
+	if hold {
+		s.entered <- struct{}{}
+		<-s.released
+	}
+	return s.runs, nil
+}
+
+func TestStoreQueriesOfOldDatesAreBoundedAndTheirAnswersReused(t *testing.T) {
+	st := &heldStore{busyStore: busyStore{runs: []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")}},
+		entered: make(chan struct{}), released: make(chan struct{})}
+	now := at("2026-07-15T07:00:00+09:00") // 2026-06-01 is older than the index's window
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Location: tokyo, Now: func() time.Time { return now },
+		MaxStoreReads: 1, StoreReadWait: 10 * time.Millisecond})
+	if err := ix.Rebuild(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	h := gate.NewHandler(ix, nil)
+	st.mu.Lock()
+	st.hold, st.calls = true, 0
+	st.mu.Unlock()
+	first := make(chan result)
+	go func() { first <- serve(h, "jobs=hegel/export_users&date=2026-06-01") }()
+	<-st.entered
+	// The one query allowed is in flight: another waits its 10ms, then is told to ask again.
+	busy := httptest.NewRecorder()
+	h.ServeHTTP(busy, httptest.NewRequest(http.MethodGet, "/v1/gate?jobs=hegel/export_users&date=2026-06-02", nil))
+	if busy.Code != http.StatusServiceUnavailable || busy.Header().Get("Retry-After") != "1" {
+		t.Errorf("beyond the bound: %d, Retry-After %q; want 503, Retry-After 1", busy.Code, busy.Header().Get("Retry-After"))
+	}
+	close(st.released)
+	if w := <-first; w.status != http.StatusOK {
+		t.Fatalf("the query in flight: %d, want 200 (open)", w.status)
+	}
+	if again := serve(h, "jobs=hegel/export_users&date=2026-06-01"); again.status != http.StatusOK {
+		t.Errorf("asked again: %d, want 200", again.status)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.calls != 1 {
+		t.Errorf("%d store queries, want 1: the same question again is answered from the cache", st.calls)
+	}
+}

@@ -220,13 +220,26 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 	}
 	if q.date.Before(h.ix.oldest(now)) && h.ix.store != nil {
 		// Older than the index holds: from the store, and no long-poll
-		// (old dates change only by backfill).
+		// (old dates change only by backfill). At most MaxStoreReads such
+		// queries run at once; the others wait for one, then reuse its
+		// answer when they asked the same.
+		if err := h.ix.acquireStoreRead(r.Context()); err != nil {
+			return h.writeError(w, err)
+		}
+		if e := h.cache.get(key, gen, now); e != nil {
+			h.ix.releaseStoreRead()
+			writeCached(w, e, now)
+			return e.status
+		}
 		a, err := h.ix.AnswerFromStore(r.Context(), h.ix.store, q.keys, q.date, now, q.slo)
+		h.ix.releaseStoreRead()
 		if err != nil {
 			return h.writeError(w, err)
 		}
-		writeAnswer(w, a)
-		return a.Status()
+		e := h.encode(a, q, gen, now)
+		h.cache.put(key, e)
+		writeCached(w, e, now)
+		return e.status
 	}
 	changed := h.ix.Changed()
 	a := h.ix.answer(q.keys, q.date, now, q.slo)
@@ -236,16 +249,23 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 		writeAnswer(w, a)
 		return a.Status()
 	}
-	body, split := encodeAnswer(make([]byte, 0, 64+len(a.Jobs)*96), a)
-	e := &cachedAnswer{gen: gen, validUntil: now.Add(cacheTTL), status: a.Status(), body: body, split: split}
-	if next := h.ix.nextStaleness(q.keys, now); !next.IsZero() && next.Before(e.validUntil) {
-		e.validUntil = next
-	}
+	e := h.encode(a, q, gen, now)
 	if q.wait == 0 {
 		h.cache.put(key, e)
 	}
 	writeCached(w, e, now)
 	return e.status
+}
+
+// encode encodes a, the answer to q at generation gen, for the cache: valid
+// for cacheTTL, or until a source of its jobs turns stale if sooner.
+func (h *Handler) encode(a Answer, q query, gen uint64, now time.Time) *cachedAnswer {
+	body, split := encodeAnswer(make([]byte, 0, 64+len(a.Jobs)*96), a)
+	e := &cachedAnswer{gen: gen, validUntil: now.Add(cacheTTL), status: a.Status(), body: body, split: split}
+	if next := h.ix.nextStaleness(q.keys, now); !next.IsZero() && next.Before(e.validUntil) {
+		e.validUntil = next
+	}
+	return e
 }
 
 // wait blocks until the answer differs from first, the wait ends, or the

@@ -55,7 +55,18 @@ type Config struct {
 	// as without wait, and its client asks again. Each held poll costs
 	// two goroutines and about 17 KiB of heap.
 	MaxWaiting int
+	// MaxStoreReads bounds the store queries answering dates older than
+	// Window in flight at once (default DefaultMaxStoreReads); a request
+	// beyond it waits up to StoreReadWait for one to end, then is answered
+	// 503 with Retry-After. Each query holds the runs of the jobs asked
+	// about over four days.
+	MaxStoreReads int
+	StoreReadWait time.Duration // default 1s
 }
+
+// DefaultMaxStoreReads is the default bound of store queries the gate has in
+// flight: SQLite's default read pool, max(4, GOMAXPROCS), is about as many.
+const DefaultMaxStoreReads = 4
 
 // DefaultMaxWaiting is the default bound of long-polls held at once.
 const DefaultMaxWaiting = 20000
@@ -80,6 +91,7 @@ type Index struct {
 	ready      atomic.Bool
 	store      Store         // set by Rebuild; answers dates older than the window
 	waiting    atomic.Int64  // long-polls in progress
+	storeReads chan struct{} // a slot per store query in flight
 	since      time.Time     // Refresh reads what was observed from then on (guarded by refreshing alone)
 	gen        atomic.Uint64 // incremented on every change
 
@@ -92,12 +104,13 @@ type Index struct {
 	pruned   kant.Date                // the date below which runs were last dropped
 }
 
-// job is one job's recent runs, by business date.
+// job is one job's recent runs, by business date. Its runs keep only what
+// an answer reads (see slim): at 10,000 jobs and two weeks, a map from run
+// to date and the fields nobody reads were most of the index's memory.
 type job struct {
-	key    kant.JobKey
-	def    *slo.Definition // the first SLO selecting the job, or nil
-	dates  map[kant.Date][]kant.Run
-	dateOf map[kant.RunKey]kant.Date // where each run is filed
+	key   kant.JobKey
+	def   *slo.Definition // the first SLO selecting the job, or nil
+	dates map[kant.Date][]kant.Run
 }
 
 // New returns an empty Index. It is not ready until Rebuild has run.
@@ -114,6 +127,12 @@ func New(cfg Config) *Index {
 	if cfg.MaxWaiting <= 0 {
 		cfg.MaxWaiting = DefaultMaxWaiting
 	}
+	if cfg.MaxStoreReads <= 0 {
+		cfg.MaxStoreReads = DefaultMaxStoreReads
+	}
+	if cfg.StoreReadWait <= 0 {
+		cfg.StoreReadWait = time.Second
+	}
 	ix := &Index{
 		cfg:        cfg,
 		sources:    map[string]Source{},
@@ -122,6 +141,7 @@ func New(cfg Config) *Index {
 		globs:      map[string][]kant.JobKey{},
 		lastGood:   map[string]time.Time{},
 		changed:    make(chan struct{}),
+		storeReads: make(chan struct{}, cfg.MaxStoreReads),
 	}
 	for _, s := range cfg.Sources {
 		ix.sources[s.Name] = s
@@ -248,7 +268,7 @@ func (ix *Index) Observe(_ context.Context, runs []kant.Run) {
 			changed = true
 		}
 		j := ix.jobLocked(r.Job)
-		if j.put(r, j.date(r, ix.cfg.Location)) {
+		if j.put(ix.slim(j, r), j.date(r, ix.cfg.Location)) {
 			changed = true
 		}
 	}
@@ -258,13 +278,43 @@ func (ix *Index) Observe(_ context.Context, runs []kant.Run) {
 	}
 }
 
+// slim returns r as the index keeps it: without what no answer reads (its
+// source's own state, its attributes), its job key, source and state
+// strings shared with every other run's.
+func (ix *Index) slim(j *job, r kant.Run) kant.Run {
+	r.Job, r.SourceState, r.Attributes = j.key, "", nil
+	if s, ok := ix.sources[r.Source]; ok {
+		r.Source = s.Name
+	} else if src := j.key.Source(); src == r.Source {
+		r.Source = src
+	}
+	for _, st := range states {
+		if r.State == st {
+			r.State = st
+			break
+		}
+	}
+	return r
+}
+
+// states are the states runs take, whose strings slim shares.
+var states = []kant.State{kant.StateSucceeded, kant.StateFailed, kant.StateRunning, kant.StateQueued}
+
+// filed returns the date under which j holds the run key, if it does.
+func (j *job) filed(key kant.RunKey) (kant.Date, int, bool) {
+	for d, list := range j.dates {
+		if i := slices.IndexFunc(list, func(o kant.Run) bool { return o.RunID == key.RunID && o.Attempt == key.Attempt }); i >= 0 {
+			return d, i, true
+		}
+	}
+	return kant.Date{}, 0, false
+}
+
 // put stores r under date d, unless the job holds a newer observation of the
 // same run; it reports whether anything changed.
 func (j *job) put(r kant.Run, d kant.Date) bool {
-	key := r.Key()
-	if old, ok := j.dateOf[key]; ok {
+	if old, i, ok := j.filed(r.Key()); ok {
 		list := j.dates[old]
-		i := slices.IndexFunc(list, func(o kant.Run) bool { return o.Key() == key })
 		if r.ObservedAt.Before(list[i].ObservedAt) || (old == d && list[i].SameObservation(r)) {
 			return false
 		}
@@ -279,7 +329,6 @@ func (j *job) put(r kant.Run, d kant.Date) bool {
 		}
 	}
 	j.dates[d] = append(j.dates[d], r)
-	j.dateOf[key] = d
 	return true
 }
 
@@ -311,6 +360,30 @@ func (ix *Index) hold() bool {
 
 func (ix *Index) release() { ix.waiting.Add(-1) }
 
+// acquireStoreRead takes a slot for a store query, waiting up to
+// StoreReadWait for one; it fails with EUNAVAILABLE (503, Retry-After 1)
+// when none frees in time, or with ctx's error. A nil is undone with
+// releaseStoreRead.
+func (ix *Index) acquireStoreRead(ctx context.Context) error {
+	select {
+	case ix.storeReads <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(ix.cfg.StoreReadWait)
+	defer t.Stop()
+	select {
+	case ix.storeReads <- struct{}{}:
+		return nil
+	case <-t.C:
+		return kant.Unavailable(nil, time.Second, "gate: %d store queries in flight, the most it runs at once", cap(ix.storeReads))
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (ix *Index) releaseStoreRead() { <-ix.storeReads }
+
 // Changed returns a channel closed at the next change of the index.
 func (ix *Index) Changed() <-chan struct{} {
 	ix.mu.RLock()
@@ -329,7 +402,7 @@ func (ix *Index) jobLocked(key kant.JobKey) *job {
 	if j, ok := ix.jobs[key]; ok {
 		return j
 	}
-	j := &job{key: key, dates: map[kant.Date][]kant.Run{}, dateOf: map[kant.RunKey]kant.Date{}}
+	j := &job{key: key, dates: map[kant.Date][]kant.Run{}}
 	for i := range ix.cfg.SLOs {
 		if ix.cfg.SLOs[i].Selects(key) {
 			j.def = &ix.cfg.SLOs[i]
@@ -350,11 +423,8 @@ func (ix *Index) pruneLocked() {
 		return
 	}
 	for _, j := range ix.jobs {
-		for d, runs := range j.dates {
+		for d := range j.dates {
 			if d.Before(oldest) {
-				for _, r := range runs {
-					delete(j.dateOf, r.Key())
-				}
 				delete(j.dates, d)
 			}
 		}
