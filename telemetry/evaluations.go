@@ -82,7 +82,6 @@ func (r *Evaluations) applyLocked(e kant.Evaluation) map[kant.Verdict]int {
 		}
 	}
 	for _, res := range e.Results {
-		v.byOcc[occurrence{res.Job, res.Date}] = res.Verdict
 		if res.Date.After(v.newest) {
 			v.newest = res.Date
 		}
@@ -90,8 +89,16 @@ func (r *Evaluations) applyLocked(e kant.Evaluation) map[kant.Verdict]int {
 	if !e.To.IsZero() && e.To.After(v.newest) {
 		v.newest = e.To
 	}
-	counts := map[kant.Verdict]int{}
+	// Only the window is kept: a first evaluation of the whole retention
+	// (90 days of 10,000 jobs) must not grow the map to 900,000 entries,
+	// since a Go map keeps its size after its entries are deleted.
 	oldest := v.newest.AddDays(-(r.days + 1))
+	for _, res := range e.Results {
+		if !res.Date.Before(oldest) {
+			v.byOcc[occurrence{res.Job, res.Date}] = res.Verdict
+		}
+	}
+	counts := map[kant.Verdict]int{}
 	for o, verdict := range v.byOcc {
 		if o.date.Before(oldest) {
 			delete(v.byOcc, o)

@@ -71,6 +71,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 			*ttl = bigquery.DefaultLeaseTTL
 		}
 	}
+	if addr := getenv("KANT_PPROF_ADDR"); addr != "" {
+		servePprof(addr, logger)
+	}
 	deps := appDeps{logger: logger, now: time.Now, getenv: getenv, replica: id, follower: *role == leader.RoleFollower, leaseTTL: *ttl}
 	if err := serve(ctx, cfg, ln, deps); err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
