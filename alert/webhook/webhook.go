@@ -100,7 +100,7 @@ type Alert struct {
 	Verdict   string            `json:"verdict,omitempty"`
 	Text      string            `json:"text"`
 	Owner     string            `json:"owner,omitempty"`
-	Since     *time.Time        `json:"since,omitempty"`
+	Since     time.Time         `json:"since,omitzero"` // when the incident began
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
 	Fields    []kant.AlertField `json:"fields"`
@@ -127,8 +127,7 @@ func BodyOf(a kant.Alert, key string, now time.Time) Body {
 		w.Date = a.Date.String()
 	}
 	if !a.Since.IsZero() {
-		since := a.Since.UTC()
-		w.Since = &since
+		w.Since = a.Since.UTC()
 	}
 	// Lists are [] rather than null, so receivers need not check.
 	w.Fields, w.Links, w.Notes = orEmpty(w.Fields), orEmpty(w.Links), orEmpty(w.Notes)
