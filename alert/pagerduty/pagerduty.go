@@ -90,7 +90,7 @@ func (s *Sender) Send(ctx context.Context, a kant.Alert, last kant.Delivery) (bo
 	default:
 		return false, nil
 	}
-	body, err := json.Marshal(Event(s.cfg, a, action))
+	body, err := marshal(Event(s.cfg, a, action))
 	if err != nil {
 		return true, fmt.Errorf("pagerduty %s %s: %w", action, a.ID, err)
 	}
@@ -244,4 +244,16 @@ func (s *Sender) post(ctx context.Context, op string, body []byte) error {
 		e.Retryable = true
 	}
 	return e
+}
+
+// marshal is json.Marshal without HTML escaping: a "<" in a job's error
+// stays "<" for whoever reads the body.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

@@ -111,7 +111,7 @@ type Alert struct {
 // Send posts a at its current revision. Every revision is sent.
 func (s *Sender) Send(ctx context.Context, a kant.Alert, last kant.Delivery) (bool, error) {
 	key := DeliveryKey(a.ID, a.Revision)
-	body, err := json.Marshal(BodyOf(a, key, s.cfg.Now()))
+	body, err := marshal(BodyOf(a, key, s.cfg.Now()))
 	if err != nil {
 		return true, fmt.Errorf("webhook %s: %w", a.ID, err)
 	}
@@ -217,4 +217,16 @@ func redact(err error, u string) error {
 		return &url.Error{Op: ue.Op, URL: "<webhook url>", Err: ue.Err}
 	}
 	return err
+}
+
+// marshal is json.Marshal without HTML escaping: a "<" in a job's error
+// stays "<" for whoever reads the body.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
