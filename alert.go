@@ -115,6 +115,22 @@ type AlertLink struct {
 	URL  string `json:"url"`
 }
 
+// Told reports whether some destination has (or may have) received a:
+// Slack accepted its post or was being posted to, or an event destination
+// accepted a call. Until then, whether an alert is silenced can still be
+// decided anew.
+func (a Alert) Told() bool {
+	if !a.SentAt.IsZero() || a.Posting {
+		return true
+	}
+	for _, d := range a.Deliveries {
+		if !d.SentAt.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
 // Pending reports whether a has something left to deliver: it is not
 // silenced, and one of its destinations is behind (PendingFor).
 func (a Alert) Pending() bool {

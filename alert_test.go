@@ -76,3 +76,26 @@ func TestAlertEqualComparesDestinationsAndDeliveries(t *testing.T) {
 		t.Error("other destinations are Equal")
 	}
 }
+
+func TestAnAlertIsToldOnceAnyDestinationAcceptedIt(t *testing.T) {
+	at := time.Date(2026, 6, 1, 2, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		a    kant.Alert
+		want bool
+	}{
+		{"a new alert is not told", kant.Alert{Revision: 1}, false},
+		{"an alert posted to Slack is told", kant.Alert{Revision: 1, SentAt: at}, true},
+		{"an alert being posted to Slack may be told", kant.Alert{Revision: 1, Posting: true}, true},
+		{"an alert PagerDuty accepted is told", kant.Alert{Revision: 1,
+			Deliveries: map[string]kant.Delivery{"oncall": {Revision: 1, Status: "open", SentAt: at}}}, true},
+		{"an alert a webhook rejected is not told", kant.Alert{Revision: 1,
+			Deliveries: map[string]kant.Delivery{"hook": {Revision: 1, LastError: "410 Gone"}}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.a.Told(); got != tc.want {
+				t.Errorf("Told() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
