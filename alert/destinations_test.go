@@ -243,3 +243,30 @@ func TestNewRejectsARuleNamingAnUnknownDestination(t *testing.T) {
 		})
 	}
 }
+
+func TestAFailureThatBecomesAMissPagesThenAndItsLateSuccessResolvesThePage(t *testing.T) {
+	w := newWorld(t, def("hegel-nightly", "hegel/export"))
+	var pr receiver
+	pd := pagerDuty(t, &pr)
+	w.engine = must(alert.New(alert.Config{Reader: w.db, Store: w.db, Notifier: w.n, Policy: w.policy,
+		Senders: map[string]alert.Sender{"oncall": must(pagerduty.New(pagerduty.Config{RoutingKey: "R0UT1NGKEY", URL: pd.URL}))},
+		Deliver: []alert.DeliverRule{{Kinds: []string{alert.KindMissed}, To: []string{kant.DestinationSlack, "oncall"}}}}))
+	id := "job/hegel-nightly/hegel/export/2026-06-01T01:00"
+
+	w.observe(run(export, "jr_1", 1, 0, kant.StateFailed, at(1, 0), at(2, 0), "boom"))
+	expectOps(t, "slack, failure", w.tick(at(2, 1)), "post")
+	expectGot(t, "pagerduty, failure (only misses page)", pr.take(), nil)
+
+	if err := w.engine.Tick(t.Context(), at(6, 0)); err != nil {
+		t.Fatal(err)
+	}
+	expectOps(t, "slack, the miss", w.n.take(), "update,reply")
+	expectGot(t, "pagerduty, the miss", pr.take(), []string{"trigger " + id})
+
+	w.observe(run(export, "jr_2", 1, 0, kant.StateSucceeded, at(7, 0), at(7, 30), ""))
+	expectOps(t, "slack, the late success", w.tick(at(7, 31)), "update,reply")
+	expectGot(t, "pagerduty, the late success", pr.take(), []string{"resolve " + id})
+	if a := w.alerts(); len(a) != 1 || a[0].Kind != alert.KindLate || a[0].Pending() {
+		t.Errorf("stored alert %+v", a)
+	}
+}
