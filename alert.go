@@ -1,6 +1,7 @@
 package kant
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -51,6 +52,55 @@ type Alert struct {
 	Silenced string `json:"silenced,omitempty"`
 	// LastError is the last delivery error that a retry cannot fix.
 	LastError string `json:"last_error,omitempty"`
+
+	// Destinations names where the alert goes: DestinationSlack (the
+	// message above, with its thread) and event destinations (PagerDuty,
+	// webhooks) by their configured names. Empty means Slack only, as for
+	// alerts stored before there were other destinations.
+	Destinations []string `json:"destinations,omitempty"`
+	// Deliveries is the outbox of the event destinations: per destination
+	// name, what it was last given.
+	Deliveries map[string]Delivery `json:"deliveries,omitempty"`
+}
+
+// DestinationSlack is the destination name of Slack (or of the log, when
+// Slack is not configured): the Alert's own delivery fields track it.
+const DestinationSlack = "slack"
+
+// Delivery is how far an alert's delivery to one event destination got.
+// Event destinations have no threads or updates: each gets one call per
+// revision at most, and is idempotent by alert ID and revision, so a call
+// repeated after a restart (sent, not yet recorded) is harmless.
+type Delivery struct {
+	// Revision is the revision last delivered, or given up on (then
+	// LastError says why); 0: none.
+	Revision int `json:"revision"`
+	// Status is the alert status the destination last accepted ("" when it
+	// was sent nothing yet), so that PagerDuty is triggered once per
+	// opening and resolved once per resolution.
+	Status string    `json:"status,omitempty"`
+	SentAt time.Time `json:"sent_at,omitzero"` // the last call accepted
+	// LastError is the last error a retry cannot fix.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Targets returns a's destinations: Destinations, or Slack alone when it
+// is empty.
+func (a Alert) Targets() []string {
+	if len(a.Destinations) == 0 {
+		return []string{DestinationSlack}
+	}
+	return a.Destinations
+}
+
+// PendingFor reports whether destination dest of a is behind a's content
+// (ignoring silences): for Slack, the message or its thread; for an event
+// destination, its delivered revision.
+func (a Alert) PendingFor(dest string) bool {
+	if dest == DestinationSlack {
+		return a.Delivered < a.Revision || a.NotesSent < len(a.Notes)
+	}
+	return a.Deliveries[dest].Revision < a.Revision
 }
 
 // AlertField is one labelled line of an alert message.
@@ -65,10 +115,34 @@ type AlertLink struct {
 	URL  string `json:"url"`
 }
 
+// Told reports whether some destination has (or may have) received a:
+// Slack accepted its post or was being posted to, or an event destination
+// accepted a call. Until then, whether an alert is silenced can still be
+// decided anew.
+func (a Alert) Told() bool {
+	if !a.SentAt.IsZero() || a.Posting {
+		return true
+	}
+	for _, d := range a.Deliveries {
+		if !d.SentAt.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
 // Pending reports whether a has something left to deliver: it is not
-// silenced, and its message is behind its revision or notes are unsent.
+// silenced, and one of its destinations is behind (PendingFor).
 func (a Alert) Pending() bool {
-	return a.Silenced == "" && (a.Delivered < a.Revision || a.NotesSent < len(a.Notes))
+	if a.Silenced != "" {
+		return false
+	}
+	for _, d := range a.Targets() {
+		if a.PendingFor(d) {
+			return true
+		}
+	}
+	return false
 }
 
 // Equal reports whether a and b hold the same values, times compared as
@@ -85,7 +159,14 @@ func (a Alert) Equal(b Alert) bool {
 		a.Status == b.Status && a.Channel == b.Channel && a.MessageTS == b.MessageTS && a.Text == b.Text &&
 		a.Owner == b.Owner && slices.Equal(a.Fields, b.Fields) && slices.Equal(a.Links, b.Links) &&
 		slices.Equal(a.Notes, b.Notes) && a.Revision == b.Revision && a.Delivered == b.Delivered &&
-		a.NotesSent == b.NotesSent && a.Posting == b.Posting && a.Silenced == b.Silenced && a.LastError == b.LastError
+		a.NotesSent == b.NotesSent && a.Posting == b.Posting && a.Silenced == b.Silenced && a.LastError == b.LastError &&
+		slices.Equal(a.Destinations, b.Destinations) && maps.EqualFunc(a.Deliveries, b.Deliveries, Delivery.Equal)
+}
+
+// Equal reports whether d and e hold the same values, times compared as
+// instants.
+func (d Delivery) Equal(e Delivery) bool {
+	return d.Revision == e.Revision && d.Status == e.Status && d.SentAt.Equal(e.SentAt) && d.LastError == e.LastError
 }
 
 // Silence keeps alerts from being sent during a window: a maintenance

@@ -101,8 +101,15 @@ type Config struct {
 	Reader   Reader   // required
 	Store    Store    // required
 	Notifier Notifier // required; NewLogNotifier when Slack is not configured
-	Metrics  Metrics  // optional
-	Policy   Policy
+	// Senders are the event destinations (PagerDuty, webhooks) by name;
+	// kant.DestinationSlack is the Notifier's and may not be used.
+	Senders map[string]Sender
+	// Deliver routes alerts to destinations (see RouteTo); every name it
+	// lists must be kant.DestinationSlack or a key of Senders. Empty: Slack
+	// alone.
+	Deliver []DeliverRule
+	Metrics Metrics // optional
+	Policy  Policy
 	// Maintenance windows from the configuration, silences like posted ones.
 	Maintenance []Maintenance
 
@@ -111,6 +118,9 @@ type Config struct {
 	BudgetWindow int           // days of attainment for budget alerts; default 30
 	SendTimeout  time.Duration // per Notifier call; default 30s
 	Backoff      time.Duration // wait after a retryable error without Retry-After; default 30s
+	// MaxBackoff bounds the wait, which doubles with each retryable error
+	// of a destination in a row; default 10m.
+	MaxBackoff time.Duration
 
 	// Wake, when set, makes Run tick at once whenever it receives: new
 	// observations arrived (a push, another replica's write), so that the
@@ -140,8 +150,11 @@ type Engine struct {
 type passes struct {
 	// mu serializes Tick and Deliver: two passes at once could both post
 	// the same pending alert.
-	mu      sync.Mutex
-	retryAt time.Time // no delivery before this (a rate limit or an outage)
+	mu sync.Mutex
+	// Per destination: no delivery before retryAt (a rate limit or an
+	// outage), after failures retryable errors in a row.
+	retryAt  map[string]time.Time
+	failures map[string]int
 }
 
 // Term is what differs for the engine of one leader's term.
@@ -174,6 +187,19 @@ func New(cfg Config) (*Engine, error) {
 	case cfg.Notifier == nil:
 		return nil, errors.New("alert: Notifier is required")
 	}
+	if _, ok := cfg.Senders[kant.DestinationSlack]; ok {
+		return nil, fmt.Errorf("alert: sender name %q is Slack's", kant.DestinationSlack)
+	}
+	for i, r := range cfg.Deliver {
+		if len(r.To) == 0 {
+			return nil, fmt.Errorf("alert: deliver rule %d: no destinations", i+1)
+		}
+		for _, d := range r.To {
+			if _, ok := cfg.Senders[d]; !ok && d != kant.DestinationSlack {
+				return nil, fmt.Errorf("alert: deliver rule %d: unknown destination %q", i+1, d)
+			}
+		}
+	}
 	for _, m := range cfg.Maintenance {
 		if err := m.Validate(); err != nil {
 			return nil, fmt.Errorf("alert: %w", err)
@@ -194,6 +220,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = 30 * time.Second
 	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 10 * time.Minute
+	}
+	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.Backoff)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -203,7 +233,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Policy.Location == nil {
 		cfg.Policy.Location = time.UTC
 	}
-	return &Engine{cfg: cfg, log: cfg.Logger.With("component", "alert"), passes: &passes{}}, nil
+	return &Engine{cfg: cfg, log: cfg.Logger.With("component", "alert"), passes: &passes{retryAt: map[string]time.Time{}, failures: map[string]int{}}}, nil
 }
 
 // Run ticks every Interval, and whenever Wake receives, until ctx is
@@ -239,6 +269,7 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 		return err
 	}
 	for _, c := range Decide(e.cfg.Policy, in, now) {
+		e.route(&c)
 		if err := e.cfg.Store.PutAlert(ctx, c.Alert); err != nil {
 			return fmt.Errorf("alert store %s: %w", c.Alert.ID, err)
 		}
@@ -339,26 +370,43 @@ func (e *Engine) Deliver(ctx context.Context, now time.Time) error {
 }
 
 func (e *Engine) deliverAll(ctx context.Context, now time.Time) error {
-	if now.Before(e.retryAt) {
-		return nil
-	}
 	all, err := e.cfg.Store.Alerts(ctx, kant.AlertFilter{UpdatedFrom: now.AddDate(0, 0, -e.cfg.Lookback)})
 	if err != nil {
 		return fmt.Errorf("alert read alerts: %w", err)
+	}
+	// A destination that failed in this pass (or is waiting from an earlier
+	// one) gets nothing more in it, keeping its order; the others go on.
+	blocked := map[string]bool{}
+	for dest, at := range e.retryAt {
+		blocked[dest] = now.Before(at)
 	}
 	for _, a := range all {
 		if !a.Pending() {
 			continue
 		}
-		if err := e.deliver(ctx, now, a); err != nil {
+		for _, dest := range a.Targets() {
+			if blocked[dest] || !a.PendingFor(dest) {
+				continue
+			}
+			if dest == kant.DestinationSlack {
+				err = e.deliver(ctx, now, &a)
+			} else {
+				err = e.send(ctx, now, &a, dest)
+			}
+			if err == nil {
+				delete(e.failures, dest)
+				continue
+			}
 			if errors.Is(err, errMayNotDeliver) {
 				e.log.Warn("alert delivery stopped: this replica is no longer sure it leads", "alert", a.ID)
 				return nil
 			}
 			if ok, wait := Retryable(err); ok {
-				e.retryAt = now.Add(cmp.Or(wait, e.cfg.Backoff))
-				e.log.Warn("alert delivery deferred", "alert", a.ID, "retry_at", e.retryAt, "err", err)
-				return nil
+				blocked[dest] = true
+				e.failures[dest]++
+				e.retryAt[dest] = now.Add(cmp.Or(wait, e.backoff(e.failures[dest])))
+				e.log.Warn("alert delivery deferred", "alert", a.ID, "destination", dest, "retry_at", e.retryAt[dest], "err", err)
+				continue
 			}
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -369,12 +417,22 @@ func (e *Engine) deliverAll(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// deliver sends what a is missing. It returns retryable errors and store
-// errors; other notifier errors are recorded on the alert.
-func (e *Engine) deliver(ctx context.Context, now time.Time, a kant.Alert) error {
+// backoff is the wait after n retryable errors in a row: Backoff, doubled
+// for each error after the first, at most MaxBackoff.
+func (e *Engine) backoff(n int) time.Duration {
+	d := e.cfg.Backoff
+	for i := 1; i < n && d < e.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, e.cfg.MaxBackoff)
+}
+
+// deliver brings Slack up to date with a. It returns retryable errors and
+// store errors; other notifier errors are recorded on the alert.
+func (e *Engine) deliver(ctx context.Context, now time.Time, a *kant.Alert) error {
 	put := func() error {
 		a.UpdatedAt = now
-		if err := e.cfg.Store.PutAlert(ctx, a); err != nil {
+		if err := e.cfg.Store.PutAlert(ctx, *a); err != nil {
 			return fmt.Errorf("alert store %s: %w", a.ID, err)
 		}
 		return nil
@@ -395,7 +453,7 @@ func (e *Engine) deliver(ctx context.Context, now time.Time, a kant.Alert) error
 		if ok, _ := Retryable(err); ok {
 			return err
 		}
-		e.log.Error("alert delivery failed; giving up on this alert", "alert", a.ID, "err", err)
+		e.log.Error("alert delivery failed; giving up on this alert", "alert", a.ID, "destination", kant.DestinationSlack, "err", err)
 		a.LastError = err.Error()
 		a.Delivered, a.NotesSent, a.Posting = a.Revision, len(a.Notes), false
 		if perr := put(); perr != nil {
@@ -403,7 +461,7 @@ func (e *Engine) deliver(ctx context.Context, now time.Time, a kant.Alert) error
 		}
 		return errGivenUp
 	}
-	err := e.steps(ctx, now, &a, send, put)
+	err := e.steps(ctx, now, a, send, put)
 	if errors.Is(err, errGivenUp) {
 		return nil
 	}

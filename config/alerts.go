@@ -32,6 +32,12 @@ type Alerts struct {
 	Routes map[string]string
 	// Maintenance lists windows in which alerts are recorded, not sent.
 	Maintenance []Maintenance
+	// PagerDuty and Webhooks are destinations besides Slack, by name.
+	PagerDuty []PagerDuty
+	Webhooks  []Webhook
+	// Deliver routes alerts to destinations, the first matching rule
+	// winning; alerts no rule matches go to Slack alone.
+	Deliver []DeliverRule
 }
 
 // Slack configures the Slack sender: a bot token (posts, updates, threads)
@@ -65,7 +71,8 @@ var AlertKinds = []string{"failed", "missed", "late", "stale", "budget", "digest
 // DefaultBudgetBelow is the default budget alert threshold.
 const DefaultBudgetBelow = 0.25
 
-var alertKeys = []string{"slack", "digest", "status_url", "budget_below", "routes", "maintenance"}
+var alertKeys = []string{"slack", "digest", "status_url", "budget_below", "routes", "maintenance",
+	"pagerduty", "webhooks", "deliver"}
 
 func (d *decoder) alerts(n *yaml.Node, path string, c *Config) {
 	m := d.mapping(n, path)
@@ -124,6 +131,15 @@ func (d *decoder) alerts(n *yaml.Node, path string, c *Config) {
 	}
 	if v, p := m.get("maintenance"); v != nil {
 		d.maintenance(v, p, c)
+	}
+	if v, p := m.get("pagerduty"); v != nil {
+		d.pagerDuty(v, p, a)
+	}
+	if v, p := m.get("webhooks"); v != nil {
+		d.webhooks(v, p, a)
+	}
+	if v, p := m.get("deliver"); v != nil {
+		d.deliver(v, p, a)
 	}
 }
 
@@ -279,6 +295,7 @@ func (d *decoder) instant(n *yaml.Node, path string, loc *time.Location, end boo
 // of maintenance windows, and that every SLO has a channel when a bot token
 // is set.
 func (d *decoder) checkAlertRefs(c *Config) {
+	d.checkDeliver(c)
 	names := make([]string, len(c.SLOs))
 	for i, s := range c.SLOs {
 		names[i] = s.Name
@@ -346,7 +363,7 @@ func (a Alerts) summary() string {
 	case a.Slack.WebhookURL != "":
 		to = "Slack (incoming webhook)"
 	default:
-		return "alerts: to the log (no Slack token or webhook)\n"
+		return "alerts: to the log (no Slack token or webhook)\n" + a.destinationsSummary()
 	}
 	if a.Slack.Channel != "" {
 		to += ", default channel " + a.Slack.Channel
@@ -357,5 +374,5 @@ func (a Alerts) summary() string {
 	if n := len(a.Maintenance); n > 0 {
 		to += fmt.Sprintf(", %d maintenance window(s)", n)
 	}
-	return "alerts: " + to + "\n"
+	return "alerts: " + to + "\n" + a.destinationsSummary()
 }

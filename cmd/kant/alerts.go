@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/kantproject/kant/alert"
+	"github.com/kantproject/kant/alert/pagerduty"
 	"github.com/kantproject/kant/alert/slack"
+	"github.com/kantproject/kant/alert/webhook"
 	"github.com/kantproject/kant/config"
 	"github.com/kantproject/kant/store"
 	"github.com/kantproject/kant/telemetry"
@@ -29,12 +31,41 @@ func newNotifier(cfg *config.Config, deps appDeps) (alert.Notifier, error) {
 		Logger: deps.logger.With("component", "slack")})
 }
 
+// newSenders returns the event destinations by name: PagerDuty services
+// and webhooks.
+func newSenders(cfg *config.Config, deps appDeps) (map[string]alert.Sender, error) {
+	out := map[string]alert.Sender{}
+	for _, p := range cfg.Alerts.PagerDuty {
+		s, err := pagerduty.New(pagerduty.Config{RoutingKey: string(p.RoutingKey), URL: p.URL, ClientURL: statusURL(cfg)})
+		if err != nil {
+			return nil, fmt.Errorf("destination %s: %w", p.Name, err)
+		}
+		out[p.Name] = s
+	}
+	for _, w := range cfg.Alerts.Webhooks {
+		s, err := webhook.New(webhook.Config{URL: string(w.URL), Secret: string(w.Secret), Now: deps.now})
+		if err != nil {
+			return nil, fmt.Errorf("destination %s: %w", w.Name, err)
+		}
+		out[w.Name] = s
+	}
+	return out, nil
+}
+
 // newAlerts wires the alert engine: routing and thresholds from cfg,
 // verdicts and the sent record from db, delivery through the notifier.
 func newAlerts(cfg *config.Config, db store.Store, metrics *telemetry.Metrics, deps appDeps) (*alert.Engine, error) {
 	n, err := newNotifier(cfg, deps)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	senders, err := newSenders(cfg, deps)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	var deliver []alert.DeliverRule
+	for _, r := range cfg.Alerts.Deliver {
+		deliver = append(deliver, alert.DeliverRule{Kinds: r.Kinds, SLOs: r.SLOs, To: r.To})
 	}
 	routes := map[string]alert.Route{}
 	for kind, ch := range cfg.Alerts.Routes {
@@ -44,6 +75,8 @@ func newAlerts(cfg *config.Config, db store.Store, metrics *telemetry.Metrics, d
 		Reader:   db,
 		Store:    db,
 		Notifier: n,
+		Senders:  senders,
+		Deliver:  deliver,
 		Metrics:  metrics, // nil-safe: a nil *telemetry.Metrics records nothing
 		Policy: alert.Policy{
 			SLOs:        cfg.SLOs,

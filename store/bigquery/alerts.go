@@ -132,11 +132,9 @@ FROM ` + s.table("alerts") + ` WHERE TRUE`
 			return nil, fmt.Errorf("bigquery alert %s: %w", a.ID, d.err)
 		}
 		if body := asString(row[14]); body != "" {
-			var b backend.AlertBody
-			if err := json.Unmarshal([]byte(body), &b); err != nil {
+			if err := backend.DecodeAlertBody(body, &a); err != nil {
 				return nil, fmt.Errorf("bigquery alert %s: body: %w", a.ID, err)
 			}
-			a.Fields, a.Links, a.Notes = b.Fields, b.Links, b.Notes
 		}
 		out = append(out, a)
 	}

@@ -110,11 +110,9 @@ func (s *Store) Alerts(ctx context.Context, f kant.AlertFilter) ([]kant.Alert, e
 		al.Owner, al.Since = str(owner), fromNs(since)
 		al.Silenced, al.LastError = str(silenced), str(lastErr)
 		if len(body) > 0 {
-			var b backend.AlertBody
-			if err := json.Unmarshal(body, &b); err != nil {
+			if err := backend.DecodeAlertBody(string(body), &al); err != nil {
 				return fmt.Errorf("alert %s: body: %w", al.ID, err)
 			}
-			al.Fields, al.Links, al.Notes = b.Fields, b.Links, b.Notes
 		}
 		out = append(out, al)
 		return nil

@@ -102,11 +102,9 @@ FROM alerts WHERE 1=1`
 			return nil, fmt.Errorf("sqlite alert %s: %w", a.ID, d.err)
 		}
 		if body.Valid {
-			var b backend.AlertBody
-			if err := json.Unmarshal([]byte(body.String), &b); err != nil {
+			if err := backend.DecodeAlertBody(body.String, &a); err != nil {
 				return nil, fmt.Errorf("sqlite alert %s: body: %w", a.ID, err)
 			}
-			a.Fields, a.Links, a.Notes = b.Fields, b.Links, b.Notes
 		}
 		out = append(out, a)
 	}

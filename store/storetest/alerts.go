@@ -91,11 +91,22 @@ func alertRoundTrip(t *testing.T, s store.Store) {
 		Links:    []kant.AlertLink{{Text: "Glue run", URL: "https://example.com/#/job/x?a=1&b=2"}},
 		Notes:    []string{"retrying (attempt 2)", "recovered"},
 		Revision: 3, Delivered: 2, NotesSent: 1, Posting: true, Silenced: "maint-1", LastError: "channel_not_found",
+		Destinations: []string{"slack", "oncall", "incidents"},
+		Deliveries: map[string]kant.Delivery{
+			"oncall":    {Revision: 2, Status: "open", SentAt: at(time.Hour + 2*time.Second).In(time.FixedZone("JST", 9*3600))},
+			"incidents": {Revision: 1, LastError: "webhook: 410 Gone"},
+		},
 	}
-	if err := s.PutAlert(context.Background(), a); err != nil {
-		t.Fatal(err)
+	// Delivery state alone (no fields, links or notes) is kept too.
+	bare := kant.Alert{ID: "source/glue/stale", Kind: "stale", Status: "open", Channel: "#c", Text: "stale",
+		CreatedAt: at(3 * time.Hour), UpdatedAt: at(3 * time.Hour), Revision: 1,
+		Destinations: []string{"oncall"}, Deliveries: map[string]kant.Delivery{"oncall": {Revision: 1, Status: "open"}}}
+	for _, x := range []kant.Alert{a, bare} {
+		if err := s.PutAlert(context.Background(), x); err != nil {
+			t.Fatal(err)
+		}
 	}
-	checkAlerts(t, "round trip", alerts(t, s, kant.AlertFilter{}), []kant.Alert{a})
+	checkAlerts(t, "round trip", alerts(t, s, kant.AlertFilter{}), []kant.Alert{a, bare})
 }
 
 func alertList(t *testing.T, s store.Store) {

@@ -144,22 +144,36 @@ func CheckAlert(a kant.Alert) error {
 	return nil
 }
 
-// AlertBody is the JSON of an alert's fields, links and notes, stored in one
-// column (alerts.body).
+// AlertBody is the JSON of an alert's fields, links and notes, and of its
+// destinations and their delivery state, stored in one column (alerts.body):
+// keys added here need no migration, and bodies stored before them decode
+// with them empty.
 type AlertBody struct {
-	Fields []kant.AlertField `json:"fields,omitempty"`
-	Links  []kant.AlertLink  `json:"links,omitempty"`
-	Notes  []string          `json:"notes,omitempty"`
+	Fields       []kant.AlertField        `json:"fields,omitempty"`
+	Links        []kant.AlertLink         `json:"links,omitempty"`
+	Notes        []string                 `json:"notes,omitempty"`
+	Destinations []string                 `json:"destinations,omitempty"`
+	Deliveries   map[string]kant.Delivery `json:"deliveries,omitempty"`
 }
 
 // EncodeAlertBody returns the body column of a: its JSON, or "" when a has
-// no fields, links or notes.
+// no fields, links, notes, destinations or deliveries.
 func EncodeAlertBody(a kant.Alert) (string, error) {
-	if len(a.Fields)+len(a.Links)+len(a.Notes) == 0 {
+	if len(a.Fields)+len(a.Links)+len(a.Notes)+len(a.Destinations)+len(a.Deliveries) == 0 {
 		return "", nil
 	}
-	b, err := json.Marshal(AlertBody{a.Fields, a.Links, a.Notes})
+	b, err := json.Marshal(AlertBody{a.Fields, a.Links, a.Notes, a.Destinations, a.Deliveries})
 	return string(b), err
+}
+
+// DecodeAlertBody sets the fields of a that the body column holds.
+func DecodeAlertBody(body string, a *kant.Alert) error {
+	var b AlertBody
+	if err := json.Unmarshal([]byte(body), &b); err != nil {
+		return err
+	}
+	a.Fields, a.Links, a.Notes, a.Destinations, a.Deliveries = b.Fields, b.Links, b.Notes, b.Destinations, b.Deliveries
+	return nil
 }
 
 // ObservationHash returns the dedup key of r: the first 8 bytes of the
