@@ -99,6 +99,7 @@ type Change struct {
 func Decide(p Policy, in Input, now time.Time) []Change {
 	d := newDecider(p, in, now)
 	d.occurrences()
+	d.reruns()
 	d.sources()
 	d.budgets()
 	d.digest()

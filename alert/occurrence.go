@@ -300,6 +300,7 @@ func (d *decider) occurrence(o *occ, folded []string) {
 	if exists && w.text != stored.Text {
 		w.note = w.text
 	}
+	keepField(&w, stored, labelReruns)
 	d.addFolded(&w, stored, folded)
 	action := Open
 	if w.status == kant.AlertResolved {
