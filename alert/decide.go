@@ -63,6 +63,9 @@ type Policy struct {
 	// ConsoleLink returns the source console URL of a run (a Glue job run,
 	// an Airflow task log), or "" when there is none. Nil: no links.
 	ConsoleLink func(kant.Run) string
+	// Flapping is when a job's outcome changes too often to post each
+	// failure: one flapping notice counts them instead.
+	Flapping Flapping
 }
 
 // Input is the state Decide judges.
@@ -98,6 +101,7 @@ type Change struct {
 // output. Alerts it leaves alone are not returned.
 func Decide(p Policy, in Input, now time.Time) []Change {
 	d := newDecider(p, in, now)
+	d.flapping()
 	d.occurrences()
 	d.reruns()
 	d.sources()
@@ -117,6 +121,7 @@ type decider struct {
 	stored  map[string]kant.Alert
 	defs    map[string]*slo.Definition
 	changes []Change
+	flaps   map[kant.JobKey][]flap // set by flapping
 }
 
 func newDecider(p Policy, in Input, now time.Time) *decider {

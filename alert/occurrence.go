@@ -113,7 +113,7 @@ func (d *decider) occurrences() {
 		if _, own := d.stored[o.id]; own {
 			continue
 		}
-		if up := d.upstreamIncident(o, byID); up != "" {
+		if up := d.upstreamIncident(o, byID); up != "" && (byID[up] == nil || !d.foldedIntoFlapping(byID[up])) {
 			foldedInto[o.id] = up
 		}
 	}
@@ -131,7 +131,7 @@ func (d *decider) occurrences() {
 		folded[up] = append(folded[up], fmt.Sprintf("%s (%s, %s)", o.res.Job, o.def.Name, o.kind))
 	}
 	for _, o := range occs {
-		if _, ok := foldedInto[o.id]; ok {
+		if _, ok := foldedInto[o.id]; ok || d.foldedIntoFlapping(o) {
 			continue
 		}
 		d.occurrence(o, folded[o.id])
