@@ -234,6 +234,15 @@ func fmtDuration(x time.Duration) string {
 	return fmt.Sprintf("%dh%02dm", h, m)
 }
 
+// lasted says how long an incident from since to end lasted, as " after
+// 2h15m", or "" when either is unknown.
+func lasted(since, end time.Time) string {
+	if since.IsZero() || end.IsZero() || end.Before(since) {
+		return ""
+	}
+	return " after " + fmtDuration(end.Sub(since))
+}
+
 func (d *decider) jobLink(job kant.JobKey) []kant.AlertLink {
 	if d.p.StatusURL == "" {
 		return nil

@@ -265,11 +265,12 @@ func (d *decider) occurrence(o *occ, folded []string) {
 		w.status = kant.AlertResolved
 		w.since = stored.Since
 		w.kind = KindRecovered
-		w.text = fmt.Sprintf("%s recovered for %s: succeeded at %s", r.Job, r.Date, d.fmtTime(r.SucceededAt, loc))
+		w.text = fmt.Sprintf("%s recovered for %s%s: succeeded at %s", r.Job, r.Date, lasted(stored.Since, r.SucceededAt),
+			d.fmtTime(r.SucceededAt, loc))
 		if r.Verdict == kant.VerdictLate {
 			w.kind = KindLate
-			w.text = fmt.Sprintf("%s succeeded late for %s: at %s, %s after the deadline", r.Job, r.Date,
-				d.fmtTime(r.SucceededAt, loc), fmtDuration(r.Lateness))
+			w.text = fmt.Sprintf("%s succeeded late for %s%s: at %s, %s after the deadline", r.Job, r.Date,
+				lasted(stored.Since, r.SucceededAt), d.fmtTime(r.SucceededAt, loc), fmtDuration(r.Lateness))
 		}
 	case exists && run != nil && run.State.Active() && stored.Status == kant.AlertOpen:
 		// A retry after a failure: the incident stays open.
