@@ -115,8 +115,8 @@ func (d *decider) evaluatedOn(sloName string, date kant.Date) bool {
 // rerun tells down of one re-run r of job for date, once.
 func (d *decider) rerun(down *slo.Definition, job kant.JobKey, date kant.Date, r kant.Run, openedAt time.Time) {
 	loc := locOf(down)
-	line := fmt.Sprintf("%s re-ran for %s at %s (run %s, attempt %d), after %s's gate opened at %s",
-		job, date, r.At().In(loc).Format("15:04"), r.RunID, r.Attempt, down.Name, openedAt.In(loc).Format("15:04"))
+	line := fmt.Sprintf("%s re-ran for %s at %s (run %s, attempt %d), after its gate opened at %s: %s may have read it before",
+		job, date, r.At().In(loc).Format("15:04"), r.RunID, r.Attempt, openedAt.In(loc).Format("15:04"), down.Name)
 	id := fmt.Sprintf("rerun/%s/%s/%s/%s/%d", down.Name, job, date, r.RunID, r.Attempt)
 	if _, told := d.stored[id]; told {
 		return
