@@ -153,12 +153,7 @@ func decideJob(in Input, j JobInput, now time.Time) JobAnswer {
 		t := r.FinishedAt.UTC()
 		ja.FinishedAt = &t
 	}
-	if openedAt, rerunAt, ok := opened(j.Runs, r); ok {
-		ja.OpenedAt = &openedAt
-		if !rerunAt.IsZero() {
-			ja.ChangedSinceOpen, ja.RerunAt = true, &rerunAt
-		}
-	}
+	setOpened(&ja, j.Runs, r)
 	switch {
 	case r.State == kant.StateSucceeded:
 		ja.Reason = ReasonSucceeded

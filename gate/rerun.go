@@ -6,18 +6,22 @@ import (
 	"github.com/kantproject/kant"
 )
 
-// opened returns when a job's answer for a date first turned open, and the
-// start of the run deciding it now when that run came after (a re-run, a
-// backfill of the same date): derived from the runs of the date alone
-// (kant.FirstOpen), so it survives restarts without state of its own. ok is
-// false when the answer never opened.
-func opened(runs []kant.Run, latest *kant.Run) (at time.Time, rerun time.Time, ok bool) {
+// setOpened sets when ja's job first answered open for the date, and the
+// start of latest when it came after (a re-run, a backfill of the same
+// date): derived from the runs of the date alone (kant.FirstOpen), so it
+// survives restarts without state of its own. It allocates nothing in the
+// common case, a job done once: opened_at is then its finish.
+func setOpened(ja *JobAnswer, runs []kant.Run, latest *kant.Run) {
 	opener, at := kant.FirstOpen(runs)
-	if opener == nil {
-		return time.Time{}, time.Time{}, false
+	switch {
+	case opener == nil:
+	case opener == latest && ja.FinishedAt != nil && ja.FinishedAt.Equal(at):
+		ja.OpenedAt = ja.FinishedAt
+	default:
+		ts := &[2]time.Time{at.UTC(), latest.At().UTC()}
+		ja.OpenedAt = &ts[0]
+		if opener != latest && latest.Later(opener) {
+			ja.ChangedSinceOpen, ja.RerunAt = true, &ts[1]
+		}
 	}
-	if latest != opener && latest.Later(opener) {
-		rerun = latest.At().UTC()
-	}
-	return at.UTC(), rerun, true
 }
