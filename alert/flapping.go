@@ -77,10 +77,29 @@ func flips(runs []*kant.Run, now time.Time, window time.Duration) (n int, since 
 func (d *decider) flapping() {
 	d.flaps = map[kant.JobKey][]flap{}
 	f := d.p.Flapping.withDefaults()
+	// Only the runs within the window count, and a job needs more than
+	// Flips of them to flip more than Flips times (or an open notice, to
+	// be resolved): most jobs are left at the first pass.
+	inWindow := func(r *kant.Run) bool { return r.At().After(d.now.Add(-f.Window)) && !r.At().After(d.now) }
+	count := map[kant.JobKey]int{}
+	for i := range d.in.Runs {
+		if inWindow(&d.in.Runs[i]) {
+			count[d.in.Runs[i].Job]++
+		}
+	}
+	openFlap := map[kant.JobKey]bool{}
+	for _, a := range d.in.Alerts {
+		if a.Kind == KindFlapping && a.Status == kant.AlertOpen {
+			openFlap[a.Job] = true
+		}
+	}
 	byJob := map[kant.JobKey][]*kant.Run{}
 	var jobs []kant.JobKey
 	for i := range d.in.Runs {
 		r := &d.in.Runs[i]
+		if count[r.Job] <= f.Flips && !openFlap[r.Job] {
+			continue
+		}
 		if _, ok := byJob[r.Job]; !ok {
 			jobs = append(jobs, r.Job)
 		}

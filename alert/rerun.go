@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,10 +28,11 @@ func (d *decider) reruns() {
 		job  kant.JobKey
 		date kant.Date
 	}
-	byOcc := map[occKey][]kant.Run{}
 	defOf := map[kant.JobKey]*slo.Definition{} // the first SLO selecting each job
-	var keys []occKey
-	for _, r := range d.in.Runs {
+	hasDown := map[kant.JobKey]bool{}          // whether an SLO names the job upstream
+	keyOf := make([]occKey, len(d.in.Runs))
+	count := map[occKey]int{}
+	for i, r := range d.in.Runs {
 		if r.At().After(d.now) {
 			continue
 		}
@@ -43,15 +45,29 @@ func (d *decider) reruns() {
 				}
 			}
 			defOf[r.Job] = def
+			hasDown[r.Job] = slices.ContainsFunc(d.p.SLOs, func(down slo.Definition) bool { return d.downstreamOf(&down, def, r.Job) })
 		}
-		k := occKey{r.Job, d.dateOf(def, r)}
+		if !hasDown[r.Job] {
+			continue
+		}
+		keyOf[i] = occKey{r.Job, d.dateOf(def, r)}
+		count[keyOf[i]]++
+	}
+	// A re-run needs two runs: most occurrences have one.
+	byOcc := map[occKey][]kant.Run{}
+	var keys []occKey
+	for i, k := range keyOf {
+		if count[k] < 2 || k.job == "" {
+			continue
+		}
 		if _, ok := byOcc[k]; !ok {
 			keys = append(keys, k)
 		}
-		byOcc[k] = append(byOcc[k], r)
+		byOcc[k] = append(byOcc[k], d.in.Runs[i])
 	}
 	slices.SortFunc(keys, func(a, b occKey) int {
-		return strings.Compare(string(a.job)+" "+a.date.String(), string(b.job)+" "+b.date.String())
+		return cmp.Or(strings.Compare(string(a.job), string(b.job)), cmp.Compare(a.date.Year, b.date.Year),
+			cmp.Compare(a.date.Month, b.date.Month), cmp.Compare(a.date.Day, b.date.Day))
 	})
 	for _, k := range keys {
 		runs := byOcc[k]
