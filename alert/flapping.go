@@ -2,6 +2,7 @@ package alert
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -77,6 +78,9 @@ func flips(runs []*kant.Run, now time.Time, window time.Duration) (n int, since 
 func (d *decider) flapping() {
 	d.flaps = map[kant.JobKey][]flap{}
 	f := d.p.Flapping.withDefaults()
+	if f.Flips < 0 { // never flapping: notices still open are resolved
+		f.Flips = math.MaxInt
+	}
 	// Only the runs within the window count, and a job needs more than
 	// Flips of them to flip more than Flips times (or an open notice, to
 	// be resolved): most jobs are left at the first pass.
@@ -112,9 +116,6 @@ func (d *decider) flapping() {
 		if a.Kind == KindFlapping && a.Status == kant.AlertResolved {
 			d.flaps[a.Job] = append(d.flaps[a.Job], flap{a.Since, a.UpdatedAt})
 		}
-	}
-	if f.Flips < 0 {
-		return
 	}
 	for _, job := range jobs {
 		var def *slo.Definition

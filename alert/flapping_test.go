@@ -97,3 +97,17 @@ func TestFlappingCanBeTunedOrTurnedOff(t *testing.T) {
 		})
 	}
 }
+
+func TestTurningFlappingOffResolvesANoticeStillOpen(t *testing.T) {
+	w := newWorld(t, hourly(t))
+	for h := 1; h <= 6; h++ {
+		w.observe(hourRun(h, map[bool]kant.State{true: kant.StateFailed, false: kant.StateSucceeded}[h%2 == 1]))
+		w.tick(at(h, 11))
+	}
+	w.policy.Flapping = alert.Flapping{Flips: -1}
+	w.restart()
+	calls := w.tick(at(6, 12))
+	if got := texts(calls, "reply", "stopped flapping"); len(got) != 1 {
+		t.Errorf("calls %v, want the open notice resolved in its thread", calls)
+	}
+}
