@@ -63,6 +63,9 @@ type Policy struct {
 	// ConsoleLink returns the source console URL of a run (a Glue job run,
 	// an Airflow task log), or "" when there is none. Nil: no links.
 	ConsoleLink func(kant.Run) string
+	// Flapping is when a job's outcome changes too often to post each
+	// failure: one flapping notice counts them instead.
+	Flapping Flapping
 }
 
 // Input is the state Decide judges.
@@ -98,7 +101,9 @@ type Change struct {
 // output. Alerts it leaves alone are not returned.
 func Decide(p Policy, in Input, now time.Time) []Change {
 	d := newDecider(p, in, now)
+	d.flapping()
 	d.occurrences()
+	d.reruns()
 	d.sources()
 	d.budgets()
 	d.digest()
@@ -116,6 +121,7 @@ type decider struct {
 	stored  map[string]kant.Alert
 	defs    map[string]*slo.Definition
 	changes []Change
+	flaps   map[kant.JobKey][]flap // set by flapping
 }
 
 func newDecider(p Policy, in Input, now time.Time) *decider {
@@ -226,6 +232,15 @@ func fmtDuration(x time.Duration) string {
 		return fmt.Sprintf("%dh", h)
 	}
 	return fmt.Sprintf("%dh%02dm", h, m)
+}
+
+// lasted says how long an incident from since to end lasted, as " after
+// 2h15m", or "" when either is unknown.
+func lasted(since, end time.Time) string {
+	if since.IsZero() || end.IsZero() || end.Before(since) {
+		return ""
+	}
+	return " after " + fmtDuration(end.Sub(since))
 }
 
 func (d *decider) jobLink(job kant.JobKey) []kant.AlertLink {

@@ -113,7 +113,7 @@ func (d *decider) occurrences() {
 		if _, own := d.stored[o.id]; own {
 			continue
 		}
-		if up := d.upstreamIncident(o, byID); up != "" {
+		if up := d.upstreamIncident(o, byID); up != "" && (byID[up] == nil || !d.foldedIntoFlapping(byID[up])) {
 			foldedInto[o.id] = up
 		}
 	}
@@ -131,7 +131,7 @@ func (d *decider) occurrences() {
 		folded[up] = append(folded[up], fmt.Sprintf("%s (%s, %s)", o.res.Job, o.def.Name, o.kind))
 	}
 	for _, o := range occs {
-		if _, ok := foldedInto[o.id]; ok {
+		if _, ok := foldedInto[o.id]; ok || d.foldedIntoFlapping(o) {
 			continue
 		}
 		d.occurrence(o, folded[o.id])
@@ -265,11 +265,12 @@ func (d *decider) occurrence(o *occ, folded []string) {
 		w.status = kant.AlertResolved
 		w.since = stored.Since
 		w.kind = KindRecovered
-		w.text = fmt.Sprintf("%s recovered for %s: succeeded at %s", r.Job, r.Date, d.fmtTime(r.SucceededAt, loc))
+		w.text = fmt.Sprintf("%s recovered for %s%s: succeeded at %s", r.Job, r.Date, lasted(stored.Since, r.SucceededAt),
+			d.fmtTime(r.SucceededAt, loc))
 		if r.Verdict == kant.VerdictLate {
 			w.kind = KindLate
-			w.text = fmt.Sprintf("%s succeeded late for %s: at %s, %s after the deadline", r.Job, r.Date,
-				d.fmtTime(r.SucceededAt, loc), fmtDuration(r.Lateness))
+			w.text = fmt.Sprintf("%s succeeded late for %s%s: at %s, %s after the deadline", r.Job, r.Date,
+				lasted(stored.Since, r.SucceededAt), d.fmtTime(r.SucceededAt, loc), fmtDuration(r.Lateness))
 		}
 	case exists && run != nil && run.State.Active() && stored.Status == kant.AlertOpen:
 		// A retry after a failure: the incident stays open.
@@ -300,6 +301,7 @@ func (d *decider) occurrence(o *occ, folded []string) {
 	if exists && w.text != stored.Text {
 		w.note = w.text
 	}
+	keepField(&w, stored, labelReruns)
 	d.addFolded(&w, stored, folded)
 	action := Open
 	if w.status == kant.AlertResolved {

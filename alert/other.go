@@ -68,7 +68,8 @@ func (d *decider) sources() {
 		if exists {
 			w := wantFrom(open)
 			w.status, w.job = kant.AlertResolved, scope
-			w.text = fmt.Sprintf("Source %s is back: polled successfully at %s", h.Source, d.fmtTime(h.LastSuccess, nil))
+			w.text = fmt.Sprintf("Source %s is back%s: polled successfully at %s", h.Source, lasted(open.Since, h.LastSuccess),
+				d.fmtTime(h.LastSuccess, nil))
 			w.note = w.text
 			d.apply(Resolve, w)
 		}

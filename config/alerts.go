@@ -38,6 +38,16 @@ type Alerts struct {
 	// Deliver routes alerts to destinations, the first matching rule
 	// winning; alerts no rule matches go to Slack alone.
 	Deliver []DeliverRule
+	// Flapping, when set, overrides when a job is flapping (more than 4
+	// flips in 24h by default): its failures are then one notice.
+	Flapping *Flapping
+}
+
+// Flapping is when a job counts as flapping: more than Flips changes
+// between success and failure within Window. Flips 0 never folds failures.
+type Flapping struct {
+	Flips  int
+	Window time.Duration // 0: the default, 24h
 }
 
 // Slack configures the Slack sender: a bot token (posts, updates, threads)
@@ -66,13 +76,13 @@ type Maintenance struct {
 }
 
 // AlertKinds are the kinds an alert route may name.
-var AlertKinds = []string{"failed", "missed", "late", "stale", "budget", "digest"}
+var AlertKinds = []string{"failed", "missed", "late", "stale", "budget", "digest", "rerun", "flapping"}
 
 // DefaultBudgetBelow is the default budget alert threshold.
 const DefaultBudgetBelow = 0.25
 
 var alertKeys = []string{"slack", "digest", "status_url", "budget_below", "routes", "maintenance",
-	"pagerduty", "webhooks", "deliver"}
+	"pagerduty", "webhooks", "deliver", "flapping"}
 
 func (d *decoder) alerts(n *yaml.Node, path string, c *Config) {
 	m := d.mapping(n, path)
@@ -141,6 +151,38 @@ func (d *decoder) alerts(n *yaml.Node, path string, c *Config) {
 	if v, p := m.get("deliver"); v != nil {
 		d.deliver(v, p, a)
 	}
+	if v, p := m.get("flapping"); v != nil {
+		d.flapping(v, p, a)
+	}
+}
+
+// flapping reads alerts.flapping: {flips: 4, window: 24h}.
+func (d *decoder) flapping(n *yaml.Node, path string, a *Alerts) {
+	fm := d.mapping(n, path)
+	if fm == nil {
+		return
+	}
+	fm.only("flips", "window")
+	f := Flapping{Flips: 4}
+	if v, p := fm.get("flips"); v != nil {
+		if x, ok := d.float(v, p); ok {
+			if x < 0 || x != float64(int(x)) || x > 1000 {
+				d.errorf(v, p, "%s: want a whole number of flips from 0 (never fold failures) to 1000, like 4", strconv.FormatFloat(x, 'g', -1, 64))
+			} else {
+				f.Flips = int(x)
+			}
+		}
+	}
+	if v, p := fm.get("window"); v != nil {
+		if dur, ok := d.duration(v, p); ok {
+			if dur < time.Hour || dur > 7*24*time.Hour {
+				d.errorf(v, p, "%s: want a window from 1h to 7d, like 24h", dur)
+			} else {
+				f.Window = dur
+			}
+		}
+	}
+	a.Flapping = &f
 }
 
 func (d *decoder) slack(n *yaml.Node, path string, s *Slack) {

@@ -514,6 +514,7 @@ export:
   budget_below: 1.5
   routes:
     failure: {channel: "#x"}
+  flapping: {flips: 2.5, window: 30m}
   maintenance:
     - name: upgrade
       from: 2026-12-31
@@ -533,9 +534,11 @@ slos:
 				`kant.yaml:5: alerts.digest: bad time of day "25:00"`,
 				`kant.yaml:6: alerts.budget_below: 1.5 is out of range`,
 				`kant.yaml:8: alerts.routes: unknown key "failure"`,
-				`kant.yaml:12: alerts.maintenance[0].to: ends before it starts`,
-				`kant.yaml:13: alerts.maintenance[1]: missing required key "duration"`,
-				`kant.yaml:16: slos: SLO "nightly" has no channel and alerts.slack sets no default channel`,
+				`kant.yaml:9: alerts.flapping.flips: 2.5: want a whole number of flips`,
+				`kant.yaml:9: alerts.flapping.window: 30m0s: want a window from 1h to 7d`,
+				`kant.yaml:13: alerts.maintenance[0].to: ends before it starts`,
+				`kant.yaml:14: alerts.maintenance[1]: missing required key "duration"`,
+				`kant.yaml:17: slos: SLO "nightly" has no channel and alerts.slack sets no default channel`,
 			},
 		},
 		{
@@ -1084,6 +1087,9 @@ func TestAirflowSourcesAlertsAndBigQueryAreDecoded(t *testing.T) {
 	}
 	if a.Routes["stale"] != "#platform" {
 		t.Errorf("Routes = %v", a.Routes)
+	}
+	if a.Flapping == nil || a.Flapping.Flips != 6 || a.Flapping.Window != 12*time.Hour {
+		t.Errorf("Flapping = %+v, want 6 flips in 12h", a.Flapping)
 	}
 	if len(a.Maintenance) != 2 {
 		t.Fatalf("Maintenance = %+v", a.Maintenance)

@@ -1,7 +1,8 @@
 // Package demo owns what `kant demo` plays: a configuration with example
 // SLOs, a simulated night of Glue-like, Airflow-like and Step Functions-like
 // runs (some late, one failing and then recovering, one never starting, one
-// execution failing and redriven), and the fast clock the
+// execution failing and redriven, one re-run after its downstream went
+// ahead), and the fast clock the
 // night is played on (demo.go); and the player (player.go) that pushes the
 // runs through kant's own HTTP API as the night's clock reaches them, asks
 // the gate, and prints the alerts kant sends, on a clock it steps so that
@@ -57,6 +58,10 @@ var night = []script{
 	// incident, updated, no page for the retry.
 	{"hegel", "export_items", "jr_items", 1, 2, []step{{"01:00", kant.StateRunning, ""}, {"01:18", kant.StateFailed, "java.lang.OutOfMemoryError: GC overhead limit exceeded"}}},
 	{"hegel", "export_items", "jr_items", 2, 2, []step{{"01:20", kant.StateRunning, ""}, {"02:35", kant.StateSucceeded, ""}}},
+	// Re-run by hand in the morning, after socrates-daily went ahead on
+	// it: the gate says it changed since it opened, and socrates-daily is
+	// told in its incident's thread.
+	{"hegel", "export_users", "jr_users_rerun", 1, 1, []step{{"07:10", kant.StateRunning, ""}, {"07:38", kant.StateSucceeded, ""}}},
 	// Late: succeeds after its 04:00 deadline.
 	{"hegel", "export_orders", "jr_orders", 1, 1, []step{{"01:05", kant.StateRunning, ""}, {"04:40", kant.StateSucceeded, ""}}},
 	// The Airflow DAG's tasks.

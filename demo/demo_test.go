@@ -56,6 +56,7 @@ func TestTheNightIsValidOrderedAndEndsAsScripted(t *testing.T) {
 		{Job: "socrates/daily_load.report", RunID: "scheduled__2", Attempt: 1}:    kant.StateFailed,
 		{Job: "socrates/daily_load.report", RunID: "manual__0715", Attempt: 1}:    kant.StateSucceeded,
 		{Job: "hegel/export_orders", RunID: "jr_orders", Attempt: 1}:              kant.StateSucceeded,
+		{Job: "hegel/export_users", RunID: "jr_users_rerun", Attempt: 1}:          kant.StateSucceeded,
 		{Job: "socrates/daily_load.load", RunID: "scheduled__2", Attempt: 1}:      kant.StateSucceeded,
 		{Job: "socrates/daily_load.transform", RunID: "scheduled__2", Attempt: 1}: kant.StateSucceeded,
 		// A Step Functions execution and its redrive: two attempts of one run.

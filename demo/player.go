@@ -89,7 +89,7 @@ func (p Player) Play(ctx context.Context) error {
 				return err
 			}
 		case s.gate:
-			status, summary, err := askGate(ctx, client, p.Base, "hegel-nightly", p.Date)
+			status, summary, err := askGate(ctx, client, p.Base, "hegel-nightly", p.Date, p.Loc)
 			if err != nil {
 				return err
 			}
@@ -277,7 +277,7 @@ func pushRun(ctx context.Context, client *http.Client, base string, r kant.Run) 
 }
 
 // askGate asks the gate about an SLO's date and summarizes the answer.
-func askGate(ctx context.Context, client *http.Client, base, slo string, date kant.Date) (int, string, error) {
+func askGate(ctx context.Context, client *http.Client, base, slo string, date kant.Date, loc *time.Location) (int, string, error) {
 	q := url.Values{"slo": {slo}, "date": {date.String()}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/gate?"+q.Encode(), nil)
 	if err != nil {
@@ -291,21 +291,32 @@ func askGate(ctx context.Context, client *http.Client, base, slo string, date ka
 	var ans struct {
 		Open bool `json:"open"`
 		Jobs []struct {
-			Job    string `json:"job"`
-			Reason string `json:"reason"`
+			Job      string     `json:"job"`
+			Reason   string     `json:"reason"`
+			OpenedAt *time.Time `json:"opened_at"`
+			RerunAt  *time.Time `json:"rerun_at"`
 		} `json:"jobs"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
 		return 0, "", fmt.Errorf("gate: %w", err)
 	}
-	if ans.Open {
-		return resp.StatusCode, "open: every job succeeded", nil
-	}
-	var waiting []string
+	var waiting, rerun []string
 	for _, j := range ans.Jobs {
+		name := strings.TrimPrefix(j.Job, "hegel/")
 		if j.Reason != "succeeded" {
-			waiting = append(waiting, strings.TrimPrefix(j.Job, "hegel/")+" "+j.Reason)
+			waiting = append(waiting, name+" "+j.Reason)
+		}
+		if j.OpenedAt != nil && j.RerunAt != nil {
+			rerun = append(rerun, fmt.Sprintf("%s re-run at %s, after it opened at %s", name,
+				j.RerunAt.In(loc).Format("15:04"), j.OpenedAt.In(loc).Format("15:04")))
 		}
 	}
-	return resp.StatusCode, "not yet: " + strings.Join(waiting, ", "), nil
+	summary := "open: every job succeeded"
+	if !ans.Open {
+		summary = "not yet: " + strings.Join(waiting, ", ")
+	}
+	if len(rerun) > 0 {
+		summary += "; changed since open: " + strings.Join(rerun, ", ")
+	}
+	return resp.StatusCode, summary, nil
 }

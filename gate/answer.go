@@ -29,6 +29,14 @@ type JobAnswer struct {
 	Attempt    int         `json:"attempt,omitempty"`
 	FinishedAt *time.Time  `json:"finished_at"`
 	Error      string      `json:"error_message,omitempty"`
+	// OpenedAt is when the job first answered open for the date (the
+	// finish of the success that opened it), nil if it never did; it stays
+	// when a newer run (a re-run, a backfill) changes the answer since.
+	OpenedAt *time.Time `json:"opened_at,omitempty"`
+	// ChangedSinceOpen says a newer run for the date came after the job
+	// answered open; RerunAt is that run's start.
+	ChangedSinceOpen bool       `json:"changed_since_open,omitempty"`
+	RerunAt          *time.Time `json:"rerun_at,omitempty"`
 }
 
 // Answer is the gate's answer: open when every job succeeded for Date.
@@ -62,6 +70,7 @@ func (a Answer) same(b Answer) bool {
 	for i := range a.Jobs {
 		x, y := a.Jobs[i], b.Jobs[i]
 		if x.Job != y.Job || x.Reason != y.Reason || x.RunID != y.RunID || x.Attempt != y.Attempt ||
+			x.ChangedSinceOpen != y.ChangedSinceOpen || (x.OpenedAt == nil) != (y.OpenedAt == nil) ||
 			(x.State == nil) != (y.State == nil) || (x.State != nil && *x.State != *y.State) {
 			return false
 		}
@@ -144,6 +153,7 @@ func decideJob(in Input, j JobInput, now time.Time) JobAnswer {
 		t := r.FinishedAt.UTC()
 		ja.FinishedAt = &t
 	}
+	setOpened(&ja, j.Runs, r)
 	switch {
 	case r.State == kant.StateSucceeded:
 		ja.Reason = ReasonSucceeded

@@ -122,3 +122,59 @@ func TestDecideShowsTheDecidingRun(t *testing.T) {
 		t.Errorf("job answer %+v, want the second attempt's run, state, error and finish", j)
 	}
 }
+
+func TestDecideRemembersWhenTheGateFirstOpened(t *testing.T) {
+	const users = "hegel/export_users"
+	ok := run(users, "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")
+	rerun := func(id string, state kant.State, start, observed string) kant.Run {
+		r := run(users, id, 1, state, observed)
+		r.StartedAt = at(start)
+		return r
+	}
+	// A second run started before the first success finished: the answer
+	// followed it, so that success never opened the gate.
+	overlapping := rerun("jr_0", kant.StateRunning, "2026-06-01T02:00:00+09:00", "2026-06-01T02:00:00+09:00")
+	tests := []struct {
+		name            string
+		runs            []kant.Run
+		opened, rerunAt string // "" for none
+	}{
+		{"a first success opens at its finish, unchanged since", []kant.Run{ok}, "2026-06-01T03:00:00+09:00", ""},
+		{"a re-run after the gate opened keeps when it opened and tells when the re-run started",
+			[]kant.Run{ok, rerun("jr_3", kant.StateRunning, "2026-06-01T08:00:00+09:00", "2026-06-01T08:00:00+09:00")},
+			"2026-06-01T03:00:00+09:00", "2026-06-01T08:00:00+09:00"},
+		{"a successful re-run is still a change since the gate opened",
+			[]kant.Run{rerun("jr_3", kant.StateSucceeded, "2026-06-01T08:00:00+09:00", "2026-06-01T09:00:00+09:00"), ok},
+			"2026-06-01T03:00:00+09:00", "2026-06-01T08:00:00+09:00"},
+		{"of two re-runs the newer one is told", []kant.Run{ok,
+			rerun("jr_3", kant.StateFailed, "2026-06-01T08:00:00+09:00", "2026-06-01T08:30:00+09:00"),
+			rerun("jr_4", kant.StateRunning, "2026-06-01T10:00:00+09:00", "2026-06-01T10:00:00+09:00")},
+			"2026-06-01T03:00:00+09:00", "2026-06-01T10:00:00+09:00"},
+		{"a failed attempt then a successful retry opens at the retry's finish, unchanged since",
+			[]kant.Run{run(users, "jr_1", 1, kant.StateFailed, "2026-06-01T02:00:00+09:00"),
+				run(users, "jr_1", 2, kant.StateSucceeded, "2026-06-01T04:00:00+09:00")}, "2026-06-01T04:00:00+09:00", ""},
+		{"a success overtaken by a run started before it finished never opened", []kant.Run{ok, overlapping}, "", ""},
+		{"a job that never succeeded never opened", []kant.Run{run(users, "jr_1", 1, kant.StateFailed, "2026-06-01T02:00:00+09:00")}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := gate.Decide(gate.Input{Date: kant.Date{Year: 2026, Month: 6, Day: 1},
+				Jobs: []gate.JobInput{{Job: users, Runs: tt.runs}}}, at("2026-06-01T11:00:00+09:00"))
+			j := a.Jobs[0]
+			if got := fmtOpt(j.OpenedAt); got != tt.opened {
+				t.Errorf("opened_at %s, want %q", got, tt.opened)
+			}
+			if got := fmtOpt(j.RerunAt); got != tt.rerunAt || j.ChangedSinceOpen != (tt.rerunAt != "") {
+				t.Errorf("rerun_at %s changed_since_open %v, want %q", got, j.ChangedSinceOpen, tt.rerunAt)
+			}
+		})
+	}
+}
+
+// fmtOpt formats an optional time in the zone of the tests, "" for nil.
+func fmtOpt(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.In(time.FixedZone("", 9*3600)).Format(time.RFC3339)
+}

@@ -60,6 +60,17 @@ func encodeAnswer(b []byte, a Answer) (body []byte, split int) {
 			b = append(b, `,"error_message":`...)
 			b = appendString(b, j.Error)
 		}
+		if j.OpenedAt != nil {
+			b = append(b, `,"opened_at":`...)
+			b = appendTime(b, *j.OpenedAt)
+		}
+		if j.ChangedSinceOpen {
+			b = append(b, `,"changed_since_open":true`...)
+		}
+		if j.RerunAt != nil {
+			b = append(b, `,"rerun_at":`...)
+			b = appendTime(b, *j.RerunAt)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, "]}\n"...)

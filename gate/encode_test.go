@@ -23,6 +23,9 @@ func TestEncodingMatchesJSON(t *testing.T) {
 			Jobs: []JobAnswer{{Job: "onprem/\"quoted\"\\ジョブ", State: &failed, Reason: ReasonFailed,
 				RunID: "a\x00b\x1f\t\n\r\b\f", FinishedAt: &finished,
 				Error: "bad \xff utf-8 \u2028 line sep \u2029 <html> & 🚀"}}},
+		"a job re-run after it opened": {Date: kant.Date{Year: 2026, Month: 6, Day: 1}, CheckedAt: finished,
+			Jobs: []JobAnswer{{Job: "hegel/export_users", State: &failed, Reason: ReasonFailed, RunID: "jr_2", Attempt: 1,
+				FinishedAt: &finished, OpenedAt: &finished, ChangedSinceOpen: true, RerunAt: &finished}}},
 		"no jobs": {Date: kant.Date{Year: 2026, Month: 6, Day: 1}, CheckedAt: finished, Jobs: []JobAnswer{}},
 	}
 	for name, a := range answers {

@@ -736,3 +736,22 @@ func TestStoreQueriesOfOldDatesAreBoundedAndTheirAnswersReused(t *testing.T) {
 		t.Errorf("%d store queries, want 1: the same question again is answered from the cache", st.calls)
 	}
 }
+
+func TestARerunObservedAfterTheGateOpenedIsToldInTheAnswer(t *testing.T) {
+	ok := run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")
+	f := newFixture(t, at("2026-06-01T07:00:00+09:00"), ok)
+	const q = "jobs=hegel/export_users&date=2026-06-01"
+	if status, a, _ := f.get(t, q); status != 200 || a.Jobs[0].OpenedAt == nil || a.Jobs[0].ChangedSinceOpen {
+		t.Fatalf("before the re-run: %d %+v, want open since 03:00, unchanged", status, a.Jobs[0])
+	}
+	rerun := run("hegel/export_users", "jr_2", 1, kant.StateRunning, "2026-06-01T07:10:00+09:00")
+	rerun.StartedAt = at("2026-06-01T07:10:00+09:00")
+	f.ix.Observe(context.Background(), []kant.Run{rerun})
+	f.now = at("2026-06-01T07:11:00+09:00")
+	status, a, _ := f.get(t, q)
+	j := a.Jobs[0]
+	if status != 404 || j.Reason != gate.ReasonRunning || j.OpenedAt == nil || !j.OpenedAt.Equal(ok.FinishedAt) ||
+		!j.ChangedSinceOpen || j.RerunAt == nil || !j.RerunAt.Equal(rerun.StartedAt) {
+		t.Errorf("after the re-run: %d %+v, want running, opened at %v, changed since by the re-run of %v", status, j, ok.FinishedAt, rerun.StartedAt)
+	}
+}

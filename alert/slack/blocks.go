@@ -100,9 +100,11 @@ func emoji(m alert.Message) string {
 		return ":bar_chart:"
 	case m.Kind == alert.KindLate:
 		return ":large_yellow_circle:"
+	case m.Kind == alert.KindRerun:
+		return ":repeat:"
 	case m.Status == kant.AlertResolved:
 		return ":large_green_circle:"
-	case m.Kind == alert.KindStale || m.Kind == alert.KindBudget:
+	case m.Kind == alert.KindStale || m.Kind == alert.KindBudget || m.Kind == alert.KindFlapping:
 		return ":warning:"
 	}
 	return ":red_circle:"

@@ -88,6 +88,7 @@ func newAlerts(cfg *config.Config, db store.Store, metrics *telemetry.Metrics, d
 			Location:    cfg.Location,
 			StatusURL:   statusURL(cfg),
 			ConsoleLink: consoleLinks(cfg),
+			Flapping:    flapping(cfg.Alerts.Flapping),
 		},
 		Maintenance: maintenance(cfg),
 		Interval:    min(cfg.Evaluate.Interval, time.Minute),
@@ -125,4 +126,16 @@ func statusURL(cfg *config.Config) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// flapping turns alerts.flapping into the policy's: none set, the defaults;
+// flips: 0, never flapping.
+func flapping(f *config.Flapping) alert.Flapping {
+	if f == nil {
+		return alert.Flapping{}
+	}
+	if f.Flips == 0 {
+		return alert.Flapping{Flips: -1, Window: f.Window}
+	}
+	return alert.Flapping{Flips: f.Flips, Window: f.Window}
 }

@@ -126,6 +126,11 @@ func TestTheDemoPlaysTheNightAndJudgesIt(t *testing.T) {
 		"run   spinoza/nightly_billing       failed: States.TaskFailed: Lambda billing-export",
 		"alert #billing-alerts @billing: spinoza/nightly_billing",
 		"gate  hegel-nightly " + date.String() + " → 404 not yet: export_items running, export_legacy not_started, export_orders running",
+		// A re-run after socrates-daily went ahead: told in its incident's
+		// thread, and by the gate.
+		"↳     hegel/export_users re-ran for " + date.String() + " at 07:10 (run jr_users_rerun, attempt 1), after its gate opened at 01:42: socrates-daily may have read it before",
+		"gate  hegel-nightly " + date.String() + " → 404 not yet: export_legacy not_started; changed since open: export_users re-run at 07:10, after it opened at 01:42",
+		"recovered for " + date.String() + " after 1h15m",
 	} {
 		if !strings.Contains(out.String(), line) {
 			t.Errorf("demo output lacks %q:\n%s", line, out)
