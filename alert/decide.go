@@ -185,9 +185,11 @@ func (d *decider) apply(action Action, w want) {
 	}
 	a.Kind, a.Status, a.Text, a.Owner = w.kind, w.status, w.text, w.owner
 	a.Fields, a.Links = w.fields, w.links
-	if a.SentAt.IsZero() && !a.Posting {
-		// Silence is decided until the alert is posted: a silence that
-		// ends releases an open incident, never a resolved one.
+	if !a.Told() {
+		// Silence is decided until the alert is posted to any
+		// destination: a silence that ends releases an open incident,
+		// never a resolved one, and one that begins after the post does
+		// not keep its resolution from being sent.
 		if s := d.silence(w.slo, w.job); s != "" || a.Status == kant.AlertOpen || !exists {
 			a.Silenced = s
 		}
