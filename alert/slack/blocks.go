@@ -102,7 +102,7 @@ func emoji(m alert.Message) string {
 		return ":large_yellow_circle:"
 	case m.Status == kant.AlertResolved:
 		return ":large_green_circle:"
-	case m.Kind == alert.KindStale || m.Kind == alert.KindBudget:
+	case m.Kind == alert.KindStale || m.Kind == alert.KindBudget || m.Kind == alert.KindAtRisk:
 		return ":warning:"
 	}
 	return ":red_circle:"
