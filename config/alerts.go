@@ -60,7 +60,7 @@ type Maintenance struct {
 }
 
 // AlertKinds are the kinds an alert route may name.
-var AlertKinds = []string{"failed", "missed", "late", "stale", "budget", "digest"}
+var AlertKinds = []string{"failed", "missed", "late", "stale", "budget", "digest", "at_risk"}
 
 // DefaultBudgetBelow is the default budget alert threshold.
 const DefaultBudgetBelow = 0.25
