@@ -67,11 +67,12 @@ func (d *decider) atRiskMet(o *occ, loc *time.Location) string {
 	return fmt.Sprintf("%s met its deadline for %s after all: succeeded at %s", o.res.Job, o.res.Date, d.fmtTime(o.res.SucceededAt, loc))
 }
 
-// markAtRisk adds, to an open incident of another kind (a failure being
-// retried, say), an "At risk" field while o is at risk, and a thread reply
-// the first time.
+// markAtRisk adds, to an open incident of another kind being retried, an
+// "At risk" field while o is at risk, and a thread reply the first time. A
+// failure with no run active gets none: its incident already says it
+// failed, and nothing is running that could still be in time.
 func markAtRisk(w *want, o *occ, stored kant.Alert, exists bool, deadline string) {
-	if w.kind == KindAtRisk || w.status != kant.AlertOpen || !o.res.AtRisk() {
+	if w.kind == KindAtRisk || w.status != kant.AlertOpen || !o.res.AtRisk() || o.latest == nil || !o.latest.State.Active() {
 		return
 	}
 	value := fmt.Sprintf("likely to miss the deadline %s: its recent runs take longer than the time left", deadline)

@@ -115,6 +115,20 @@ func TestDecideAtRisk(t *testing.T) {
 			text: "is being retried", note: "At risk: likely to miss the deadline",
 		},
 		{
+			name: "a failure for good that is at risk says nothing more: its incident already says it failed",
+			in: func() alert.Input {
+				runs := []kant.Run{run(export, "jr_1", 1, 1, kant.StateFailed, at(1, 0), at(2, 0), "boom")}
+				failed := alert.Decide(p, alert.Input{Results: []kant.Result{result("hegel-nightly", export, kant.VerdictPending, "")},
+					Runs: runs}, at(2, 1))
+				if len(failed) != 1 {
+					t.Fatalf("failure: %+v", failed)
+				}
+				return alert.Input{Results: []kant.Result{atRisk("hegel-nightly", export)}, Alerts: []kant.Alert{failed[0].Alert}, Runs: runs}
+			},
+			now:  at(5, 0),
+			none: true,
+		},
+		{
 			name: "a downstream at risk while its upstream has an incident gets no warning of its own",
 			in: func() alert.Input {
 				return alert.Input{Results: []kant.Result{result("hegel-nightly", export, kant.VerdictPending, ""), atRisk("socrates-load", loadJob)},
