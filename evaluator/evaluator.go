@@ -2,7 +2,10 @@
 // judges them with package slo, and writes results and daily summaries back.
 // It runs on a ticker inside `kant serve` (deadlines pass without any new
 // run), once for `kant evaluate -once`, and immediately for the occurrences
-// that newly stored runs touch. It imports kant and slo; the storage backend is behind the Store interface declared here.
+// that newly stored runs touch. Pending occurrences are marked at risk from
+// each job's recent successful durations, kept as runs are loaded
+// (atrisk.go), and an evaluation is also made at each at-risk moment. It
+// imports kant and slo; the storage backend is behind the Store interface declared here.
 package evaluator
 
 import (
