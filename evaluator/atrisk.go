@@ -42,22 +42,27 @@ func (h *durations) add(runs []kant.Run, now time.Time) {
 		return
 	}
 	for i := range runs {
-		r, ok := runs[i].AsOf(now)
-		if !ok || r.State != kant.StateSucceeded || r.Duration() <= 0 {
+		r := &runs[i] // as known at now: a success that finished by then
+		if r.State != kant.StateSucceeded || r.FinishedAt.After(now) || r.Duration() <= 0 {
 			continue
 		}
-		s := success{key: r.Key(), finished: r.FinishedAt, took: r.Duration()}
 		list := h.byJob[r.Job]
+		if len(list) == h.keep && !r.FinishedAt.After(list[0].finished) {
+			continue // older than every one kept
+		}
+		s := success{key: r.Key(), finished: r.FinishedAt, took: r.Duration()}
 		if slices.ContainsFunc(list, func(x success) bool { return x.key == s.key }) {
 			continue
 		}
-		if len(list) == h.keep && !s.finished.After(list[0].finished) {
-			continue // older than every one kept
-		}
 		at, _ := slices.BinarySearchFunc(list, s.finished, func(x success, t time.Time) int { return x.finished.Compare(t) })
-		list = slices.Insert(list, at, s)
-		if len(list) > h.keep {
-			list = list[len(list)-h.keep:]
+		if len(list) < h.keep {
+			if list == nil {
+				list = make([]success, 0, h.keep)
+			}
+			list = slices.Insert(list, at, s)
+		} else { // full: the oldest goes (at > 0: s is newer than it)
+			copy(list[:at-1], list[1:at])
+			list[at-1] = s
 		}
 		h.byJob[r.Job] = list
 	}

@@ -131,3 +131,35 @@ func TestAJobNotStartedIsMarkedAtRiskAtTheDeadlineMinusItsP90NotAtTheNextTick(t 
 		t.Errorf("marked %s after the at-risk moment", late)
 	}
 }
+
+func TestTheNewestSuccessesAreKeptWhateverTheOrderTheyArriveIn(t *testing.T) {
+	ctx := t.Context()
+	db := open(t)
+	// 30 nights: the 10 oldest take 5 h, the 20 newest 1 h. Written newest
+	// first, so that the old slow ones arrive last and must not displace
+	// them.
+	old := history("hegel/slow", 30, 5*time.Hour)[:10]
+	recent := history("hegel/slow", 20, time.Hour)
+	for i := range recent {
+		recent[i].RunID += "_recent"
+	}
+	if _, err := db.WriteRuns(ctx, append(recent, old...)); err != nil {
+		t.Fatal(err)
+	}
+	// With 1 h expected, a run started at 04:30 is in time for 06:00; with
+	// 5 h it would be at risk.
+	now := at("2026-06-02T04:31:00+09:00")
+	e, err := evaluator.New(evaluator.Config{SLOs: []slo.Definition{nightly(t, "hegel/*")}, Store: db, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.WriteRuns(ctx, []kant.Run{run("hegel/slow", "tonight", 1, kant.StateRunning, "2026-06-02T04:30:00+09:00", "")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Evaluate(ctx, now, 40*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if v := verdicts(t, db, "2026-06-02")["hegel/slow"]; v.Verdict != kant.VerdictPending || v.Reason != kant.ReasonNone {
+		t.Errorf("stored %s/%s, want pending and not at risk: the 20 newest successes take an hour", v.Verdict, v.Reason)
+	}
+}
