@@ -96,7 +96,8 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 //     (now, for one still queued) plus the expected duration is after the
 //     deadline; or
 //   - no attributed run is active (none started, or the last one failed)
-//     and now is at or after the deadline minus the expected duration.
+//     and now is at or after RiskAt: the deadline minus the expected
+//     duration, but not before the occurrence's expected start.
 //
 // Results other than pending, and of other SLOs, are left alone.
 func MarkAtRisk(def Definition, results []kant.Result, runs []kant.Run, expected map[kant.JobKey]time.Duration, now time.Time) {
@@ -151,23 +152,34 @@ func MarkAtRisk(def Definition, results []kant.Result, runs []kant.Run, expected
 			if s.Add(e).After(res.Deadline) {
 				res.Reason = kant.ReasonAtRisk
 			}
-		} else if !now.Before(res.Deadline.Add(-e)) {
+		} else if !now.Before(RiskAt(*res, e)) {
 			res.Reason = kant.ReasonAtRisk
 		}
 	}
 }
 
+// RiskAt is when an occurrence of a job expected to take expected becomes
+// at risk if nothing has started: its deadline minus expected, or its
+// expected start when that is later (a job slower than its window is at
+// risk once due, not before).
+func RiskAt(o kant.Result, expected time.Duration) time.Time {
+	at := o.Deadline.Add(-expected)
+	if at.Before(o.ExpectedAt) {
+		return o.ExpectedAt
+	}
+	return at
+}
+
 // NextAtRisk returns the first moment after now at which a pending result
-// not yet at risk becomes at risk by the clock alone, if nothing starts: its
-// deadline minus its job's expected duration. ok is false when there is
-// none.
+// not yet at risk becomes at risk by the clock alone, if nothing starts
+// (RiskAt). ok is false when there is none.
 func NextAtRisk(results []kant.Result, expected map[kant.JobKey]time.Duration, now time.Time) (next time.Time, ok bool) {
 	for _, r := range results {
 		e, has := expected[r.Job]
 		if !has || r.Verdict != kant.VerdictPending || r.Reason == kant.ReasonAtRisk {
 			continue
 		}
-		if at := r.Deadline.Add(-e); at.After(now) && (!ok || at.Before(next)) {
+		if at := RiskAt(r, e); at.After(now) && (!ok || at.Before(next)) {
 			next, ok = at, true
 		}
 	}

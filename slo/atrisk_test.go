@@ -114,6 +114,18 @@ func TestMarkAtRisk(t *testing.T) {
 			want: kant.VerdictPending, reason: kant.ReasonAtRisk,
 		},
 		{
+			name: "a job slower than its window is at risk once due, not before its tick",
+			def:  func(d *Definition) { d.Deadline, d.Within = nil, 30*time.Minute },
+			now:  jst("2026-06-10 00:59"), expected: map[kant.JobKey]time.Duration{testJob: hour},
+			want: kant.VerdictPending, reason: kant.ReasonNone,
+		},
+		{
+			name: "a job slower than its window is at risk at its tick",
+			def:  func(d *Definition) { d.Deadline, d.Within = nil, 30*time.Minute },
+			now:  jst("2026-06-10 01:00"), expected: map[kant.JobKey]time.Duration{testJob: hour},
+			want: kant.VerdictPending, reason: kant.ReasonAtRisk,
+		},
+		{
 			name: "a job without an expected duration (too little history) is never at risk",
 			now:  jst("2026-06-10 05:59"), expected: map[kant.JobKey]time.Duration{"hegel/other": hour},
 			want: kant.VerdictPending, reason: kant.ReasonNone,
