@@ -17,15 +17,20 @@ const (
 	VerdictMissed Verdict = "missed"
 )
 
-// Reason explains a missed verdict.
+// Reason explains a missed verdict, or marks a pending one at risk.
 type Reason string
 
-// The reasons for a missed verdict.
+// The reasons for a missed verdict, and the mark of a pending one at risk.
 const (
 	ReasonNone       Reason = ""
 	ReasonFailed     Reason = "failed"      // the latest attempt ended without success
 	ReasonNotStarted Reason = "not_started" // no run was seen for the occurrence
 	ReasonRunning    Reason = "running"     // a run was still queued or running
+	// ReasonAtRisk marks a pending occurrence that its job's recent
+	// durations say will miss its deadline: not started by the deadline
+	// minus the expected duration, or running since a start that the
+	// expected duration carries past the deadline (see slo.AtRisk).
+	ReasonAtRisk Reason = "at_risk"
 )
 
 // Occurrence is one scheduled tick of a job under an SLO: the job was expected
@@ -52,6 +57,10 @@ type Result struct {
 	Runs        int           `json:"runs"`
 	EvaluatedAt time.Time     `json:"evaluated_at"`
 }
+
+// AtRisk reports whether r is pending and marked at risk of missing its
+// deadline.
+func (r Result) AtRisk() bool { return r.Verdict == VerdictPending && r.Reason == ReasonAtRisk }
 
 // Final reports whether the result can no longer change: a success was seen
 // (met or late). Missed occurrences can still become late.

@@ -130,8 +130,9 @@ func (d *decider) occurrences() {
 		o := byID[id]
 		folded[up] = append(folded[up], fmt.Sprintf("%s (%s, %s)", o.res.Job, o.def.Name, o.kind))
 	}
+	quiet := d.quietAtRisk(occs, byID)
 	for _, o := range occs {
-		if _, ok := foldedInto[o.id]; ok || d.foldedIntoFlapping(o) {
+		if _, ok := foldedInto[o.id]; ok || d.foldedIntoFlapping(o) || quiet[o.id] {
 			continue
 		}
 		d.occurrence(o, folded[o.id])
@@ -222,7 +223,8 @@ func (d *decider) addFolded(w *want, stored kant.Alert, lines []string) {
 // occurrence decides the incident of one occurrence.
 func (d *decider) occurrence(o *occ, folded []string) {
 	stored, exists := d.stored[o.id]
-	if !o.bad && !exists {
+	atRisk := warnsAtRisk(o, stored, exists)
+	if !o.bad && !exists && !atRisk {
 		return
 	}
 	loc := locOf(o.def)
@@ -261,12 +263,23 @@ func (d *decider) occurrence(o *occ, folded []string) {
 			}
 			w.text = fmt.Sprintf("%s missed its deadline %s for %s: %s", r.Job, deadline, r.Date, why)
 		}
+	case atRisk:
+		w.kind = KindAtRisk
+		w.since = d.now
+		if exists {
+			w.since = stored.Since
+		}
+		w.text = d.atRiskText(o, deadline, loc)
 	case exists && r.Final():
 		w.status = kant.AlertResolved
 		w.since = stored.Since
 		w.kind = KindRecovered
 		w.text = fmt.Sprintf("%s recovered for %s%s: succeeded at %s", r.Job, r.Date, lasted(stored.Since, r.SucceededAt),
 			d.fmtTime(r.SucceededAt, loc))
+		if stored.Kind == KindAtRisk && r.Verdict == kant.VerdictMet {
+			w.kind = KindAtRisk
+			w.text = d.atRiskMet(o, loc)
+		}
 		if r.Verdict == kant.VerdictLate {
 			w.kind = KindLate
 			w.text = fmt.Sprintf("%s succeeded late for %s%s: at %s, %s after the deadline", r.Job, r.Date,
@@ -302,6 +315,7 @@ func (d *decider) occurrence(o *occ, folded []string) {
 		w.note = w.text
 	}
 	keepField(&w, stored, labelReruns)
+	markAtRisk(&w, o, stored, exists, deadline)
 	d.addFolded(&w, stored, folded)
 	action := Open
 	if w.status == kant.AlertResolved {

@@ -76,7 +76,7 @@ type Maintenance struct {
 }
 
 // AlertKinds are the kinds an alert route may name.
-var AlertKinds = []string{"failed", "missed", "late", "stale", "budget", "digest", "rerun", "flapping"}
+var AlertKinds = []string{"failed", "missed", "late", "stale", "budget", "digest", "rerun", "flapping", "at_risk"}
 
 // DefaultBudgetBelow is the default budget alert threshold.
 const DefaultBudgetBelow = 0.25

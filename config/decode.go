@@ -431,7 +431,7 @@ func checkName(s string) string {
 var sloKeys = []string{
 	"name", "jobs", "schedule", "timezone", "calendar", "extra_holidays", "extra_workdays",
 	"deadline", "within", "recover_by", "target", "tolerance", "owner", "channel",
-	"upstream", "exclude_silenced",
+	"upstream", "exclude_silenced", "at_risk",
 }
 
 func (d *decoder) slos(n *yaml.Node, path string, c *Config) {
@@ -585,6 +585,9 @@ func (d *decoder) slo(n *yaml.Node, path string, c *Config, first map[string]int
 	}
 	if v, p := m.get("exclude_silenced"); v != nil {
 		def.ExcludeSilenced, _ = d.boolean(v, p)
+	}
+	if v, p := m.get("at_risk"); v != nil {
+		def.AtRisk = d.atRisk(v, p)
 	}
 	return def, true
 }

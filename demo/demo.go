@@ -1,8 +1,8 @@
 // Package demo owns what `kant demo` plays: a configuration with example
 // SLOs, a simulated night of Glue-like, Airflow-like and Step Functions-like
-// runs (some late, one failing and then recovering, one never starting, one
-// execution failing and redriven, one re-run after its downstream went
-// ahead), and the fast clock the
+// runs (some late, one failing and then recovering, one never starting and
+// warned at risk before its deadline, one execution failing and redriven,
+// one re-run after its downstream went ahead), and the fast clock the
 // night is played on (demo.go); and the player (player.go) that pushes the
 // runs through kant's own HTTP API as the night's clock reaches them, asks
 // the gate, and prints the alerts kant sends, on a clock it steps so that

@@ -22,10 +22,12 @@ import (
 var GateChecks = []string{"02:00", "03:00", "05:00", "07:00", "08:00"}
 
 // AlertChecks are the moments, besides every observation, the alerts are
-// judged: just after each deadline. Alerts follow the simulated clock, not
-// the engine's wall-clock ticks, so the demo tells the same story at any
-// speed.
-var AlertChecks = []string{"04:01", "06:01"}
+// judged: at 03:30, when hegel/export_legacy, which has not started, is at
+// risk of missing its 04:00 deadline (its recent runs take 30 to 55
+// minutes), and just after each deadline. Alerts follow the simulated
+// clock, not the engine's wall-clock ticks, so the demo tells the same
+// story at any speed.
+var AlertChecks = []string{"03:30", "04:01", "06:01"}
 
 // Player plays the night against a running kant: it pushes each
 // observation through the push API when the clock reaches it, asks the gate
@@ -47,6 +49,12 @@ type Player struct {
 	// Sleep waits for d, or returns ctx's error when ctx ends first
 	// (collector.Sleep). Required.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// History is how far back the past nights' runs go. When set, the
+	// player judges them once before the night, as kant serve's first
+	// evaluation would, so that what kant has learnt of its jobs' usual
+	// durations (the at-risk warnings) does not depend on whether that
+	// first evaluation has run yet.
+	History time.Duration
 }
 
 // Play plays the night; it returns nil when ctx ends first.
@@ -74,6 +82,12 @@ func (p Player) Play(ctx context.Context) error {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
 	sleep := p.Sleep
+	if p.History > 0 {
+		p.Kant.Set(p.Clock.Begin)
+		if err := p.Evaluate(ctx, p.Clock.Begin, p.History); err != nil {
+			return err
+		}
+	}
 	for _, s := range steps {
 		if err := sleep(ctx, p.Clock.RealAt(s.at).Sub(p.Clock.Real())); err != nil {
 			return nil

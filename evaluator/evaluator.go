@@ -2,7 +2,10 @@
 // judges them with package slo, and writes results and daily summaries back.
 // It runs on a ticker inside `kant serve` (deadlines pass without any new
 // run), once for `kant evaluate -once`, and immediately for the occurrences
-// that newly stored runs touch. It imports kant and slo; the storage backend is behind the Store interface declared here.
+// that newly stored runs touch. Pending occurrences are marked at risk from
+// each job's recent successful durations, kept as runs are loaded
+// (atrisk.go), and an evaluation is also made at each at-risk moment. It
+// imports kant and slo; the storage backend is behind the Store interface declared here.
 package evaluator
 
 import (
@@ -79,8 +82,10 @@ type Evaluator struct {
 	logger *slog.Logger
 	ready  atomic.Bool
 
-	mu    sync.Mutex           // serializes evaluations and guards cache and written
+	mu    sync.Mutex           // serializes evaluations and guards cache, written and durations
 	cache map[string]*verdicts // per SLO: the results of the last periodic evaluation, at most its lookback window
+	// durations are, per job, its recent successes, for the at-risk marks.
+	durations *durations
 	// written is, per SLO and date, a digest of the results and day last
 	// written: an evaluation writes only the dates whose digest changed.
 	written map[string]map[kant.Date]written
@@ -130,7 +135,7 @@ func New(cfg Config) (*Evaluator, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Evaluator{cfg: cfg, logger: cfg.Logger.With("component", "evaluator"), cache: map[string]*verdicts{},
-		written: map[string]map[kant.Date]written{}, seed: maphash.MakeSeed()}, nil
+		written: map[string]map[kant.Date]written{}, seed: maphash.MakeSeed(), durations: newDurations(cfg.SLOs)}, nil
 }
 
 // Ready reports nil once the first full evaluation has been written.
@@ -196,15 +201,18 @@ func (e *Evaluator) judged() {
 	}
 }
 
-// untilNextChange is how long from now until the first deadline or SLA
-// bound of any SLO (a millisecond past it, so that now is past it when the
-// timer fires); an hour when none is near.
+// untilNextChange is how long from now until the first deadline, SLA
+// bound or at-risk moment of any SLO (a millisecond past it, so that now
+// is past it when the timer fires); an hour when none is near.
 func (e *Evaluator) untilNextChange(now time.Time) time.Duration {
 	wait := time.Hour
 	for _, d := range e.cfg.SLOs {
 		if next, ok := slo.NextChange(d, now); ok {
 			wait = min(wait, next.Sub(now)+time.Millisecond)
 		}
+	}
+	if next, ok := e.nextAtRisk(now); ok {
+		wait = min(wait, next.Sub(now)+time.Millisecond)
 	}
 	return max(wait, time.Millisecond)
 }
@@ -332,6 +340,7 @@ func (e *Evaluator) evaluateJobLocked(ctx context.Context, def slo.Definition, c
 	}
 	// The job has runs on these dates, so it is judged on all of them.
 	results, _ := slo.Evaluate(def, []slo.Job{{Key: job}}, loaded, r.from, r.to, now)
+	e.markAtRisk(def, results, loaded, now)
 	byDate := map[kant.Date][]kant.Result{}
 	for _, res := range results {
 		byDate[res.Date] = append(byDate[res.Date], res)
@@ -381,10 +390,12 @@ func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []kant
 // the kept window of verdicts; any other updates the dates of it it covers.
 func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
 	began := e.cfg.Now()
-	results, days, err := e.judge(ctx, def, all, from, to, now)
+	runs, err := e.load(ctx, def, from, to)
 	if err != nil {
 		return err
 	}
+	results, days := slo.Evaluate(def, Jobs(def, all, now), runs, from, to, now)
+	e.markAtRisk(def, results, runs, now)
 	byDate := map[kant.Date][]kant.Result{}
 	for _, r := range results {
 		byDate[r.Date] = append(byDate[r.Date], r)
@@ -422,16 +433,27 @@ func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all 
 
 // judge loads the runs of def's occurrences dated from..to and judges them
 // as of now. It writes nothing.
+// It marks nothing at risk: that needs the kept durations (see markAtRisk),
+// and the dates it judges on demand are long past.
 func (e *Evaluator) judge(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time) ([]kant.Result, []kant.Day, error) {
+	runs, err := e.load(ctx, def, from, to)
+	if err != nil {
+		return nil, nil, err
+	}
+	results, days := slo.Evaluate(def, Jobs(def, all, now), runs, from, to, now)
+	return results, days, nil
+}
+
+// load reads the runs of def's occurrences dated from..to.
+func (e *Evaluator) load(ctx context.Context, def slo.Definition, from, to kant.Date) ([]kant.Run, error) {
 	start, end := def.RunWindow(from, to)
 	runs, err := e.cfg.Store.LatestRuns(ctx, kant.RunFilter{
 		Jobs: def.Jobs, DateFrom: from, DateTo: to, From: start, To: end,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("evaluate %s: load runs: %w", def.Name, err)
+		return nil, fmt.Errorf("evaluate %s: load runs: %w", def.Name, err)
 	}
-	results, days := slo.Evaluate(def, Jobs(def, all, now), runs, from, to, now)
-	return results, days, nil
+	return runs, nil
 }
 
 // writeChanged writes of ev only the dates whose results or day differ from

@@ -44,6 +44,9 @@ type Definition struct {
 	// ExcludeSilenced leaves out of attainment the days on which a silence
 	// covering this SLO was active (see Excluding).
 	ExcludeSilenced bool
+	// AtRisk configures the warning of occurrences at risk of missing
+	// their deadline; the zero value is on, with the defaults.
+	AtRisk AtRisk
 }
 
 // Clock is a wall-clock time of day. Hour 24 with Minute 0 means the end of
@@ -88,6 +91,9 @@ func (d Definition) Validate() error {
 		return fail("target: must be in (0, 1], got %g", d.Target)
 	case d.Tolerance < 0:
 		return fail("tolerance: must not be negative, got %s", d.Tolerance)
+	}
+	if err := d.AtRisk.Validate(); err != nil {
+		return fail("at_risk: %s", kant.ErrorMessage(err))
 	}
 	if d.Deadline != nil {
 		if err := d.Deadline.Validate(); err != nil {

@@ -104,7 +104,7 @@ func emoji(m alert.Message) string {
 		return ":repeat:"
 	case m.Status == kant.AlertResolved:
 		return ":large_green_circle:"
-	case m.Kind == alert.KindStale || m.Kind == alert.KindBudget || m.Kind == alert.KindFlapping:
+	case m.Kind == alert.KindStale || m.Kind == alert.KindBudget || m.Kind == alert.KindFlapping || m.Kind == alert.KindAtRisk:
 		return ":warning:"
 	}
 	return ":red_circle:"

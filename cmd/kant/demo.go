@@ -114,7 +114,8 @@ func (d demoRun) run(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.run(ctx, ln) }()
 	player := demo.Player{Base: base, Out: d.stdout, Clock: clock, Kant: now, Date: date, Loc: loc,
-		Evaluate: a.eval.Evaluate, Alert: a.alerts.Tick, Sleep: collector.Sleep}
+		Evaluate: a.eval.Evaluate, Alert: a.alerts.Tick, Sleep: collector.Sleep,
+		History: time.Duration(d.history+1) * 24 * time.Hour}
 	playErr := player.Play(ctx)
 	now.Release()
 	if playErr != nil && ctx.Err() == nil {

@@ -120,7 +120,9 @@ func TestTheDemoPlaysTheNightAndJudgesIt(t *testing.T) {
 	}
 	for _, line := range []string{
 		"hegel/export_items", "failed (attempt 1 of 2), retry pending: java.lang.OutOfMemoryError",
-		"alert #data-alerts @data-platform: hegel/export_legacy missed its deadline",
+		// Warned at risk before its deadline, then the same message says it missed.
+		"03:30  alert #data-alerts @data-platform: hegel/export_legacy is at risk of missing its deadline",
+		"04:01  edit  #data-alerts @data-platform: hegel/export_legacy missed its deadline",
 		"Downstream folded into this incident: socrates/daily_load.load",
 		"edit  #analytics-alerts @analytics: socrates/daily_load.report succeeded late",
 		"run   spinoza/nightly_billing       failed: States.TaskFailed: Lambda billing-export",

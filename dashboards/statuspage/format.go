@@ -58,6 +58,7 @@ var timelineLegend = []legendItem{
 	{Class: classMissed, Colour: colourMissed, Symbol: "×", Label: "missed / failed run", Hatch: true},
 	{Class: classRunning, Colour: colourRunning, Symbol: "▸", Label: "running or queued"},
 	{Class: classPending, Colour: colourPending, Symbol: "…", Label: "pending: deadline not reached"},
+	{Class: classPending, Colour: colourPending, Symbol: symbolAtRisk, Label: "at risk: its recent runs would miss the deadline"},
 }
 
 var calendarLegend = []legendItem{

@@ -300,13 +300,15 @@ func buildTimeline(def slo.Definition, loc *time.Location, date kant.Date, resul
 		if class == classRunning {
 			row.Label = "pending: running"
 		}
+		row.Symbol, row.Label = markAtRisk(worst, row.Symbol, row.Label)
 		if len(rb.occs) > 1 {
 			row.Label = fmt.Sprintf("%s (%d)", row.Label, len(rb.occs))
 		}
 		var title strings.Builder
 		title.WriteString(string(rb.job))
 		for _, o := range rb.occs {
-			fmt.Fprintf(&title, "\n%s: expected %s, deadline %s", verdictLabel(o.Verdict, o.Reason),
+			_, label := markAtRisk(o, "", verdictLabel(o.Verdict, o.Reason))
+			fmt.Fprintf(&title, "\n%s: expected %s, deadline %s", label,
 				fmtClock(o.ExpectedAt, loc, date), fmtClock(o.Deadline, loc, date))
 			if !o.SucceededAt.IsZero() {
 				fmt.Fprintf(&title, ", succeeded %s", fmtClock(o.SucceededAt, loc, date))

@@ -176,6 +176,7 @@ func (h *Handler) jobView(ctx context.Context, key kant.JobKey, now time.Time) (
 		if res.Lateness > 0 {
 			row.Lateness = fmtDuration(res.Lateness)
 		}
+		row.Symbol, row.Label = markAtRisk(res, row.Symbol, row.Label)
 		v.Occurrences = append(v.Occurrences, row)
 	}
 
