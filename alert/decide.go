@@ -1,11 +1,13 @@
-// Package alert decides what to tell people and keeps Slack up to date with
-// it. Decide is a pure function over verdicts, runs, source health, error
+// Package alert decides what to tell people and keeps Slack, PagerDuty and
+// webhooks up to date with it. Decide is a pure function over verdicts, runs, source health, error
 // budgets, the alerts already recorded, silences and now; it yields the
 // alerts to open, update or resolve. Every alert is stored (kant.Alert is
 // both the message's desired state and its delivery state), and the Engine
 // delivers stored alerts in order through a Notifier, one message per
-// incident with thread replies on change. Subpackage alert/slack is the Slack
-// Notifier.
+// incident with thread replies on change, and to the other destinations an
+// alert is routed to through their Senders, each with its own delivery
+// state. Subpackages alert/slack, alert/pagerduty and alert/webhook are
+// the Slack Notifier and those Senders.
 //
 // It imports kant and slo; never the store contract, a storage backend or
 // a Slack SDK.
