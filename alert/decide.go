@@ -1,7 +1,7 @@
 // Package alert decides what to tell people and keeps Slack, PagerDuty and
-// webhooks up to date with it. Decide is a pure function over verdicts, runs, source health, error
-// budgets, the alerts already recorded, silences and now; it yields the
-// alerts to open, update or resolve. Every alert is stored (kant.Alert is
+// webhooks up to date with it. Decide is a pure function over verdicts,
+// runs, source health, error budgets, the alerts already recorded,
+// silences and now; it yields the alerts to open, update or resolve. Every alert is stored (kant.Alert is
 // both the message's desired state and its delivery state), and the Engine
 // delivers stored alerts in order through a Notifier, one message per
 // incident with thread replies on change, and to the other destinations an
