@@ -123,7 +123,9 @@ func (d *decoder) alerts(n *yaml.Node, path string, c *Config) {
 	}
 	if v, p := m.get("routes"); v != nil {
 		if rm := d.mapping(v, p); rm != nil {
-			rm.only(AlertKinds...)
+			// "store" is the message that the store stopped taking writes:
+			// Slack only, routed to a channel like any kind.
+			rm.only(append(slices.Clone(AlertKinds), "store")...)
 			a.Routes = map[string]string{}
 			for _, kind := range rm.order {
 				rv, rp := rm.block(kind)
