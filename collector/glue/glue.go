@@ -147,10 +147,9 @@ type jobInfo struct {
 // New validates cfg and deps, builds the Glue client and returns a Poller.
 // It makes no call to AWS.
 func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
-	var problems []string
-	if cfg.Source == "" || strings.Contains(cfg.Source, "/") {
-		problems = append(problems, "source: required, without '/'")
-	}
+	role := awsclient.Role{ARN: cfg.RoleARN, WebIdentityAudience: cfg.WebIdentityAudience,
+		Session: cfg.Source, IdentityToken: deps.IdentityToken}
+	problems := awsclient.Problems(cfg.Source, cfg.Region, deps.AWSConfig != nil, role, cfg.LogicalDateOffset)
 	if len(cfg.Jobs) == 0 && len(cfg.Workflows) == 0 {
 		problems = append(problems, "jobs: at least one name or glob required (or workflows)")
 	}
@@ -164,17 +163,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 			problems = append(problems, "workflows: empty name")
 		}
 	}
-	if cfg.LogicalDateOffset%(24*time.Hour) != 0 {
-		problems = append(problems, "logical_date_offset: must be whole days")
-	}
 	if cfg.Backfill < 0 || cfg.Concurrency < 0 || cfg.RelistEvery < 0 || cfg.JobTimeout < 0 {
 		problems = append(problems, "backfill, concurrency, relist and timeout must not be negative")
-	}
-	if cfg.WebIdentityAudience != "" && cfg.RoleARN == "" {
-		problems = append(problems, "web identity: role_arn required")
-	}
-	if deps.AWSConfig == nil && cfg.Region == "" {
-		problems = append(problems, "region: required")
 	}
 	if len(problems) > 0 {
 		return nil, kant.Errorf(kant.EINVALID, "glue source %q: %s", cfg.Source, strings.Join(problems, "; "))
@@ -198,9 +188,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 
-	awsCfg, err := loadAWSConfig(ctx, cfg, deps)
+	awsCfg, err := awsclient.Load(ctx, deps.AWSConfig, cfg.Region, role)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("glue source %q: load AWS config: %w", cfg.Source, err)
 	}
 	client := glue.NewFromConfig(awsCfg, func(o *glue.Options) {
 		if cfg.Endpoint != "" {
@@ -213,19 +203,6 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 		now:    cfg.Now,
 		log:    cfg.Logger.With("component", "collector", "source", cfg.Source),
 	}, nil
-}
-
-// loadAWSConfig returns the AWS config to build clients from: the injected
-// one or the default chain, with the region, a jittered-backoff retryer, and
-// when RoleARN is set, assumed-role credentials refreshed before expiry.
-func loadAWSConfig(ctx context.Context, cfg Config, deps Deps) (aws.Config, error) {
-	awsCfg, err := awsclient.Config(ctx, deps.AWSConfig, cfg.Region)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("glue source %q: load AWS config: %w", cfg.Source, err)
-	}
-	awsclient.Prepare(&awsCfg, awsclient.Role{ARN: cfg.RoleARN, WebIdentityAudience: cfg.WebIdentityAudience,
-		Session: cfg.Source, IdentityToken: deps.IdentityToken})
-	return awsCfg, nil
 }
 
 var (

@@ -154,10 +154,9 @@ type machine struct {
 // New validates cfg and deps, builds the Step Functions client and returns
 // a Poller. It makes no call to AWS.
 func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
-	var problems []string
-	if cfg.Source == "" || strings.Contains(cfg.Source, "/") {
-		problems = append(problems, "source: required, without '/'")
-	}
+	role := awsclient.Role{ARN: cfg.RoleARN, WebIdentityAudience: cfg.WebIdentityAudience,
+		Session: cfg.Source, IdentityToken: deps.IdentityToken}
+	problems := awsclient.Problems(cfg.Source, cfg.Region, deps.AWSConfig != nil, role, cfg.LogicalDateOffset)
 	if len(cfg.StateMachines) == 0 {
 		cfg.StateMachines = []string{"*"}
 	}
@@ -176,17 +175,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 			problems = append(problems, "logical_date_path: "+err.Error())
 		}
 	}
-	if cfg.LogicalDateOffset%(24*time.Hour) != 0 {
-		problems = append(problems, "logical_date_offset: must be whole days")
-	}
 	if cfg.Backfill < 0 || cfg.Concurrency < 0 || cfg.RelistEvery < 0 || cfg.MachineTimeout < 0 {
 		problems = append(problems, "backfill, concurrency, relist and timeout must not be negative")
-	}
-	if cfg.WebIdentityAudience != "" && cfg.RoleARN == "" {
-		problems = append(problems, "web identity: role_arn required")
-	}
-	if deps.AWSConfig == nil && cfg.Region == "" {
-		problems = append(problems, "region: required")
 	}
 	if len(problems) > 0 {
 		return nil, kant.Errorf(kant.EINVALID, "stepfunctions source %q: %s", cfg.Source, strings.Join(problems, "; "))
@@ -209,12 +199,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Poller, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	awsCfg, err := awsclient.Config(ctx, deps.AWSConfig, cfg.Region)
+	awsCfg, err := awsclient.Load(ctx, deps.AWSConfig, cfg.Region, role)
 	if err != nil {
 		return nil, fmt.Errorf("stepfunctions source %q: load AWS config: %w", cfg.Source, err)
 	}
-	awsclient.Prepare(&awsCfg, awsclient.Role{ARN: cfg.RoleARN, WebIdentityAudience: cfg.WebIdentityAudience,
-		Session: cfg.Source, IdentityToken: deps.IdentityToken})
 	client := sfn.NewFromConfig(awsCfg, func(o *sfn.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)

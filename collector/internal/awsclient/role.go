@@ -1,6 +1,7 @@
 package awsclient
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -98,4 +99,37 @@ func SessionName(s string) string {
 		out = out[:59]
 	}
 	return "kant-" + out
+}
+
+// Problems returns what is wrong with the settings every AWS source has:
+// its kant source name (required, without '/'), its region (required
+// unless a config is injected), a web identity audience without a role,
+// and a logical date offset that is not whole days.
+func Problems(source, region string, injected bool, role Role, logicalDateOffset time.Duration) []string {
+	var problems []string
+	if source == "" || strings.Contains(source, "/") {
+		problems = append(problems, "source: required, without '/'")
+	}
+	if logicalDateOffset%(24*time.Hour) != 0 {
+		problems = append(problems, "logical_date_offset: must be whole days")
+	}
+	if role.WebIdentityAudience != "" && role.ARN == "" {
+		problems = append(problems, "web identity: role_arn required")
+	}
+	if !injected && region == "" {
+		problems = append(problems, "region: required")
+	}
+	return problems
+}
+
+// Load returns the AWS config a source's client is built from: the
+// injected one or the default chain's, in region, prepared for role
+// (Prepare).
+func Load(ctx context.Context, injected *aws.Config, region string, role Role) (aws.Config, error) {
+	cfg, err := Config(ctx, injected, region)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	Prepare(&cfg, role)
+	return cfg, nil
 }
