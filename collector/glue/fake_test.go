@@ -245,45 +245,30 @@ func (f *fakeGlue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	target := r.Header.Get("X-Amz-Target")
-	if target == "" {
+	if r.Header.Get("X-Amz-Target") == "" { // STS
 		f.serveSTS(w, r, body)
 		return
 	}
-	op, ok := strings.CutPrefix(target, "AWSGlue.")
-	if r.Method != http.MethodPost || r.URL.Path != "/" || !ok {
-		f.t.Errorf("unexpected request %s %s target %q", r.Method, r.URL.Path, target)
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
-		f.t.Errorf("%s: Content-Type %q", op, ct)
-	}
-	spec, ok := f.model.Operations[op]
+	c, ok := f.model.Decode(f.t, r, body)
 	if !ok {
-		f.t.Errorf("operation %s is not in the model", op)
-		f.writeError(w, fault{Status: 400, Type: "InvalidInputException"})
+		if c.Op == "" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+		} else {
+			f.writeError(w, fault{Status: 400, Type: "InvalidInputException"})
+		}
 		return
 	}
-	var in map[string]any
-	if err := json.Unmarshal(body, &in); err != nil {
-		f.t.Errorf("%s: request body is not JSON: %v", op, err)
-		return
-	}
-	if err := f.model.Check(spec.Input.Shape, in, op+" request"); err != nil {
-		f.t.Errorf("request does not follow the model: %v", err)
-	}
+	op, in := c.Op, c.In
 
 	f.mu.Lock()
-	// The SDK numbers the attempts of one call; a retry of a request the
-	// fake answered slowly on a loaded machine is not a call of kant's.
-	if a := r.Header.Get("amz-sdk-request"); a == "" || strings.HasPrefix(a, "attempt=1;") {
+	// A retry of a request the fake answered slowly on a loaded machine is
+	// not a call of kant's.
+	if c.First {
 		f.calls[op]++
 	}
 	f.attempted[op]++
-	if _, key, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
-		key, _, _ = strings.Cut(key, "/")
-		f.accessKeys = append(f.accessKeys, key)
+	if c.AccessKey != "" {
+		f.accessKeys = append(f.accessKeys, c.AccessKey)
 	}
 	var flt *fault
 	if q := f.faults[op]; len(q) > 0 {
@@ -299,19 +284,7 @@ func (f *fakeGlue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.writeError(w, *flt)
 		return
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		f.t.Errorf("%s: encode response: %v", op, err)
-	}
-	var sent any // check what goes on the wire, not the Go values
-	if err := json.Unmarshal(b, &sent); err != nil {
-		f.t.Errorf("%s: decode response: %v", op, err)
-	}
-	if err := f.model.Check(spec.Output.Shape, sent, op+" response"); err != nil {
-		f.t.Errorf("the fake's response does not follow the model: %v", err)
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Write(b)
+	f.model.Write(f.t, w, op, out)
 }
 
 func (f *fakeGlue) answerLocked(op string, in map[string]any) (map[string]any, *fault) {
