@@ -21,7 +21,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -90,7 +89,7 @@ func (s *Sender) Send(ctx context.Context, a kant.Alert, last kant.Delivery) (bo
 	default:
 		return false, nil
 	}
-	body, err := marshal(Event(s.cfg, a, action))
+	body, err := alert.MarshalBody(Event(s.cfg, a, action))
 	if err != nil {
 		return true, fmt.Errorf("pagerduty %s %s: %w", action, a.ID, err)
 	}
@@ -233,27 +232,7 @@ func (s *Sender) post(ctx context.Context, op string, body []byte) error {
 			why += "; " + e
 		}
 	}
-	e := &alert.Error{Err: fmt.Errorf("%s: %s", op, why)}
-	switch {
-	case res.StatusCode == http.StatusTooManyRequests:
-		e.Retryable = true
-		if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && secs > 0 {
-			e.RetryAfter = time.Duration(secs) * time.Second
-		}
-	case res.StatusCode >= 500:
-		e.Retryable = true
-	}
-	return e
-}
-
-// marshal is json.Marshal without HTML escaping: a "<" in a job's error
-// stays "<" for whoever reads the body.
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	// PagerDuty: 429 and 5xx are worth another try, 400 (invalid) is not.
+	return alert.ResponseError(fmt.Errorf("%s: %s", op, why), res,
+		res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500)
 }

@@ -17,7 +17,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -111,7 +110,7 @@ type Alert struct {
 // Send posts a at its current revision. Every revision is sent.
 func (s *Sender) Send(ctx context.Context, a kant.Alert, last kant.Delivery) (bool, error) {
 	key := DeliveryKey(a.ID, a.Revision)
-	body, err := marshal(BodyOf(a, key, s.cfg.Now()))
+	body, err := alert.MarshalBody(BodyOf(a, key, s.cfg.Now()))
 	if err != nil {
 		return true, fmt.Errorf("webhook %s: %w", a.ID, err)
 	}
@@ -197,17 +196,9 @@ func (s *Sender) post(ctx context.Context, op, key string, body []byte) error {
 	if res.StatusCode/100 == 2 {
 		return nil
 	}
-	e := &alert.Error{Err: fmt.Errorf("%s: %s", op, res.Status)}
-	switch code := res.StatusCode; {
-	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests:
-		e.Retryable = true
-		if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && secs > 0 {
-			e.RetryAfter = time.Duration(secs) * time.Second
-		}
-	case code >= 500:
-		e.Retryable = true
-	}
-	return e
+	code := res.StatusCode // 408, 429 and 5xx are worth another try, other 4xx not
+	return alert.ResponseError(fmt.Errorf("%s: %s", op, res.Status), res,
+		code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500)
 }
 
 // redact keeps err's class but drops its text, which names the URL.
@@ -217,16 +208,4 @@ func redact(err error, u string) error {
 		return &url.Error{Op: ue.Op, URL: "<webhook url>", Err: ue.Err}
 	}
 	return err
-}
-
-// marshal is json.Marshal without HTML escaping: a "<" in a job's error
-// stays "<" for whoever reads the body.
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
