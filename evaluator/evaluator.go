@@ -66,6 +66,13 @@ type Config struct {
 	Lookback  time.Duration // the recent window; default 7 days
 	Retention time.Duration // the window evaluated at start; default 90 days
 
+	// Log and State, when both are set, let an evaluation judge only the
+	// dates that can have changed (see settled.go): Log is the store's log
+	// of observations, State keeps the evaluator's checkpoint (by default
+	// the Store, when it keeps checkpoints).
+	Log   Log
+	State State
+
 	Metrics Metrics  // optional
 	Export  Exporter // optional
 	// Judged, when set, is signalled (without blocking) after each
@@ -90,20 +97,29 @@ type Evaluator struct {
 	// written: an evaluation writes only the dates whose digest changed.
 	written map[string]map[kant.Date]written
 	seed    maphash.Seed
+	// settled is what is known of the store's log: which dates are dirty
+	// and where the next read of it begins.
+	settled settledState
 }
 
 // written is what an evaluator last wrote of one SLO and date: a digest of
-// the results and day, and the day's evaluated_at (zero without a day).
+// the results and day (when known: a date settled from the store has none),
+// the day's evaluated_at (zero without a day), and whether the date is
+// settled (settles).
 type written struct {
-	digest uint64
-	at     time.Time
+	digest  uint64
+	known   bool
+	settled bool
+	at      time.Time
 }
 
 // verdicts are the results of one SLO over [from, to], by date, kept so that
-// a new run is judged by re-evaluating its job alone.
+// a new run is judged by re-evaluating its job alone. Only the dates in held
+// are kept: a settled date that was not judged in this term is not.
 type verdicts struct {
 	from, to kant.Date
 	byDate   map[kant.Date][]kant.Result
+	held     map[kant.Date]bool
 }
 
 // New validates cfg and returns an Evaluator. It starts nothing.
@@ -134,8 +150,11 @@ func New(cfg Config) (*Evaluator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.State == nil {
+		cfg.State, _ = cfg.Store.(State)
+	}
 	return &Evaluator{cfg: cfg, logger: cfg.Logger.With("component", "evaluator"), cache: map[string]*verdicts{},
-		written: map[string]map[kant.Date]written{}, seed: maphash.MakeSeed(), durations: newDurations(cfg.SLOs)}, nil
+		written: map[string]map[kant.Date]written{}, settled: settledState{dirty: map[string]map[kant.Date]bool{}}, seed: maphash.MakeSeed(), durations: newDurations(cfg.SLOs)}, nil
 }
 
 // Ready reports nil once the first full evaluation has been written.
@@ -151,6 +170,9 @@ func (e *Evaluator) Ready() error {
 // cancelled; it signals Judged after each. A failed evaluation is logged and retried
 // at the next tick.
 func (e *Evaluator) Run(ctx context.Context) error {
+	// A new term: what Observe was told while another replica led is not
+	// all there is, so the settled dates are read again from the store.
+	e.restart()
 	if err := e.Evaluate(ctx, e.cfg.Now(), e.cfg.Retention); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -160,6 +182,7 @@ func (e *Evaluator) Run(ctx context.Context) error {
 		e.ready.Store(true)
 	}
 	e.judged()
+	e.refillDurations(ctx, e.cfg.Now())
 	t := time.NewTicker(e.cfg.Interval)
 	defer t.Stop()
 	// Besides the ticker, an evaluation at the next deadline or SLA bound
@@ -219,10 +242,14 @@ func (e *Evaluator) untilNextChange(now time.Time) time.Duration {
 
 // Evaluate judges every SLO as of now over the occurrence dates from
 // (today − window) to tomorrow, in each SLO's zone, and writes the outcome.
+// Only the dates that are not settled are loaded and judged, and the dirty
+// ones outside the window too (see settled.go).
 func (e *Evaluator) Evaluate(ctx context.Context, now time.Time, window time.Duration) error {
-	jobs, err := e.cfg.Store.Jobs(ctx)
+	e.mu.Lock()
+	jobs, cursor, err := e.catchUp(ctx, now)
+	e.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("evaluate: list jobs: %w", err)
+		return fmt.Errorf("evaluate: %w", err)
 	}
 	days := int(window / (24 * time.Hour))
 	var errs []error
@@ -230,7 +257,16 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time, window time.Dur
 		today := kant.DateOf(now.In(def.Location))
 		if err := e.evaluate(ctx, def, jobs, today.AddDays(-days), today.AddDays(1), now, true); err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		e.mu.Lock()
+		e.cover(def, today.AddDays(-days))
+		e.mu.Unlock()
+	}
+	if len(errs) == 0 {
+		e.mu.Lock()
+		e.saved(ctx, cursor, now)
+		e.mu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -297,17 +333,26 @@ func (e *Evaluator) observe(ctx context.Context, def slo.Definition, touched map
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.cfg.Now() // under the lock: no evaluation with an older clock writes after one with a newer
+	// Until judged and written, the dates are dirty: a failure here leaves
+	// them to the next evaluation.
+	dirty := e.dirtyOf(def.Name)
+	for _, d := range dates {
+		dirty[d] = true
+	}
 	if c := e.cache[def.Name]; c != nil && c.covers(dates) {
 		for job, r := range touched {
 			if err := e.evaluateJobLocked(ctx, def, c, job, r, now); err != nil {
 				return err
 			}
 		}
+		for _, d := range dates {
+			delete(dirty, d)
+		}
 		return nil
 	}
-	all, err := e.cfg.Store.Jobs(ctx)
+	all, err := e.jobs(ctx)
 	if err != nil {
-		return fmt.Errorf("list jobs: %w", err)
+		return err
 	}
 	for _, r := range ranges(dates) {
 		if err := e.evaluateLocked(ctx, def, all, r.from, r.to, now, false); err != nil {
@@ -317,10 +362,10 @@ func (e *Evaluator) observe(ctx context.Context, def slo.Definition, touched map
 	return nil
 }
 
-// covers reports whether every date is in the kept window.
+// covers reports whether every date is in the kept window and held.
 func (v *verdicts) covers(dates []kant.Date) bool {
 	for _, d := range dates {
-		if d.Before(v.from) || d.After(v.to) {
+		if d.Before(v.from) || d.After(v.to) || !v.held[d] {
 			return false
 		}
 	}
@@ -372,7 +417,7 @@ func (e *Evaluator) evaluateJobLocked(ctx context.Context, def slo.Definition, c
 	}
 	w := e.writtenOf(def.Name)
 	for d, m := range merged {
-		w[d] = e.written1(m, dayOf[d])
+		w[d] = e.written1(def, d, m, dayOf[d], now)
 	}
 	return nil
 }
@@ -386,48 +431,73 @@ func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []kant
 	return e.evaluateLocked(ctx, def, all, from, to, now, periodic)
 }
 
-// evaluateLocked is evaluate with e.mu held. A periodic evaluation becomes
-// the kept window of verdicts; any other updates the dates of it it covers.
+// evaluateLocked is evaluate with e.mu held: it judges the dates of
+// [from, to] that are not settled or are dirty (and, periodic, the dirty
+// dates outside it), one contiguous range at a time, and writes what
+// changed. A periodic evaluation becomes the kept window of verdicts; any
+// other updates the dates of it it covers.
 func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
 	began := e.cfg.Now()
-	runs, err := e.load(ctx, def, from, to)
-	if err != nil {
-		return err
-	}
-	results, days := slo.Evaluate(def, Jobs(def, all, now), runs, from, to, now)
-	e.markAtRisk(def, results, runs, now)
-	byDate := map[kant.Date][]kant.Result{}
-	for _, r := range results {
-		byDate[r.Date] = append(byDate[r.Date], r)
-	}
-	if err := e.writeChanged(ctx, kant.Evaluation{
-		SLO: def.Name, From: from, To: to, Results: results, Days: days,
-	}, byDate, began); err != nil {
-		return fmt.Errorf("evaluate %s: write: %w", def.Name, err)
+	jobs := Jobs(def, all, now)
+	judged := map[kant.Date][]kant.Result{}
+	held := map[kant.Date]bool{}
+	occurrences, judgedDays := 0, 0
+	for _, r := range e.toJudge(def, from, to, now, periodic) {
+		runs, err := e.load(ctx, def, r.from, r.to)
+		if err != nil {
+			return err
+		}
+		results, days := slo.Evaluate(def, jobs, runs, r.from, r.to, now)
+		e.markAtRisk(def, results, runs, now)
+		byDate := map[kant.Date][]kant.Result{}
+		for _, res := range results {
+			byDate[res.Date] = append(byDate[res.Date], res)
+		}
+		if err := e.writeChanged(ctx, def, kant.Evaluation{
+			SLO: def.Name, From: r.from, To: r.to, Results: results, Days: days,
+		}, byDate, began, now); err != nil {
+			return fmt.Errorf("evaluate %s: write: %w", def.Name, err)
+		}
+		e.judgedRange(def, r)
+		for d := r.from; !d.After(r.to); d = d.AddDays(1) {
+			judged[d], held[d] = byDate[d], true
+		}
+		occurrences, judgedDays = occurrences+len(results), judgedDays+len(days)
 	}
 	c := e.cache[def.Name]
 	switch {
 	case periodic:
 		// Only the lookback window is kept: a run for an older date is a
-		// backfill, which re-evaluates the whole SLO on its dates.
-		if keep := to.AddDays(-1 - int(e.cfg.Lookback/(24*time.Hour))); from.Before(keep) {
-			for d := range byDate {
-				if d.Before(keep) {
-					delete(byDate, d)
-				}
-			}
-			from = keep
+		// backfill, which re-evaluates the whole SLO on its dates. Of the
+		// dates not judged now, those kept before and settled since are
+		// kept on.
+		keep := to.AddDays(-1 - int(e.cfg.Lookback/(24*time.Hour)))
+		if keep.Before(from) {
+			keep = from
 		}
-		e.cache[def.Name] = &verdicts{from: from, to: to, byDate: byDate}
+		next := &verdicts{from: keep, to: to, byDate: map[kant.Date][]kant.Result{}, held: map[kant.Date]bool{}}
+		w := e.written[def.Name]
+		for d := keep; !d.After(to); d = d.AddDays(1) {
+			switch {
+			case held[d]:
+				next.byDate[d], next.held[d] = judged[d], true
+			case c != nil && c.held[d] && w[d].settled:
+				next.byDate[d], next.held[d] = c.byDate[d], true
+			}
+			if len(next.byDate[d]) == 0 {
+				delete(next.byDate, d)
+			}
+		}
+		e.cache[def.Name] = next
 	case c != nil:
-		for d := from; !d.After(to); d = d.AddDays(1) {
+		for d := range held {
 			if !d.Before(c.from) && !d.After(c.to) {
-				c.byDate[d] = byDate[d]
+				c.byDate[d], c.held[d] = judged[d], true
 			}
 		}
 	}
 	e.logger.Debug("evaluated", "slo", def.Name, "from", from.String(), "to", to.String(),
-		"occurrences", len(results), "days", len(days))
+		"judged_dates", len(held), "occurrences", occurrences, "days", judgedDays)
 	return nil
 }
 
@@ -459,7 +529,7 @@ func (e *Evaluator) load(ctx context.Context, def slo.Definition, from, to kant.
 // writeChanged writes of ev only the dates whose results or day differ from
 // what this evaluator last wrote, as one evaluation per contiguous range of
 // them; byDate is ev's results by date. Metrics is told of ev whole.
-func (e *Evaluator) writeChanged(ctx context.Context, ev kant.Evaluation, byDate map[kant.Date][]kant.Result, began time.Time) error {
+func (e *Evaluator) writeChanged(ctx context.Context, def slo.Definition, ev kant.Evaluation, byDate map[kant.Date][]kant.Result, began, now time.Time) error {
 	dayOf := map[kant.Date]*kant.Day{}
 	for i := range ev.Days {
 		dayOf[ev.Days[i].Date] = &ev.Days[i]
@@ -480,11 +550,13 @@ func (e *Evaluator) writeChanged(ctx context.Context, ev kant.Evaluation, byDate
 	digests := map[kant.Date]written{}
 	var changed []kant.Date
 	for d := ev.From; !d.After(ev.To); d = d.AddDays(1) {
-		h := e.written1(byDate[d], dayOf[d])
+		h := e.written1(def, d, byDate[d], dayOf[d], now)
 		digests[d] = h
 		old, ok := w[d]
-		if !ok || stored == nil || old.digest != h.digest || !sameInstant(old.at, stored[d]) {
+		if !ok || !old.known || stored == nil || old.digest != h.digest || !sameInstant(old.at, stored[d]) {
 			changed = append(changed, d)
+		} else {
+			w[d] = written{digest: old.digest, known: true, settled: h.settled, at: old.at}
 		}
 	}
 	if len(changed) == 0 {
@@ -547,9 +619,10 @@ func (e *Evaluator) writtenOf(name string) map[kant.Date]written {
 	return w
 }
 
-// written1 is what writing results and day (nil: none) of one date leaves.
-func (e *Evaluator) written1(results []kant.Result, day *kant.Day) written {
-	w := written{digest: e.digest(results, day)}
+// written1 is what writing results and day (nil: none) of date d of def,
+// judged as of now, leaves.
+func (e *Evaluator) written1(def slo.Definition, d kant.Date, results []kant.Result, day *kant.Day, now time.Time) written {
+	w := written{digest: e.digest(results, day), known: true, settled: e.tracks() && settles(def, d, day, now)}
 	if day != nil {
 		w.at = day.EvaluatedAt
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,38 @@ func BenchmarkGateStoreQuery(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// BenchmarkGateIndexMemory reports the heap the index holds per run, with
+// 10,000 jobs and one run each on each of 14 days (a retry on every tenth):
+// bytes/run is what sizing the window costs.
+func BenchmarkGateIndexMemory(b *testing.B) {
+	now := at("2026-06-15T12:00:00+09:00")
+	var runs []kant.Run
+	for d := 0; d < 14; d++ {
+		day := kant.Date{Year: 2026, Month: 6, Day: 1 + d}.String()
+		for i := range benchJobs {
+			job := fmt.Sprintf("hegel/job_%05d", i)
+			r := run(job, fmt.Sprintf("jr_%s_%05d", day, i), 1, kant.StateSucceeded, day+"T03:00:00+09:00")
+			r.StartedAt = at(day + "T02:00:00+09:00")
+			r.FinishedAt = r.StartedAt.Add(time.Hour)
+			runs = append(runs, r)
+			if i%10 == d%10 {
+				r.Attempt, r.State, r.ErrorMessage = 2, kant.StateFailed, "Task failed: exit code 1"
+				runs = append(runs, r)
+			}
+		}
+	}
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ix := benchIndex(b, now)
+		ix.Observe(context.Background(), runs)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(runs)), "bytes/run")
+		runtime.KeepAlive(ix)
 	}
 }

@@ -104,13 +104,77 @@ type Index struct {
 	pruned   kant.Date                // the date below which runs were last dropped
 }
 
-// job is one job's recent runs, by business date. Its runs keep only what
-// an answer reads (see slim): at 10,000 jobs and two weeks, a map from run
-// to date and the fields nobody reads were most of the index's memory.
+// job is one job's recent runs, each filed under its business date, in
+// the order they were filed. They are kept compact (see kept): at 10,000
+// jobs and two weeks, kant.Run values in a map by date took 60 MB, most of
+// the index's memory; kept runs in one slice a job take about a quarter.
 type job struct {
-	key   kant.JobKey
-	def   *slo.Definition // the first SLO selecting the job, or nil
-	dates map[kant.Date][]kant.Run
+	key  kant.JobKey
+	def  *slo.Definition // the first SLO selecting the job, or nil
+	runs []kept
+}
+
+// kept is one run as the index keeps it: what an answer reads, its times
+// as Unix nanoseconds (0: unknown) and its dates packed (see pack). Its
+// source and state strings are shared with every other run's (see slim).
+type kept struct {
+	runID, source, errorMessage string
+	state                       kant.State
+	started, finished, observed int64
+	date, logical               uint32 // the business date it is filed under; its logical date (0: none)
+	attempt, maxAttempts        int32
+}
+
+// pack packs d into an integer that orders as dates do (0 for the zero
+// date); unpack reverses it.
+func pack(d kant.Date) uint32 {
+	if d.IsZero() {
+		return 0
+	}
+	return uint32(d.Year)<<9 | uint32(d.Month)<<5 | uint32(d.Day)
+}
+
+func unpack(p uint32) kant.Date {
+	if p == 0 {
+		return kant.Date{}
+	}
+	return kant.Date{Year: int(p >> 9), Month: time.Month(p >> 5 & 15), Day: int(p & 31)}
+}
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// keep returns r, slimmed, as kept under date d.
+func keep(r kant.Run, d kant.Date) kept {
+	return kept{runID: r.RunID, source: r.Source, errorMessage: r.ErrorMessage, state: r.State,
+		started: nanos(r.StartedAt), finished: nanos(r.FinishedAt), observed: nanos(r.ObservedAt),
+		date: pack(d), logical: pack(r.LogicalDate), attempt: int32(r.Attempt), maxAttempts: int32(r.MaxAttempts)}
+}
+
+// run returns k as a kant.Run of job (times in UTC).
+func (k *kept) run(job kant.JobKey) kant.Run {
+	return kant.Run{Source: k.source, Job: job, RunID: k.runID, Attempt: int(k.attempt), MaxAttempts: int(k.maxAttempts),
+		State: k.state, LogicalDate: unpack(k.logical), StartedAt: fromNanos(k.started), FinishedAt: fromNanos(k.finished),
+		ErrorMessage: k.errorMessage, ObservedAt: fromNanos(k.observed)}
+}
+
+// same reports whether k and o say the same of their run but for when
+// they were observed (kant.Run.SameObservation of the slimmed runs).
+func (k *kept) same(o *kept) bool {
+	a, b := *k, *o
+	a.observed, b.observed = 0, 0
+	return a == b
 }
 
 // New returns an empty Index. It is not ready until Rebuild has run.
@@ -300,35 +364,33 @@ func (ix *Index) slim(j *job, r kant.Run) kant.Run {
 // states are the states runs take, whose strings slim shares.
 var states = []kant.State{kant.StateSucceeded, kant.StateFailed, kant.StateRunning, kant.StateQueued}
 
-// filed returns the date under which j holds the run key, if it does.
-func (j *job) filed(key kant.RunKey) (kant.Date, int, bool) {
-	for d, list := range j.dates {
-		if i := slices.IndexFunc(list, func(o kant.Run) bool { return o.RunID == key.RunID && o.Attempt == key.Attempt }); i >= 0 {
-			return d, i, true
+// filed returns the index in j.runs of the run key, if j holds it.
+func (j *job) filed(key kant.RunKey) (int, bool) {
+	for i := range j.runs {
+		if j.runs[i].runID == key.RunID && int(j.runs[i].attempt) == key.Attempt {
+			return i, true
 		}
 	}
-	return kant.Date{}, 0, false
+	return 0, false
 }
 
-// put stores r under date d, unless the job holds a newer observation of the
-// same run; it reports whether anything changed.
+// put files r under date d, unless the job holds a newer observation of the
+// same run; it reports whether anything changed. A run that moves to
+// another date is filed after the runs already there.
 func (j *job) put(r kant.Run, d kant.Date) bool {
-	if old, i, ok := j.filed(r.Key()); ok {
-		list := j.dates[old]
-		if r.ObservedAt.Before(list[i].ObservedAt) || (old == d && list[i].SameObservation(r)) {
+	k := keep(r, d)
+	if i, ok := j.filed(r.Key()); ok {
+		old := &j.runs[i]
+		if k.observed < old.observed || (old.date == k.date && old.same(&k)) {
 			return false
 		}
-		if old == d {
-			list[i] = r
+		if old.date == k.date {
+			*old = k
 			return true
 		}
-		if list = slices.Delete(list, i, i+1); len(list) == 0 {
-			delete(j.dates, old)
-		} else {
-			j.dates[old] = list
-		}
+		j.runs = slices.Delete(j.runs, i, i+1)
 	}
-	j.dates[d] = append(j.dates[d], r)
+	j.runs = append(j.runs, k)
 	return true
 }
 
@@ -402,7 +464,7 @@ func (ix *Index) jobLocked(key kant.JobKey) *job {
 	if j, ok := ix.jobs[key]; ok {
 		return j
 	}
-	j := &job{key: key, dates: map[kant.Date][]kant.Run{}}
+	j := &job{key: key}
 	for i := range ix.cfg.SLOs {
 		if ix.cfg.SLOs[i].Selects(key) {
 			j.def = &ix.cfg.SLOs[i]
@@ -422,12 +484,9 @@ func (ix *Index) pruneLocked() {
 	if !ix.pruned.Before(oldest) {
 		return
 	}
+	before := pack(oldest)
 	for _, j := range ix.jobs {
-		for d := range j.dates {
-			if d.Before(oldest) {
-				delete(j.dates, d)
-			}
-		}
+		j.runs = slices.DeleteFunc(j.runs, func(k kept) bool { return k.date < before })
 	}
 	ix.pruned = oldest
 }
@@ -455,15 +514,19 @@ func dateUnder(def *slo.Definition, r kant.Run, loc *time.Location) kant.Date {
 // under date when def is the job's own SLO, else every kept run attributed
 // to date under def.
 func (j *job) runsOn(def *slo.Definition, date kant.Date, loc *time.Location) []kant.Run {
-	if def == nil || def == j.def {
-		return j.dates[date]
-	}
 	var out []kant.Run
-	for _, runs := range j.dates {
-		for _, r := range runs {
-			if dateUnder(def, r, loc) == date {
-				out = append(out, r)
+	if def == nil || def == j.def {
+		p := pack(date)
+		for i := range j.runs {
+			if j.runs[i].date == p {
+				out = append(out, j.runs[i].run(j.key))
 			}
+		}
+		return out
+	}
+	for i := range j.runs {
+		if r := j.runs[i].run(j.key); dateUnder(def, r, loc) == date {
+			out = append(out, r)
 		}
 	}
 	return out

@@ -6,7 +6,10 @@
 package slo
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -111,3 +114,21 @@ func (d Definition) Validate() error {
 // Selects reports whether the SLO judges the job: whether key matches one of
 // its job patterns.
 func (d Definition) Selects(key kant.JobKey) bool { return kant.MatchAny(d.Jobs, key) }
+
+// Fingerprint is a digest of everything in d that decides its verdicts and
+// days: jobs, schedule, zone, calendar (its extra holidays and workdays
+// included), deadline, SLA bound and tolerance. Two definitions with the
+// same fingerprint judge the same runs alike, so verdicts stored under one
+// stand for the other; owner, channel, target and the alerting settings do
+// not count.
+func (d Definition) Fingerprint() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q|%q|%q|%s|", d.Name, d.Jobs, d.Schedule.String(), d.Location)
+	if c := d.Calendar; c != nil {
+		fmt.Fprintf(h, "%q|%t|%d|%v|%v|", c.name, c.weekdaysOnly, len(c.holidays),
+			slices.SortedFunc(maps.Keys(c.extraHolidays), kant.Date.Compare),
+			slices.SortedFunc(maps.Keys(c.extraWorkdays), kant.Date.Compare))
+	}
+	fmt.Fprintf(h, "%v|%d|%v|%d", d.Deadline, d.Within, d.RecoverBy, d.Tolerance)
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}

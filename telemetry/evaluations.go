@@ -40,6 +40,9 @@ type Evaluations struct {
 type sloVerdicts struct {
 	newest kant.Date
 	byOcc  map[occurrence]kant.Verdict
+	// restored are the verdict counts of the days a new term settled from
+	// the store (Restored), until an evaluation replaces them.
+	restored map[kant.Date]map[kant.Verdict]int
 }
 
 type occurrence struct {
@@ -63,14 +66,45 @@ func (r *Evaluations) Evaluated(ctx context.Context, e kant.Evaluation, took tim
 	r.m.Verdicts(ctx, e.SLO, counts)
 }
 
+// Restored records the days an evaluator settled from the store instead of
+// judging them (evaluator.Restorer): their verdicts count in kant_verdicts
+// until an evaluation of their dates replaces them.
+func (r *Evaluations) Restored(ctx context.Context, slo string, days []kant.Day) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	v := r.sloLocked(slo)
+	for _, d := range days {
+		v.restored[d.Date] = map[kant.Verdict]int{kant.VerdictMet: d.Met, kant.VerdictLate: d.Late,
+			kant.VerdictMissed: d.Missed, kant.VerdictPending: d.Pending}
+		if d.Date.After(v.newest) {
+			v.newest = d.Date
+		}
+	}
+	counts := r.countLocked(v)
+	r.mu.Unlock()
+	r.m.Verdicts(ctx, slo, counts)
+}
+
+func (r *Evaluations) sloLocked(slo string) *sloVerdicts {
+	v := r.bySLO[slo]
+	if v == nil {
+		v = &sloVerdicts{byOcc: map[occurrence]kant.Verdict{}, restored: map[kant.Date]map[kant.Verdict]int{}}
+		r.bySLO[slo] = v
+	}
+	return v
+}
+
 // applyLocked replaces what e replaces (its dates, restricted to its jobs
 // when it names some) by its results, drops the dates that fell out of the
 // window, and returns the counts by verdict.
 func (r *Evaluations) applyLocked(e kant.Evaluation) map[kant.Verdict]int {
-	v := r.bySLO[e.SLO]
-	if v == nil {
-		v = &sloVerdicts{byOcc: map[occurrence]kant.Verdict{}}
-		r.bySLO[e.SLO] = v
+	v := r.sloLocked(e.SLO)
+	for d := range v.restored {
+		if inRange(d, e.From, e.To) {
+			delete(v.restored, d)
+		}
 	}
 	jobs := map[kant.JobKey]bool{}
 	for _, j := range e.Jobs {
@@ -98,7 +132,23 @@ func (r *Evaluations) applyLocked(e kant.Evaluation) map[kant.Verdict]int {
 			v.byOcc[occurrence{res.Job, res.Date}] = res.Verdict
 		}
 	}
+	return r.countLocked(v)
+}
+
+// countLocked drops what fell out of v's window and counts the rest by
+// verdict.
+func (r *Evaluations) countLocked(v *sloVerdicts) map[kant.Verdict]int {
+	oldest := v.newest.AddDays(-(r.days + 1))
 	counts := map[kant.Verdict]int{}
+	for d, c := range v.restored {
+		if d.Before(oldest) {
+			delete(v.restored, d)
+			continue
+		}
+		for verdict, n := range c {
+			counts[verdict] += n
+		}
+	}
 	for o, verdict := range v.byOcc {
 		if o.date.Before(oldest) {
 			delete(v.byOcc, o)

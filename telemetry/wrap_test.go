@@ -128,6 +128,30 @@ func TestVerdictGaugesFollowWhatTheEvaluatorWrites(t *testing.T) {
 	}
 }
 
+func TestDaysSettledFromTheStoreCountUntilAnEvaluationOfTheirDatesReplacesThem(t *testing.T) {
+	const slo = "hegel-nightly"
+	tel := newTelemetry(t, telemetry.Config{})
+	rec := tel.Metrics().Evaluations(7 * 24 * time.Hour)
+	ctx := context.Background()
+	rec.Restored(ctx, slo, []kant.Day{
+		{SLO: slo, Date: date("2026-05-30"), Occurrences: 3, Met: 2, Missed: 1, Final: true},
+		{SLO: slo, Date: date("2026-05-31"), Occurrences: 3, Met: 2, Late: 1, Final: true},
+	})
+	want := map[string]float64{slo + ",met": 4, slo + ",missed": 1, slo + ",late": 1, slo + ",pending": 0}
+	if got := series(t, tel, telemetry.MetricVerdicts); !equal(got, want) {
+		t.Errorf("after the restored days, kant_verdicts = %v, want %v", got, want)
+	}
+	// Today judged, and 2026-05-31 judged again: its restored counts go.
+	rec.Evaluated(ctx, kant.Evaluation{SLO: slo, From: date("2026-05-31"), To: date("2026-06-01"), Results: []kant.Result{
+		result("hegel/a", "2026-05-31", kant.VerdictMet),
+		result("hegel/a", "2026-06-01", kant.VerdictPending),
+	}}, time.Second, nil)
+	want = map[string]float64{slo + ",met": 3, slo + ",missed": 1, slo + ",late": 0, slo + ",pending": 1}
+	if got := series(t, tel, telemetry.MetricVerdicts); !equal(got, want) {
+		t.Errorf("after judging 05-31 and 06-01, kant_verdicts = %v, want %v", got, want)
+	}
+}
+
 func equal(a, b map[string]float64) bool {
 	if len(a) != len(b) {
 		return false

@@ -88,6 +88,11 @@ func assemble(ctx context.Context, cfg *config.Config, logger *slog.Logger, now 
 		Now:       now,
 		Logger:    logger,
 	}
+	if c.follower != nil {
+		// The evaluator follows the store's log and judges only the dates
+		// that can have changed; its checkpoint is kept in the store.
+		ecfg.Log = c.follower
+	}
 	if opts.metrics != nil {
 		ecfg.Metrics = opts.metrics.Evaluations(cfg.Evaluate.Lookback)
 	}
