@@ -237,12 +237,24 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // Run ticks every Interval, and whenever Wake receives, until ctx is
-// cancelled. Errors of a tick are logged and the next tick tries again,
-// except a fenced write (kant.ErrFenced: this replica lost the lease),
-// which ends Run with that error.
+// cancelled. With a Wake, the first tick waits for it (or the Interval):
+// in kant serve the evaluator's first evaluation wakes it, so that the
+// first decision of a term reads verdicts judged in it, and a start does
+// not spend its CPU deciding on stale ones while the gate's index is
+// rebuilt and the first evaluation runs. Errors of a tick are logged and
+// the next tick tries again, except a fenced write (kant.ErrFenced: this
+// replica lost the lease), which ends Run with that error.
 func (e *Engine) Run(ctx context.Context) error {
 	t := time.NewTicker(e.cfg.Interval)
 	defer t.Stop()
+	if e.cfg.Wake != nil {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-e.cfg.Wake:
+		}
+	}
 	for {
 		if err := e.Tick(ctx, e.cfg.Now()); err != nil && ctx.Err() == nil {
 			if errors.Is(err, kant.ErrFenced) {

@@ -252,10 +252,14 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time, window time.Dur
 		return fmt.Errorf("evaluate: %w", err)
 	}
 	days := int(window / (24 * time.Hour))
+	stored, err := e.storedDays(ctx, now, days)
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
 	var errs []error
 	for _, def := range e.cfg.SLOs {
 		today := kant.DateOf(now.In(def.Location))
-		if err := e.evaluate(ctx, def, jobs, today.AddDays(-days), today.AddDays(1), now, true); err != nil {
+		if err := e.evaluate(ctx, def, jobs, today.AddDays(-days), today.AddDays(1), now, true, stored); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -269,6 +273,42 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time, window time.Dur
 		e.mu.Unlock()
 	}
 	return errors.Join(errs...)
+}
+
+// storedDays reads, in one query, when the evaluator wrote before, when
+// the store's days of every SLO over the window of days before today
+// through tomorrow were evaluated (see writeChanged); nil when there is
+// nothing to compare with.
+func (e *Evaluator) storedDays(ctx context.Context, now time.Time, days int) (map[string]map[kant.Date]time.Time, error) {
+	dr, ok := e.cfg.Store.(DayReader)
+	e.mu.Lock()
+	wrote := len(e.written) > 0
+	e.mu.Unlock()
+	if !ok || !wrote || len(e.cfg.SLOs) == 0 {
+		return nil, nil
+	}
+	var from, to kant.Date
+	for i, def := range e.cfg.SLOs {
+		today := kant.DateOf(now.In(def.Location))
+		if i == 0 || today.AddDays(-days).Before(from) {
+			from = today.AddDays(-days)
+		}
+		if i == 0 || today.AddDays(1).After(to) {
+			to = today.AddDays(1)
+		}
+	}
+	held, err := dr.Days(ctx, kant.ResultFilter{From: from, To: to})
+	if err != nil {
+		return nil, fmt.Errorf("read back days: %w", err)
+	}
+	out := map[string]map[kant.Date]time.Time{}
+	for _, d := range held {
+		if out[d.SLO] == nil {
+			out[d.SLO] = map[kant.Date]time.Time{}
+		}
+		out[d.SLO][d.Date] = d.EvaluatedAt
+	}
+	return out, nil
 }
 
 // Observe re-evaluates, at once, the occurrences that newly stored runs may
@@ -355,7 +395,7 @@ func (e *Evaluator) observe(ctx context.Context, def slo.Definition, touched map
 		return err
 	}
 	for _, r := range ranges(dates) {
-		if err := e.evaluateLocked(ctx, def, all, r.from, r.to, now, false); err != nil {
+		if err := e.evaluateLocked(ctx, def, all, r.from, r.to, now, false, nil); err != nil {
 			return err
 		}
 	}
@@ -423,20 +463,21 @@ func (e *Evaluator) evaluateJobLocked(ctx context.Context, def slo.Definition, c
 }
 
 // evaluate judges one SLO over [from, to] as of now and writes the outcome.
-func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
+func (e *Evaluator) evaluate(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time, periodic bool, stored map[string]map[kant.Date]time.Time) error {
 	// Loading, judging and writing happen under one lock, so an evaluation
 	// that read older runs can never overwrite one that read newer runs.
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.evaluateLocked(ctx, def, all, from, to, now, periodic)
+	return e.evaluateLocked(ctx, def, all, from, to, now, periodic, stored)
 }
 
 // evaluateLocked is evaluate with e.mu held: it judges the dates of
 // [from, to] that are not settled or are dirty (and, periodic, the dirty
 // dates outside it), one contiguous range at a time, and writes what
 // changed. A periodic evaluation becomes the kept window of verdicts; any
-// other updates the dates of it it covers.
-func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time, periodic bool) error {
+// other updates the dates of it it covers. stored, when not nil, is what
+// storedDays read before (else writeChanged reads it).
+func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all []kant.JobInfo, from, to kant.Date, now time.Time, periodic bool, stored map[string]map[kant.Date]time.Time) error {
 	began := e.cfg.Now()
 	jobs := Jobs(def, all, now)
 	judged := map[kant.Date][]kant.Result{}
@@ -455,7 +496,7 @@ func (e *Evaluator) evaluateLocked(ctx context.Context, def slo.Definition, all 
 		}
 		if err := e.writeChanged(ctx, def, kant.Evaluation{
 			SLO: def.Name, From: r.from, To: r.to, Results: results, Days: days,
-		}, byDate, began, now); err != nil {
+		}, byDate, began, now, stored); err != nil {
 			return fmt.Errorf("evaluate %s: write: %w", def.Name, err)
 		}
 		e.judgedRange(def, r)
@@ -528,8 +569,10 @@ func (e *Evaluator) load(ctx context.Context, def slo.Definition, from, to kant.
 
 // writeChanged writes of ev only the dates whose results or day differ from
 // what this evaluator last wrote, as one evaluation per contiguous range of
-// them; byDate is ev's results by date. Metrics is told of ev whole.
-func (e *Evaluator) writeChanged(ctx context.Context, def slo.Definition, ev kant.Evaluation, byDate map[kant.Date][]kant.Result, began, now time.Time) error {
+// them; byDate is ev's results by date; pre, when not nil, is what the
+// store held of every SLO's days when the evaluation began (storedDays).
+// Metrics is told of ev whole.
+func (e *Evaluator) writeChanged(ctx context.Context, def slo.Definition, ev kant.Evaluation, byDate map[kant.Date][]kant.Result, began, now time.Time, pre map[string]map[kant.Date]time.Time) error {
 	dayOf := map[kant.Date]*kant.Day{}
 	for i := range ev.Days {
 		dayOf[ev.Days[i].Date] = &ev.Days[i]
@@ -537,7 +580,11 @@ func (e *Evaluator) writeChanged(ctx context.Context, def slo.Definition, ev kan
 	w := e.writtenOf(ev.SLO)
 	// What the store holds now: a date another process wrote is written again.
 	var stored map[kant.Date]time.Time
-	if dr, ok := e.cfg.Store.(DayReader); ok && len(w) > 0 {
+	if dr, ok := e.cfg.Store.(DayReader); ok && len(w) > 0 && pre != nil {
+		if stored = pre[ev.SLO]; stored == nil {
+			stored = map[kant.Date]time.Time{}
+		}
+	} else if ok && len(w) > 0 {
 		held, err := dr.Days(ctx, kant.ResultFilter{SLO: ev.SLO, From: ev.From, To: ev.To})
 		if err != nil {
 			return fmt.Errorf("read back days: %w", err)

@@ -755,3 +755,36 @@ func TestARerunObservedAfterTheGateOpenedIsToldInTheAnswer(t *testing.T) {
 		t.Errorf("after the re-run: %d %+v, want running, opened at %v, changed since by the re-run of %v", status, j, ok.FinishedAt, rerun.StartedAt)
 	}
 }
+
+func TestAnIndexAwaitingItsRebuildAnswers503WithRetryAfterUntilRebuilt(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "kant.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.WriteRuns(context.Background(), []kant.Run{run("hegel/export_users", "jr_1", 1, kant.StateSucceeded, "2026-06-01T03:00:00+09:00")}); err != nil {
+		t.Fatal(err)
+	}
+	now := at("2026-06-01T09:00:00+09:00")
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Sources: []gate.Source{{Name: "hegel"}}, Location: tokyo,
+		Now: func() time.Time { return now }, AwaitRebuild: true})
+	srv := httptest.NewServer(gate.NewHandler(ix, nil))
+	defer srv.Close()
+	get := func() (int, string) {
+		resp, err := http.Get(srv.URL + "/v1/gate?jobs=hegel/export_users&date=2026-06-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After")
+	}
+	if code, retry := get(); code != http.StatusServiceUnavailable || retry != "1" {
+		t.Errorf("before the rebuild: %d, Retry-After %q; want 503, 1", code, retry)
+	}
+	if err := ix.Rebuild(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get(); code != http.StatusOK {
+		t.Errorf("after the rebuild: %d, want 200 (the stored run succeeded)", code)
+	}
+}

@@ -207,6 +207,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve answers r and returns the status code it answered with.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
+	if h.ix.cfg.AwaitRebuild && h.ix.Ready() != nil {
+		// Never an answer from half an index: the client asks again.
+		return h.writeError(w, kant.Unavailable(nil, time.Second, "gate: the index is being rebuilt from the store; ask again"))
+	}
 	now := h.ix.cfg.Now()
 	key := r.URL.RawQuery
 	gen := h.ix.gen.Load()

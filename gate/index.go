@@ -62,6 +62,11 @@ type Config struct {
 	// about over four days.
 	MaxStoreReads int
 	StoreReadWait time.Duration // default 1s
+	// AwaitRebuild makes the Handler answer 503 with Retry-After until
+	// Rebuild has run, so that a server may start while its index is
+	// rebuilt (kant serve). Without it the index answers from what it was
+	// told.
+	AwaitRebuild bool
 }
 
 // DefaultMaxStoreReads is the default bound of store queries the gate has in

@@ -166,6 +166,8 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 		Window:   cfg.Evaluate.Lookback + 7*24*time.Hour,
 		Now:      now,
 		Metrics:  metrics, // counts every answer; GateMiddleware below only traces
+		// run rebuilds it while the server starts and the evaluator judges.
+		AwaitRebuild: true,
 	})
 	if err := metrics.GateWaiting(index.Waiting); err != nil {
 		return nil, err
@@ -199,11 +201,10 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 			return nil, fmt.Errorf("follow the store: %w", err)
 		}
 	}
-	// The gate answers only once it knows what the store knows: its index is
-	// rebuilt before the server starts, so no request sees it half-built.
-	if err := index.Rebuild(ctx, db); err != nil {
-		return nil, err
-	}
+	// The gate answers only once it knows what the store knows: its index
+	// is rebuilt by run while the evaluator's first evaluation runs, and
+	// until then the gate answers 503 with Retry-After and /readyz is not
+	// ready.
 	gateHandler := gate.NewHandler(index, logger)
 	if a.alerts, err = newAlerts(cfg, db, metrics, deps); err != nil {
 		return nil, err
@@ -270,10 +271,14 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	return a, nil
 }
 
-// ready says whether this replica answers correctly: once its evaluator
+// ready says whether this replica answers correctly: once its gate's index
+// is rebuilt and its evaluator
 // wrote its first evaluation as the leader, or once it sees another replica
 // lead (which keeps the verdicts current).
 func (a *app) ready() error {
+	if err := a.index.Ready(); err != nil {
+		return err
+	}
 	s := a.elector.Status()
 	if s.Leader != "" && s.Leader != s.Replica {
 		return nil
@@ -329,7 +334,17 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		"store", storeName(a.cfg), "slos", len(a.cfg.SLOs), "sources", len(a.cfg.Sources))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.elector.Run(gctx) })
-	g.Go(func() error { return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger) })
+	g.Go(func() error {
+		began := a.deps.now()
+		if err := a.index.Rebuild(gctx, a.db); err != nil {
+			if gctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("rebuild the gate's index: %w", err)
+		}
+		a.logger.Info("gate index rebuilt", "component", "gate", "took", a.deps.now().Sub(began).Round(time.Millisecond).String())
+		return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger)
+	})
 	if log := a.follower; log != nil {
 		g.Go(func() error {
 			return collector.Follow(gctx, collector.FollowConfig{Log: log, From: a.followFrom, Observers: a.followed, Logger: a.logger})
