@@ -49,7 +49,38 @@ type QueryStat struct {
 	RowsScanned  int64 // rows of the partitions read, summed over statements and tables
 	BytesScanned int64 // bytes of the columns read in those partitions
 	BytesBilled  int64 // BytesScanned with the 10 MiB minimum per table read
+	// PerStatement is the same for each statement, in order.
+	PerStatement []StatementStat
 }
+
+// StatementStat is the cost of one statement of a query.
+type StatementStat struct {
+	RowsScanned, BytesScanned int64
+	Tables                    []TableStat // the tables it read bytes of
+}
+
+// TableStat is what a statement read of one table.
+type TableStat struct {
+	Table       string // dataset.table
+	Rows, Bytes int64
+}
+
+// Billed returns what BigQuery bills for the statement were each table
+// scale(table) times as large: the bytes, at least MinBilled per table
+// read.
+func (st StatementStat) Billed(scale func(table string) float64) float64 {
+	var b float64
+	for _, t := range st.Tables {
+		b += float64(t.Bytes) * scale(t.Table)
+	}
+	if b == 0 {
+		return 0
+	}
+	return max(b, float64(len(st.Tables))*MinBilled)
+}
+
+// Same is the scale of Billed for the tables as they are.
+func Same(string) float64 { return 1 }
 
 // QueryStats returns the cost of every query answered so far, in order.
 func (s *Server) QueryStats() []QueryStat {
@@ -78,7 +109,8 @@ var (
 // statementCost returns what one statement reads: rows, bytes, and the
 // tables it reads bytes of. s.mu is held; q runs in the statement's
 // transaction, if any, before the statement.
-func (s *Server) statementCost(st string, params map[string]any, q querier) (rows, bytes int64, tables int, err error) {
+func (s *Server) statementCost(st string, params map[string]any, q querier) (StatementStat, error) {
+	var out StatementStat
 	code, _ := stripStrings(st)
 	code = reParam.ReplaceAllStringFunc(code, func(m string) string {
 		if strings.HasPrefix(m, "@@") {
@@ -160,13 +192,13 @@ func (s *Server) statementCost(st string, params map[string]any, q querier) (row
 		}
 		var n, b int64
 		if err := q.QueryRow("SELECT COUNT(*), "+strings.Join(sizes, " + ")+" FROM "+quoteTable(ds, tb)+" WHERE "+where).Scan(&n, &b); err != nil {
-			return 0, 0, 0, fmt.Errorf("fakebq: cost of %s: %w", key, err)
+			return StatementStat{}, fmt.Errorf("fakebq: cost of %s: %w", key, err)
 		}
-		rows += n
-		bytes += b
-		tables++
+		out.RowsScanned += n
+		out.BytesScanned += b
+		out.Tables = append(out.Tables, TableStat{Table: key, Rows: n, Bytes: b})
 	}
-	return rows, bytes, tables, nil
+	return out, nil
 }
 
 // dropSelectList removes the outermost select list of a view's query,

@@ -465,17 +465,16 @@ func (s *Server) query(r *http.Request) (any, *apiError) {
 		if tx != nil {
 			q0 = tx
 		}
-		sr, sb, read, cerr := s.statementCost(st, params, q0)
+		ss, cerr := s.statementCost(st, params, q0)
 		if cerr != nil {
 			rollback()
 			return nil, errorf(http.StatusInternalServerError, "internalError", "%v", cerr)
 		}
 		stat.Statements++
-		stat.RowsScanned += sr
-		stat.BytesScanned += sb
-		if sb > 0 {
-			stat.BytesBilled += max(sb, int64(read)*MinBilled)
-		}
+		stat.RowsScanned += ss.RowsScanned
+		stat.BytesScanned += ss.BytesScanned
+		stat.BytesBilled += int64(ss.Billed(Same))
+		stat.PerStatement = append(stat.PerStatement, ss)
 		if m := reDMLTarget.FindStringSubmatch(st); m != nil {
 			if d := s.datasets[m[2]]; d != nil && d.tables[m[3]] != nil && d.tables[m[3]].streamed {
 				rollback()
