@@ -132,17 +132,22 @@ func (s *Server) statementCost(st string, params map[string]any, q querier) (Sta
 	}
 	refs := map[string]*ref{}
 	order := []string{}
-	var visit func(text string, prunes bool, depth int)
-	visit = func(text string, prunes bool, depth int) {
-		for _, m := range reTable.FindAllStringSubmatch(text, -1) {
+	// visit finds the tables named in from; their columns are looked for
+	// in text (from, and the queries that read the view from is).
+	var visit func(from, text string, prunes bool, depth int)
+	visit = func(from, text string, prunes bool, depth int) {
+		for _, m := range reTable.FindAllStringSubmatch(from, -1) {
 			d := s.datasets[m[2]]
 			if d == nil || d.tables[m[3]] == nil {
 				continue
 			}
 			t := d.tables[m[3]]
-			if t.meta.Type == "VIEW" && t.meta.View != nil && depth < 8 {
-				vq, _ := stripStrings(t.meta.View.Query)
-				visit(dropSelectList(vq)+"\n"+text, false, depth+1)
+			if t.meta.Type == "VIEW" {
+				if t.meta.View != nil && depth < 8 {
+					vq, _ := stripStrings(t.meta.View.Query)
+					vq = dropSelectList(vq)
+					visit(vq, vq+"\n"+text, false, depth+1)
+				}
 				continue
 			}
 			key := m[2] + "." + m[3]
@@ -155,7 +160,7 @@ func (s *Server) statementCost(st string, params map[string]any, q querier) (Sta
 			order = append(order, key)
 		}
 	}
-	visit(direct, true, 0)
+	visit(direct, direct, true, 0)
 	if target != "" && refs[target] == nil {
 		refs[target] = &ref{text: code, prunes: true}
 		order = append(order, target)

@@ -44,6 +44,11 @@ func TestQueryCost(t *testing.T) {
 	if err := tb.Inserter().Put(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
+	v := c.Dataset("d").Table("v")
+	if err := v.Create(ctx, &bigquery.TableMetadata{ViewQuery: "SELECT name, at FROM (SELECT name, at, " +
+		"ROW_NUMBER() OVER (PARTITION BY name ORDER BY at) AS rn FROM `p.d.t`) AS r WHERE rn = 1"}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name        string
 		sql         string
@@ -58,6 +63,9 @@ func TestQueryCost(t *testing.T) {
 		{"a filter inside an OR prunes nothing",
 			"SELECT name FROM `p.d.t` WHERE (at >= TIMESTAMP_MICROS(@from) OR n = 0)",
 			[]bigquery.QueryParameter{{Name: "from", Value: day.AddDate(0, 0, 2).UnixMicro()}}, 3, 3 + 4 + 5 + 2*3*8},
+		{"a filter given to a view prunes nothing, and the view's columns are read",
+			"SELECT name FROM `p.d.v` WHERE at >= TIMESTAMP_MICROS(@from)",
+			[]bigquery.QueryParameter{{Name: "from", Value: day.AddDate(0, 0, 2).UnixMicro()}}, 3, 3 + 4 + 5 + 3*8},
 		{"COUNT(*) reads no column", "SELECT COUNT(*) AS c FROM `p.d.t`", nil, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
