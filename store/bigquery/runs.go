@@ -262,12 +262,21 @@ func civilDate(d kant.Date) civil.Date {
 
 // LatestRuns returns the newest observation of every run matching f, ordered
 // by Run.At() then Job, RunID, Attempt.
+//
+// It ranks the observations of job_runs itself rather than reading the
+// job_runs_latest view, so that the conditions that keep a run's newest
+// observation whenever they keep the run are applied before the ranking:
+// the jobs (every observation of a run has its job) and ObservedFrom (a
+// run's newest observation is observed at least as late as any other).
+// ObservedFrom is also given on observed_at, the partitioning column, so
+// that BigQuery reads only the partitions observed from then on. The other
+// conditions are on the newest observation alone and apply after ranking.
 func (s *Store) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	var p params
-	var where []string
+	var inner, where []string
 	jobs, exact := jobFilter(&p, "job", f.Jobs)
 	if jobs != "" {
-		where = append(where, jobs)
+		inner = append(inner, jobs)
 	}
 	dated := []string{"logical_date IS NOT NULL"}
 	if !f.DateFrom.IsZero() {
@@ -287,12 +296,19 @@ func (s *Store) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, e
 		where = append(where, "(("+strings.Join(dated, " AND ")+") OR ("+strings.Join(undated, " AND ")+"))")
 	}
 	if !f.ObservedFrom.IsZero() {
-		where = append(where, "observed_ns >= "+p.add(backend.ClampNs(f.ObservedFrom)))
+		inner = append(inner, "observed_ns >= "+p.add(backend.ClampNs(f.ObservedFrom)))
+		if backend.CheckTime("observed_from", f.ObservedFrom) == nil {
+			// observed_at is observed_ns truncated to microseconds.
+			inner = append(inner, "observed_at >= TIMESTAMP_MICROS("+p.add(f.ObservedFrom.UnixMicro())+")")
+		}
 	}
-	q := "SELECT " + latestColumns + " FROM " + s.table("job_runs_latest")
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	q := "SELECT " + latestColumns + " FROM (\n  SELECT " + latestColumns + `, at_ns,
+    ROW_NUMBER() OVER (PARTITION BY job, run_id, attempt ORDER BY observed_ns DESC, seq DESC) AS rn
+  FROM ` + s.table("job_runs")
+	if len(inner) > 0 {
+		q += "\n  WHERE " + strings.Join(inner, " AND ")
 	}
+	q += "\n) AS ranked\nWHERE " + strings.Join(append([]string{"rn = 1"}, where...), " AND ")
 	q += " ORDER BY at_ns, job, run_id, attempt"
 	if exact && f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
