@@ -140,6 +140,15 @@ type Config struct {
 	// with an error a retry can help (5xx, rate or quota limits). Default: 5.
 	MaxAttempts int
 
+	// CacheRuns is how many runs LatestRuns keeps of its answers, to give
+	// them again while job_runs is unchanged (see runCache). Default:
+	// 250,000 (kant serve's evaluator and alert engine at 10,000 daily
+	// jobs); negative: none are kept.
+	CacheRuns int
+	// CacheMaxAge is how long a kept answer of LatestRuns or Jobs may be
+	// given again at most. Default: 10 minutes.
+	CacheMaxAge time.Duration
+
 	// Views are created (or replaced when their query changed) after the
 	// tables, in order: the BI views of dashboards/views (BigQueryFor), for
 	// example. A view's query names tables as `project.dataset.table`.
@@ -166,6 +175,7 @@ type Store struct {
 	logger   *slog.Logger
 	commit   *committer
 	views    []View
+	cache    *runCache // nil: none
 	sleep    func(context.Context, time.Duration) error
 	attempts int
 
@@ -201,6 +211,12 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.sleep == nil {
 		cfg.sleep = sleepCtx
 	}
+	if cfg.CacheRuns == 0 {
+		cfg.CacheRuns = 250_000
+	}
+	if cfg.CacheMaxAge <= 0 {
+		cfg.CacheMaxAge = 10 * time.Minute
+	}
 	client, err := bigquery.NewClient(ctx, cfg.Project, cfg.ClientOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("bigquery: client for project %s: %w", cfg.Project, err)
@@ -217,6 +233,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		views:    cfg.Views,
 	}
 	s.commit = &committer{s: s, max: cfg.MaxBuffer, linger: cfg.FlushInterval}
+	if cfg.CacheRuns > 0 {
+		s.cache = &runCache{maxRuns: cfg.CacheRuns, maxAge: cfg.CacheMaxAge}
+	}
 	if err := s.open(ctx); err != nil {
 		client.Close()
 		return nil, err

@@ -35,6 +35,7 @@ func TestObservedFromReadsOnlyThePartitionsObservedSince(t *testing.T) {
 	ctx := context.Background()
 	srv := newFake(t)
 	cfg := testConfig(srv, nil)
+	cfg.CacheRuns = -1
 	s := open(t, cfg)
 	runs := monthOfRuns()
 	if _, err := s.WriteRuns(ctx, runs); err != nil {

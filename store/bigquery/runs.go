@@ -261,7 +261,28 @@ func civilDate(d kant.Date) civil.Date {
 }
 
 // LatestRuns returns the newest observation of every run matching f, ordered
-// by Run.At() then Job, RunID, Attempt.
+// by Run.At() then Job, RunID, Attempt. An answer kept while job_runs is
+// unchanged is returned without reading it again (see runCache).
+func (s *Store) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
+	if s.cache == nil || !cacheable(f) {
+		return s.latestRuns(ctx, f)
+	}
+	count, err := s.countRuns(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery latest runs: %w", err)
+	}
+	if runs, ok := s.cache.latest(f, count, s.now()); ok {
+		return runs, nil
+	}
+	runs, err := s.latestRuns(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.putLatest(f, count, s.now(), runs)
+	return runs, nil
+}
+
+// latestRuns reads LatestRuns's answer from job_runs.
 //
 // It ranks the observations of job_runs itself rather than reading the
 // job_runs_latest view, so that the conditions that keep a run's newest
@@ -271,7 +292,7 @@ func civilDate(d kant.Date) civil.Date {
 // ObservedFrom is also given on observed_at, the partitioning column, so
 // that BigQuery reads only the partitions observed from then on. The other
 // conditions are on the newest observation alone and apply after ranking.
-func (s *Store) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
+func (s *Store) latestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	var p params
 	var inner, where []string
 	jobs, exact := jobFilter(&p, "job", f.Jobs)
@@ -358,7 +379,28 @@ func jobFilter(p *params, col string, patterns []string) (string, bool) {
 }
 
 // Jobs returns every job that has at least one observation, ordered by key.
+// An answer kept while job_runs is unchanged is returned without reading it
+// again (see runCache).
 func (s *Store) Jobs(ctx context.Context) ([]kant.JobInfo, error) {
+	if s.cache == nil {
+		return s.jobs(ctx)
+	}
+	count, err := s.countRuns(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery jobs: %w", err)
+	}
+	if jobs, ok := s.cache.jobList(count, s.now()); ok {
+		return jobs, nil
+	}
+	jobs, err := s.jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.putJobs(count, s.now(), jobs)
+	return jobs, nil
+}
+
+func (s *Store) jobs(ctx context.Context) ([]kant.JobInfo, error) {
 	rows, err := s.query(ctx, "SELECT job, MIN(at_ns) AS at_ns, MIN(logical_date) AS logical_date FROM "+
 		s.table("job_runs")+" GROUP BY job ORDER BY job", nil)
 	if err != nil {
