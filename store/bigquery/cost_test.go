@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -183,7 +184,6 @@ func serveHour(t testing.TB, srv *fakebq.Server, s *Store, jobs, slos, minutes i
 	fresh := 0        // today's runs arrived so far
 	perPoll := 38 / sources
 	since := now.Add(-10 * time.Minute)
-	changed := map[int]bool{} // SLOs with runs since their last evaluation
 	for tick := 0; tick < minutes*6; tick++ {
 		now := costNow.Add(time.Duration(tick) * 10 * time.Second)
 		if tick%2 == 0 {
@@ -197,7 +197,7 @@ func serveHour(t testing.TB, srv *fakebq.Server, s *Store, jobs, slos, minutes i
 		// rate at 10,000 jobs (whatever -bqcost.jobs is).
 		if tick%8 == 4 {
 			src := (tick / 8) % sources
-			serve.call(t, "collector: Checkpoint, WriteRuns, SetCheckpoint, RecordPoll per poll", func() error {
+			serve.call(t, "collector: per poll Checkpoint, WriteRuns, SetCheckpoint, RecordPoll; evaluator.Observe per run (LatestRuns, WriteEvaluation)", func() error {
 				if _, err := s.Checkpoint(ctx, "glue", fmt.Sprintf("src%d", src)); err != nil {
 					return err
 				}
@@ -209,10 +209,25 @@ func serveHour(t testing.TB, srv *fakebq.Server, s *Store, jobs, slos, minutes i
 						Attempt: 1, State: kant.StateSucceeded, LogicalDate: today,
 						StartedAt: now.Add(-10 * time.Minute), FinishedAt: now.Add(-time.Minute), ObservedAt: now}
 					runs = append(runs, r)
-					changed[i%slos] = true
 				}
 				if _, err := s.WriteRuns(ctx, runs); err != nil {
 					return err
+				}
+				// The evaluator is told of them (Observe): each job is
+				// judged again alone on today, and written.
+				a, b := window(today, today)
+				for _, r := range runs {
+					if _, err := s.LatestRuns(ctx, kant.RunFilter{Jobs: []string{string(r.Job)}, DateFrom: today, DateTo: today, From: a, To: b}); err != nil {
+						return err
+					}
+					var i, k int
+					fmt.Sscanf(string(r.Job), "glue/s%02d_j%05d", &k, &i)
+					e := costResults(k, jobs, slos, today, today, now)
+					e.Jobs = []kant.JobKey{r.Job}
+					e.Results = slices.DeleteFunc(e.Results, func(res kant.Result) bool { return res.Job != r.Job })
+					if err := s.WriteEvaluation(ctx, e); err != nil {
+						return err
+					}
 				}
 				if err := s.Fenced(kant.Fence{Lease: "leader", Generation: 1}).SetCheckpoint(ctx, "glue", fmt.Sprintf("src%d", src), now.String()); err != nil {
 					return err
@@ -233,17 +248,6 @@ func serveHour(t testing.TB, srv *fakebq.Server, s *Store, jobs, slos, minutes i
 					}
 					if _, err := s.Days(ctx, kant.ResultFilter{SLO: fmt.Sprintf("slo%02d", k), From: from, To: to}); err != nil {
 						return err
-					}
-				}
-				return nil
-			})
-			serve.call(t, "evaluator: WriteEvaluation of today, per SLO with new runs", func() error {
-				for k := range slos {
-					if changed[k] {
-						delete(changed, k)
-						if err := s.WriteEvaluation(ctx, costResults(k, jobs, slos, today, today, now)); err != nil {
-							return err
-						}
 					}
 				}
 				return nil
