@@ -25,10 +25,16 @@ import (
 // many were added would fool the count: answers are therefore kept at most
 // Config.CacheMaxAge.
 //
-// An answer kept for a filter also answers a narrower one (the same jobs,
-// each bound as tight or tighter): the alert engine's and the gate's
-// windows move with the clock. The kept runs are bounded in number
-// (Config.CacheRuns), the least recently used answer dropped first.
+// An answer kept for a filter also answers a narrower one (the same jobs
+// or any, each bound as tight or tighter): the alert engine's and the
+// gate's windows move with the clock. A filter of some jobs is read for
+// every job and kept so: the evaluator reads the same window for each SLO
+// in turn, and in BigQuery one read of the window costs at most what a
+// read of a part does (every query reads the columns of the whole table,
+// at least 10 MiB billed; clustering by job can prune a part's read, not
+// below that minimum). The kept runs are bounded in number
+// (Config.CacheRuns), the least recently used answer dropped first; once
+// an answer for every job did not fit, filters are read as they are.
 
 // runCache is the kept answers. It is safe for concurrent use.
 type runCache struct {
@@ -39,6 +45,14 @@ type runCache struct {
 	entries []*cacheEntry // least recently used first
 	runs    int
 	jobs    *jobsEntry
+	narrow  bool // an answer read for every job was too large to keep
+}
+
+// widens reports whether a filter of some jobs is to be read for all.
+func (c *runCache) widens() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.narrow
 }
 
 type cacheEntry struct {
@@ -83,7 +97,7 @@ func (c *runCache) latest(f kant.RunFilter, count int64, now time.Time) ([]kant.
 		c.entries = append(slices.Delete(c.entries, i, i+1), e) // most recently used
 		out := make([]kant.Run, 0, len(e.runs))
 		for _, r := range e.runs {
-			if matches(f, r) {
+			if matches(f, r) && (len(f.Jobs) == 0 || kant.MatchAny(f.Jobs, r.Job)) {
 				r.Attributes = maps.Clone(r.Attributes)
 				out = append(out, r)
 			}
@@ -107,6 +121,9 @@ func (c *runCache) putLatest(f kant.RunFilter, count int64, now time.Time, runs 
 		return false
 	})
 	if len(runs) > c.maxRuns {
+		if len(f.Jobs) == 0 {
+			c.narrow = true
+		}
 		return
 	}
 	kept := make([]kant.Run, len(runs))
@@ -139,10 +156,10 @@ func (c *runCache) putJobs(count int64, now time.Time, jobs []kant.JobInfo) {
 }
 
 // covers reports whether every run matching g matches f, so that g's
-// answer is f's filtered by matches: the same job patterns, and each bound
-// of f absent or no tighter than g's.
+// answer is f's filtered by matches and g's jobs: f of every job or of the
+// same job patterns, and each bound of f absent or no tighter than g's.
 func covers(f, g kant.RunFilter) bool {
-	if !slices.Equal(f.Jobs, g.Jobs) || f.Limit != 0 || g.Limit != 0 {
+	if (len(f.Jobs) > 0 && !slices.Equal(f.Jobs, g.Jobs)) || f.Limit != 0 || g.Limit != 0 {
 		return false
 	}
 	lower := func(a, b time.Time) bool { return a.IsZero() || (!b.IsZero() && !b.Before(a)) }

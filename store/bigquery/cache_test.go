@@ -35,6 +35,8 @@ func TestKeptAnswers(t *testing.T) {
 			wide, kant.RunFilter{Jobs: wide.Jobs, DateFrom: day.AddDays(-5), DateTo: day.AddDays(-1), From: t0.AddDate(0, 0, -3), To: t0.AddDate(0, 0, -1)}},
 		{"observed from a later time is answered from observed from an earlier one",
 			kant.RunFilter{ObservedFrom: t0.AddDate(0, 0, -10)}, kant.RunFilter{ObservedFrom: t0.AddDate(0, 0, -4).Add(30 * time.Second)}},
+		{"another SLO's jobs are answered from the read of the first",
+			kant.RunFilter{Jobs: []string{"hegel/a"}, DateFrom: day.AddDays(-9)}, kant.RunFilter{Jobs: []string{"hegel/b"}, DateFrom: day.AddDays(-9)}},
 		{"undated runs in a time window are answered from all runs",
 			kant.RunFilter{}, kant.RunFilter{From: t0.AddDate(0, 0, -9), To: t0.AddDate(0, 0, -2)}},
 	} {

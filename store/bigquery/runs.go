@@ -274,11 +274,21 @@ func (s *Store) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, e
 	if runs, ok := s.cache.latest(f, count, s.now()); ok {
 		return runs, nil
 	}
-	runs, err := s.latestRuns(ctx, f)
+	// Read for every job: the evaluator asks next for the same window of
+	// another SLO's jobs, which the kept answer then gives.
+	read := f
+	widen := len(f.Jobs) > 0 && s.cache.widens()
+	if widen {
+		read.Jobs = nil
+	}
+	runs, err := s.latestRuns(ctx, read)
 	if err != nil {
 		return nil, err
 	}
-	s.cache.putLatest(f, count, s.now(), runs)
+	s.cache.putLatest(read, count, s.now(), runs)
+	if widen {
+		runs = slices.DeleteFunc(runs, func(r kant.Run) bool { return !kant.MatchAny(f.Jobs, r.Job) })
+	}
 	return runs, nil
 }
 
