@@ -23,6 +23,13 @@
 //     view keeps, per (job, run_id, attempt), the row with the greatest
 //     observed_ns and then the greatest seq, a write sequence (the writer's
 //     clock in nanoseconds, strictly increasing within a process).
+//   - LatestRuns ranks the observations of job_runs itself (not through
+//     the view), so that its jobs and ObservedFrom apply before the
+//     ranking, ObservedFrom on observed_at too, which prunes partitions.
+//     LatestRuns and Jobs keep their answers while job_runs holds as many
+//     rows as when they were read (runCache): one COUNT(*), billed
+//     nothing, instead of a read of the table every 30 seconds.
+//     docs/bigquery-costs.md has what kant serve reads in an hour.
 //   - Writes of runs go through a group commit: concurrent callers' rows are
 //     sent together in one insertAll while the previous one is in flight,
 //     the queue is bounded (Config.MaxBuffer rows), and a caller returns only
