@@ -23,6 +23,13 @@
 //     view keeps, per (job, run_id, attempt), the row with the greatest
 //     observed_ns and then the greatest seq, a write sequence (the writer's
 //     clock in nanoseconds, strictly increasing within a process).
+//   - LatestRuns ranks the observations of job_runs itself (not through
+//     the view), so that its jobs and ObservedFrom apply before the
+//     ranking, ObservedFrom on observed_at too, which prunes partitions.
+//     LatestRuns and Jobs keep their answers while job_runs holds as many
+//     rows as when they were read (runCache): one COUNT(*), billed
+//     nothing, instead of a read of the table every 30 seconds.
+//     docs/bigquery-costs.md has what kant serve reads in an hour.
 //   - Writes of runs go through a group commit: concurrent callers' rows are
 //     sent together in one insertAll while the previous one is in flight,
 //     the queue is bounded (Config.MaxBuffer rows), and a caller returns only
@@ -140,6 +147,15 @@ type Config struct {
 	// with an error a retry can help (5xx, rate or quota limits). Default: 5.
 	MaxAttempts int
 
+	// CacheRuns is how many runs LatestRuns keeps of its answers, to give
+	// them again while job_runs is unchanged (see runCache). Default:
+	// 250,000 (kant serve's evaluator and alert engine at 10,000 daily
+	// jobs); negative: none are kept.
+	CacheRuns int
+	// CacheMaxAge is how long a kept answer of LatestRuns or Jobs may be
+	// given again at most. Default: 10 minutes.
+	CacheMaxAge time.Duration
+
 	// Views are created (or replaced when their query changed) after the
 	// tables, in order: the BI views of dashboards/views (BigQueryFor), for
 	// example. A view's query names tables as `project.dataset.table`.
@@ -166,6 +182,7 @@ type Store struct {
 	logger   *slog.Logger
 	commit   *committer
 	views    []View
+	cache    *runCache // nil: none
 	sleep    func(context.Context, time.Duration) error
 	attempts int
 
@@ -201,6 +218,12 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.sleep == nil {
 		cfg.sleep = sleepCtx
 	}
+	if cfg.CacheRuns == 0 {
+		cfg.CacheRuns = 250_000
+	}
+	if cfg.CacheMaxAge <= 0 {
+		cfg.CacheMaxAge = 10 * time.Minute
+	}
 	client, err := bigquery.NewClient(ctx, cfg.Project, cfg.ClientOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("bigquery: client for project %s: %w", cfg.Project, err)
@@ -217,6 +240,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		views:    cfg.Views,
 	}
 	s.commit = &committer{s: s, max: cfg.MaxBuffer, linger: cfg.FlushInterval}
+	if cfg.CacheRuns > 0 {
+		s.cache = &runCache{maxRuns: cfg.CacheRuns, maxAge: cfg.CacheMaxAge}
+	}
 	if err := s.open(ctx); err != nil {
 		client.Close()
 		return nil, err

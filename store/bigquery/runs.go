@@ -261,13 +261,53 @@ func civilDate(d kant.Date) civil.Date {
 }
 
 // LatestRuns returns the newest observation of every run matching f, ordered
-// by Run.At() then Job, RunID, Attempt.
+// by Run.At() then Job, RunID, Attempt. An answer kept while job_runs is
+// unchanged is returned without reading it again (see runCache).
 func (s *Store) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
+	if s.cache == nil || !cacheable(f) {
+		return s.latestRuns(ctx, f)
+	}
+	count, err := s.countRuns(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery latest runs: %w", err)
+	}
+	if runs, ok := s.cache.latest(f, count, s.now()); ok {
+		return runs, nil
+	}
+	// Read for every job: the evaluator asks next for the same window of
+	// another SLO's jobs, which the kept answer then gives.
+	read := f
+	widen := len(f.Jobs) > 0 && s.cache.widens()
+	if widen {
+		read.Jobs = nil
+	}
+	runs, err := s.latestRuns(ctx, read)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.putLatest(read, count, s.now(), runs)
+	if widen {
+		runs = slices.DeleteFunc(runs, func(r kant.Run) bool { return !kant.MatchAny(f.Jobs, r.Job) })
+	}
+	return runs, nil
+}
+
+// latestRuns reads LatestRuns's answer from job_runs.
+//
+// It ranks the observations of job_runs itself rather than reading the
+// job_runs_latest view, so that the conditions that keep a run's newest
+// observation whenever they keep the run are applied before the ranking:
+// the jobs (every observation of a run has its job) and ObservedFrom (a
+// run's newest observation is observed at least as late as any other).
+// ObservedFrom is also given on observed_at, the partitioning column, so
+// that BigQuery reads only the partitions observed from then on. The other
+// conditions are on the newest observation alone and apply after ranking.
+func (s *Store) latestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	var p params
-	var where []string
+	var inner, where []string
 	jobs, exact := jobFilter(&p, "job", f.Jobs)
 	if jobs != "" {
-		where = append(where, jobs)
+		inner = append(inner, jobs)
 	}
 	dated := []string{"logical_date IS NOT NULL"}
 	if !f.DateFrom.IsZero() {
@@ -287,12 +327,19 @@ func (s *Store) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, e
 		where = append(where, "(("+strings.Join(dated, " AND ")+") OR ("+strings.Join(undated, " AND ")+"))")
 	}
 	if !f.ObservedFrom.IsZero() {
-		where = append(where, "observed_ns >= "+p.add(backend.ClampNs(f.ObservedFrom)))
+		inner = append(inner, "observed_ns >= "+p.add(backend.ClampNs(f.ObservedFrom)))
+		if backend.CheckTime("observed_from", f.ObservedFrom) == nil {
+			// observed_at is observed_ns truncated to microseconds.
+			inner = append(inner, "observed_at >= TIMESTAMP_MICROS("+p.add(f.ObservedFrom.UnixMicro())+")")
+		}
 	}
-	q := "SELECT " + latestColumns + " FROM " + s.table("job_runs_latest")
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	q := "SELECT " + latestColumns + " FROM (\n  SELECT " + latestColumns + `, at_ns,
+    ROW_NUMBER() OVER (PARTITION BY job, run_id, attempt ORDER BY observed_ns DESC, seq DESC) AS rn
+  FROM ` + s.table("job_runs")
+	if len(inner) > 0 {
+		q += "\n  WHERE " + strings.Join(inner, " AND ")
 	}
+	q += "\n) AS ranked\nWHERE " + strings.Join(append([]string{"rn = 1"}, where...), " AND ")
 	q += " ORDER BY at_ns, job, run_id, attempt"
 	if exact && f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
@@ -342,7 +389,28 @@ func jobFilter(p *params, col string, patterns []string) (string, bool) {
 }
 
 // Jobs returns every job that has at least one observation, ordered by key.
+// An answer kept while job_runs is unchanged is returned without reading it
+// again (see runCache).
 func (s *Store) Jobs(ctx context.Context) ([]kant.JobInfo, error) {
+	if s.cache == nil {
+		return s.jobs(ctx)
+	}
+	count, err := s.countRuns(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery jobs: %w", err)
+	}
+	if jobs, ok := s.cache.jobList(count, s.now()); ok {
+		return jobs, nil
+	}
+	jobs, err := s.jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.putJobs(count, s.now(), jobs)
+	return jobs, nil
+}
+
+func (s *Store) jobs(ctx context.Context) ([]kant.JobInfo, error) {
 	rows, err := s.query(ctx, "SELECT job, MIN(at_ns) AS at_ns, MIN(logical_date) AS logical_date FROM "+
 		s.table("job_runs")+" GROUP BY job ORDER BY job", nil)
 	if err != nil {

@@ -31,8 +31,11 @@
 // streaming buffer (refused, as BigQuery refuses it for about 30 minutes
 // after a streaming insert; the fake never flushes the buffer).
 //
+// What it counts: the statements, rows and bytes each query reads, as
+// BigQuery's on-demand pricing would bill them (see cost.go, QueryStats).
+//
 // What it does not emulate: jobs.insert (the client's slow path), the Storage
-// Read API, cost, quotas, and eventual consistency (every write is visible at
+// Read API, quotas, and eventual consistency (every write is visible at
 // once).
 package fakebq
 
@@ -84,6 +87,7 @@ type Server struct {
 	onInsert func(dataset, table string, ids []string)
 	calls    map[string]int
 	inserts  []Insert
+	stats    []QueryStat
 }
 
 type dataset struct {

@@ -431,6 +431,7 @@ func (s *Server) query(r *http.Request) (any, *apiError) {
 		res      = &result{int64s: in.FormatOptions != nil && in.FormatOptions.UseInt64Timestamp}
 		affected int64
 		isDML    bool
+		stat     = QueryStat{SQL: in.Query}
 	)
 	rollback := func() {
 		if tx != nil {
@@ -460,6 +461,20 @@ func (s *Server) query(r *http.Request) (any, *apiError) {
 			tx = nil
 			continue
 		}
+		var q0 querier = s.db
+		if tx != nil {
+			q0 = tx
+		}
+		ss, cerr := s.statementCost(st, params, q0)
+		if cerr != nil {
+			rollback()
+			return nil, errorf(http.StatusInternalServerError, "internalError", "%v", cerr)
+		}
+		stat.Statements++
+		stat.RowsScanned += ss.RowsScanned
+		stat.BytesScanned += ss.BytesScanned
+		stat.BytesBilled += int64(ss.Billed(Same))
+		stat.PerStatement = append(stat.PerStatement, ss)
 		if m := reDMLTarget.FindStringSubmatch(st); m != nil {
 			if d := s.datasets[m[2]]; d != nil && d.tables[m[3]] != nil && d.tables[m[3]].streamed {
 				rollback()
@@ -528,6 +543,7 @@ func (s *Server) query(r *http.Request) (any, *apiError) {
 		tx.Rollback()
 		return nil, errorf(http.StatusBadRequest, "invalidQuery", "Transaction was never committed")
 	}
+	s.stats = append(s.stats, stat)
 	s.jobSeq++
 	jobID := fmt.Sprintf("job_fake_%d", s.jobSeq)
 	s.results[jobID] = res
