@@ -211,7 +211,8 @@ const (
 )
 
 // runWriter inserts observations in a transaction and keeps run_current and
-// jobs up to date with the new ones. It remembers the newest new observation
+// jobs up to date with the new ones. It looks up each job's id once, adding
+// the jobs the store lacks, and remembers the newest new observation
 // of each run and the earliest At and date of each job, and writes them in
 // key order when it has collected enough of them and at the end: run by run
 // upserts as the rows go in would cost as much as the inserts themselves.
@@ -226,10 +227,12 @@ type runWriter struct {
 
 	insert, current, job *batchStmt
 	inserted             driver.Stmt // SELECT of rows inserted by a partly ignored INSERT
+	jobID                driver.Stmt // SELECT of a job's id
 
-	runs map[runRef]current
-	cur  []current // runs, sorted for writing
-	jobs map[kant.JobKey]*firstSeen
+	runs   map[runRef]current
+	cur    []current // runs, sorted for writing
+	jobs   map[kant.JobKey]*firstSeen
+	jobIDs map[string]int64 // jobs.id of the jobs met
 }
 
 // current is the newest new observation of a run seen by a runWriter.
@@ -254,12 +257,12 @@ func newRunWriter(ctx context.Context, conn driverConn) *runWriter {
 		insert: &batchStmt{conn: conn, cols: runArgs, head: `INSERT OR IGNORE INTO job_runs (
 	source, job, run_id, attempt, max_attempts, state, source_state, logical_date,
 	started_at, finished_at, duration_s, error_message, observed_at,
-	attributes, obs_hash
+	attributes, job_id, obs_hash
 ) VALUES `},
 		current: &batchStmt{conn: conn, cols: 6, head: `INSERT INTO run_current (
-	job, run_key, run_rowid, observed_ns, at_ns, logical_date
+	job_id, run_key, run_rowid, observed_ns, at_ns, logical_date
 ) VALUES `, tail: `
-ON CONFLICT (job, run_key) DO UPDATE SET
+ON CONFLICT (job_id, run_key) DO UPDATE SET
 	run_rowid = excluded.run_rowid,
 	observed_ns = excluded.observed_ns,
 	at_ns = excluded.at_ns,
@@ -275,6 +278,7 @@ WHERE excluded.first_at < jobs.first_at
 		pending: make([]encodedRun, 0, insertBatch),
 		runs:    make(map[runRef]current),
 		jobs:    make(map[kant.JobKey]*firstSeen),
+		jobIDs:  make(map[string]int64),
 	}
 }
 
@@ -290,11 +294,53 @@ func (w *runWriter) add(index int, r kant.Run) error {
 
 // addEncoded is add for a run already encoded.
 func (w *runWriter) addEncoded(x encodedRun) error {
+	id, ok := w.jobIDs[x.job]
+	if !ok {
+		var err error
+		if id, err = w.lookupJob(&x); err != nil {
+			return err
+		}
+		w.jobIDs[x.job] = id
+	}
+	x.ref.jobID = id
+	x.args[jobIDArg] = id
 	w.pending = append(w.pending, x)
 	if len(w.pending) == insertBatch {
 		return w.flushInserts()
 	}
 	return nil
+}
+
+// lookupJob returns the id of x's job, adding the job to jobs, with x's At
+// and date as its first ones, when it is not there: a job the store does
+// not know has no stored observation, so x is new. finish brings the first
+// At and date of every job down to those of its new observations.
+func (w *runWriter) lookupJob(x *encodedRun) (int64, error) {
+	if w.jobID == nil {
+		var err error
+		if w.jobID, err = w.conn.PrepareContext(w.ctx, `SELECT id FROM jobs WHERE job = ?`); err != nil {
+			return 0, err
+		}
+	}
+	rows, err := w.jobID.(driver.StmtQueryContext).QueryContext(w.ctx, []driver.NamedValue{{Ordinal: 1, Value: x.job}})
+	if err != nil {
+		return 0, fmt.Errorf("job id: %w", err)
+	}
+	dest := make([]driver.Value, 1)
+	err = rows.Next(dest)
+	rows.Close()
+	switch {
+	case err == nil:
+		id, _ := dest[0].(int64)
+		return id, nil
+	case !errors.Is(err, io.EOF):
+		return 0, fmt.Errorf("job id: %w", err)
+	}
+	res, err := w.job.exec(w.ctx, []any{x.job, kant.JobKey(x.job).Source(), x.at, x.logicalDate})
+	if err != nil {
+		return 0, fmt.Errorf("add job: %w", err)
+	}
+	return res.LastInsertId()
 }
 
 // invalidRun reports a bad run in a batch by its index.
@@ -364,7 +410,7 @@ func (w *runWriter) collectSome(p []encodedRun, after int64) error {
 	if w.inserted == nil {
 		var err error
 		w.inserted, err = w.conn.PrepareContext(w.ctx,
-			`SELECT id, job, run_id, attempt, obs_hash FROM job_runs WHERE id > ? ORDER BY id`)
+			`SELECT id, job_id, run_id, attempt, obs_hash FROM job_runs WHERE id > ? ORDER BY id`)
 		if err != nil {
 			return err
 		}
@@ -382,7 +428,7 @@ func (w *runWriter) collectSome(p []encodedRun, after int64) error {
 		} else if err != nil {
 			return err
 		}
-		for j < len(p) && !(dest[1] == p[j].ref.job && dest[2] == p[j].runID &&
+		for j < len(p) && !(dest[1] == p[j].ref.jobID && dest[2] == p[j].runID &&
 			dest[3] == p[j].attempt && dest[4] == p[j].hash) {
 			j++
 		}
@@ -403,9 +449,9 @@ func (w *runWriter) collect(x *encodedRun, id int64) {
 	if old, ok := w.runs[x.ref]; !ok || c.observedNs >= old.observedNs {
 		w.runs[x.ref] = c
 	}
-	job := kant.JobKey(x.ref.job)
+	job := kant.JobKey(x.job)
 	if f := w.jobs[job]; f == nil {
-		w.jobs[job] = &firstSeen{source: kant.JobKey(x.ref.job).Source(), at: x.at, date: x.logicalDate}
+		w.jobs[job] = &firstSeen{source: job.Source(), at: x.at, date: x.logicalDate}
 	} else {
 		f.at = min(f.at, x.at)
 		if d, ok := x.logicalDate.(string); ok {
@@ -422,7 +468,7 @@ func (w *runWriter) collect(x *encodedRun, id int64) {
 func (w *runWriter) flushRuns() error {
 	cur := slices.AppendSeq(w.cur[:0], maps.Values(w.runs))
 	slices.SortFunc(cur, func(a, b current) int {
-		return cmp.Or(cmp.Compare(a.ref.job, b.ref.job), cmp.Compare(a.ref.key, b.ref.key))
+		return cmp.Or(cmp.Compare(a.ref.jobID, b.ref.jobID), cmp.Compare(a.ref.key, b.ref.key))
 	})
 	w.cur = cur
 	clear(w.runs)
@@ -445,7 +491,7 @@ func (w *runWriter) flushRuns() error {
 func (w *runWriter) upsertCurrent(cur []current) error {
 	w.vals = w.vals[:0]
 	for _, c := range cur {
-		w.vals = append(w.vals, c.ref.job, c.ref.key, c.id, c.observedNs, c.atNs, c.logicalDate)
+		w.vals = append(w.vals, c.ref.jobID, c.ref.key, c.id, c.observedNs, c.atNs, c.logicalDate)
 	}
 	if _, err := w.current.exec(w.ctx, w.vals); err != nil {
 		return fmt.Errorf("update current runs: %w", err)
@@ -476,9 +522,11 @@ func (w *runWriter) close() {
 	w.insert.close()
 	w.current.close()
 	w.job.close()
-	if w.inserted != nil {
-		w.inserted.Close()
-		w.inserted = nil
+	for _, st := range []*driver.Stmt{&w.inserted, &w.jobID} {
+		if *st != nil {
+			(*st).Close()
+			*st = nil
+		}
 	}
 }
 
