@@ -205,9 +205,11 @@ type driverConn interface {
 // Rows per statement: several rows per call spare the driver's per-call
 // work, which at a million rows is as much as SQLite's own.
 const (
-	insertBatch  = 16      // observations per INSERT
+	insertBatch  = 64      // observations per INSERT
+	insertTail   = 16      // observations per INSERT of the last few
 	currentBatch = 64      // runs per run_current upsert
-	flushRuns    = 1 << 16 // runs collected before run_current is written
+	currentSteps = 2       // run_current upserts after each INSERT, once due
+	flushRuns    = 1 << 16 // runs collected before they are written to run_current
 )
 
 // runWriter inserts observations in a transaction and keeps run_current and
@@ -231,6 +233,7 @@ type runWriter struct {
 
 	runs   map[runRef]current
 	cur    []current // runs, sorted for writing
+	sorted []current // what of cur is yet to be written
 	jobs   map[kant.JobKey]*firstSeen
 	jobIDs map[string]int64 // jobs.id of the jobs met
 }
@@ -348,30 +351,30 @@ func invalidRun(i int, err error) error {
 	return kant.Errorf(kant.EINVALID, "runs[%d]: %s", i, kant.ErrorMessage(err))
 }
 
-// flushInserts inserts the pending observations: a full batch with one
-// statement, fewer one by one.
+// flushInserts inserts the pending observations, insertBatch rows per
+// statement and what is left in statements of insertTail rows, then one,
+// and writes some of the runs collected to run_current.
 func (w *runWriter) flushInserts() error {
 	p := w.pending
 	w.pending = w.pending[:0]
-	if len(p) < insertBatch {
-		for i := range p {
-			res, err := w.insert.exec(w.ctx, p[i].args[:])
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				continue
-			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			w.collect(&p[i], id)
+	for len(p) > 0 {
+		n := 1
+		switch {
+		case len(p) >= insertBatch:
+			n = insertBatch
+		case len(p) >= insertTail:
+			n = insertTail
 		}
-		return nil // finish flushes the runs
+		if err := w.insertRows(p[:n]); err != nil {
+			return err
+		}
+		p = p[n:]
 	}
+	return w.writeSomeRuns()
+}
+
+// insertRows inserts p with one statement and collects the new ones.
+func (w *runWriter) insertRows(p []encodedRun) error {
 	w.vals = w.vals[:0]
 	for i := range p {
 		w.vals = append(w.vals, p[i].args[:]...)
@@ -394,13 +397,9 @@ func (w *runWriter) flushInserts() error {
 		for i := range p {
 			w.collect(&p[i], last-int64(len(p)-1-i))
 		}
-	} else if err := w.collectSome(p, last-n); err != nil {
-		return err
+		return nil
 	}
-	if len(w.runs) >= flushRuns {
-		return w.flushRuns()
-	}
-	return nil
+	return w.collectSome(p, last-n)
 }
 
 // collectSome finds which of p a multi-row INSERT stored after the row with
@@ -462,16 +461,36 @@ func (w *runWriter) collect(x *encodedRun, id int64) {
 	}
 }
 
-// flushRuns writes the collected runs to run_current, in key order. The
-// upsert keeps a current observation that was observed later; ties go to
-// the collected one, inserted later.
-func (w *runWriter) flushRuns() error {
+// writeSomeRuns writes run_current as the rows go in, so that the inserts
+// never wait for all of it: once flushRuns runs are collected it sorts
+// them, then writes currentSteps statements of them after each INSERT. At
+// that pace they are written before as many more are collected, so that
+// each run is written in the order it was collected.
+func (w *runWriter) writeSomeRuns() error {
+	if len(w.sorted) == 0 && len(w.runs) >= flushRuns {
+		w.sortRuns()
+	}
+	n := min(len(w.sorted), currentSteps*currentBatch)
+	err := w.writeCurrent(w.sorted[:n])
+	w.sorted = w.sorted[n:]
+	return err
+}
+
+// sortRuns moves the collected runs to sorted, in key order.
+func (w *runWriter) sortRuns() {
 	cur := slices.AppendSeq(w.cur[:0], maps.Values(w.runs))
 	slices.SortFunc(cur, func(a, b current) int {
 		return cmp.Or(cmp.Compare(a.ref.jobID, b.ref.jobID), cmp.Compare(a.ref.key, b.ref.key))
 	})
 	w.cur = cur
+	w.sorted = cur
 	clear(w.runs)
+}
+
+// writeCurrent writes cur to run_current, currentBatch runs per statement
+// and what is left one by one. The upsert keeps a current observation that
+// was observed later; ties go to the one written, inserted later.
+func (w *runWriter) writeCurrent(cur []current) error {
 	for chunk := range slices.Chunk(cur, currentBatch) {
 		if len(chunk) < currentBatch {
 			for i := range chunk {
@@ -504,9 +523,14 @@ func (w *runWriter) finish() error {
 	if err := w.flushInserts(); err != nil {
 		return err
 	}
-	if err := w.flushRuns(); err != nil {
+	if err := w.writeCurrent(w.sorted); err != nil {
 		return err
 	}
+	w.sortRuns()
+	if err := w.writeCurrent(w.sorted); err != nil {
+		return err
+	}
+	w.sorted = nil
 	for _, k := range slices.Sorted(maps.Keys(w.jobs)) {
 		f := w.jobs[k]
 		if _, err := w.job.exec(w.ctx, []any{string(k), f.source, f.at, f.date}); err != nil {
