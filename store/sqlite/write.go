@@ -203,12 +203,15 @@ type driverConn interface {
 }
 
 // Rows per statement: several rows per call spare the driver's per-call
-// work, which at a million rows is as much as SQLite's own.
+// work, which at a million rows is as much as SQLite's own. A multi-row
+// upsert also copies each page it changes to a statement journal once, so
+// that larger run_current upserts copy fewer pages per run.
 const (
 	insertBatch  = 64      // observations per INSERT
 	insertTail   = 16      // observations per INSERT of the last few
-	currentBatch = 64      // runs per run_current upsert
-	currentSteps = 2       // run_current upserts after each INSERT, once due
+	currentBatch = 256     // runs per run_current upsert
+	currentTail  = 16      // runs per run_current upsert of the last few
+	currentSteps = 1       // run_current upserts after each INSERT, once due
 	flushRuns    = 1 << 16 // runs collected before they are written to run_current
 )
 
@@ -358,13 +361,7 @@ func (w *runWriter) flushInserts() error {
 	p := w.pending
 	w.pending = w.pending[:0]
 	for len(p) > 0 {
-		n := 1
-		switch {
-		case len(p) >= insertBatch:
-			n = insertBatch
-		case len(p) >= insertTail:
-			n = insertTail
-		}
+		n := rowsPerStatement(len(p), insertBatch, insertTail)
 		if err := w.insertRows(p[:n]); err != nil {
 			return err
 		}
@@ -488,23 +485,31 @@ func (w *runWriter) sortRuns() {
 }
 
 // writeCurrent writes cur to run_current, currentBatch runs per statement
-// and what is left one by one. The upsert keeps a current observation that
-// was observed later; ties go to the one written, inserted later.
+// and what is left in statements of currentTail runs, then one. The upsert
+// keeps a current observation that was observed later; ties go to the one
+// written, inserted later.
 func (w *runWriter) writeCurrent(cur []current) error {
-	for chunk := range slices.Chunk(cur, currentBatch) {
-		if len(chunk) < currentBatch {
-			for i := range chunk {
-				if err := w.upsertCurrent(chunk[i : i+1]); err != nil {
-					return err
-				}
-			}
-			break
-		}
-		if err := w.upsertCurrent(chunk); err != nil {
+	for len(cur) > 0 {
+		n := rowsPerStatement(len(cur), currentBatch, currentTail)
+		if err := w.upsertCurrent(cur[:n]); err != nil {
 			return err
 		}
+		cur = cur[n:]
 	}
 	return nil
+}
+
+// rowsPerStatement returns how many of n rows left the next statement
+// writes: batch while there are as many, then tail, then one. Each row
+// count is a statement prepared once.
+func rowsPerStatement(n, batch, tail int) int {
+	switch {
+	case n >= batch:
+		return batch
+	case n >= tail:
+		return tail
+	}
+	return 1
 }
 
 func (w *runWriter) upsertCurrent(cur []current) error {
