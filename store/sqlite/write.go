@@ -217,10 +217,11 @@ const (
 
 // runWriter inserts observations in a transaction and keeps run_current and
 // jobs up to date with the new ones. It looks up each job's id once, adding
-// the jobs the store lacks, and remembers the newest new observation
-// of each run and the earliest At and date of each job, and writes them in
-// key order when it has collected enough of them and at the end: run by run
-// upserts as the rows go in would cost as much as the inserts themselves.
+// the jobs the store lacks, and collects the new observations and the
+// earliest At and date of each job; it writes the newest observation of
+// each run in key order when it has collected enough of them and at the
+// end: run by run upserts as the rows go in would cost as much as the
+// inserts themselves.
 type runWriter struct {
 	ctx   context.Context
 	conn  driverConn
@@ -234,14 +235,14 @@ type runWriter struct {
 	inserted             driver.Stmt // SELECT of rows inserted by a partly ignored INSERT
 	jobID                driver.Stmt // SELECT of a job's id
 
-	runs   map[runRef]current
-	cur    []current // runs, sorted for writing
-	sorted []current // what of cur is yet to be written
-	jobs   map[kant.JobKey]*firstSeen
+	runs   []current // collected, in insert order
+	spare  []current // the buffer of the runs sorted before
+	sorted []current // the runs sorted, yet to be written
+	jobs   map[int64]*firstSeen
 	jobIDs map[string]int64 // jobs.id of the jobs met
 }
 
-// current is the newest new observation of a run seen by a runWriter.
+// current is a new observation of a run, as run_current points at it.
 type current struct {
 	ref              runRef
 	id               int64
@@ -251,6 +252,7 @@ type current struct {
 
 // firstSeen is the earliest At and logical date of a job's new observations.
 type firstSeen struct {
+	job    string
 	source string
 	at     string
 	date   any // string or nil
@@ -282,8 +284,7 @@ WHERE excluded.first_at < jobs.first_at
 	OR excluded.first_date < jobs.first_date
 	OR (jobs.first_date IS NULL AND excluded.first_date IS NOT NULL)`},
 		pending: make([]encodedRun, 0, insertBatch),
-		runs:    make(map[runRef]current),
-		jobs:    make(map[kant.JobKey]*firstSeen),
+		jobs:    make(map[int64]*firstSeen),
 		jobIDs:  make(map[string]int64),
 	}
 }
@@ -440,14 +441,9 @@ func (w *runWriter) collectSome(p []encodedRun, after int64) error {
 // collect records that x was stored with the given id.
 func (w *runWriter) collect(x *encodedRun, id int64) {
 	w.onNew(x.index)
-	c := current{ref: x.ref, id: id, observedNs: x.observedNs, atNs: x.atNs, logicalDate: x.logicalDate}
-	// Ties go to the later insert, which this one is.
-	if old, ok := w.runs[x.ref]; !ok || c.observedNs >= old.observedNs {
-		w.runs[x.ref] = c
-	}
-	job := kant.JobKey(x.job)
-	if f := w.jobs[job]; f == nil {
-		w.jobs[job] = &firstSeen{source: job.Source(), at: x.at, date: x.logicalDate}
+	w.runs = append(w.runs, current{ref: x.ref, id: id, observedNs: x.observedNs, atNs: x.atNs, logicalDate: x.logicalDate})
+	if f := w.jobs[x.ref.jobID]; f == nil {
+		w.jobs[x.ref.jobID] = &firstSeen{job: x.job, source: kant.JobKey(x.job).Source(), at: x.at, date: x.logicalDate}
 	} else {
 		f.at = min(f.at, x.at)
 		if d, ok := x.logicalDate.(string); ok {
@@ -473,15 +469,24 @@ func (w *runWriter) writeSomeRuns() error {
 	return err
 }
 
-// sortRuns moves the collected runs to sorted, in key order.
+// sortRuns moves the newest of the collected observations of each run to
+// sorted, in key order: the one observed last, of those observed at the
+// same time the one inserted last (the greatest id).
 func (w *runWriter) sortRuns() {
-	cur := slices.AppendSeq(w.cur[:0], maps.Values(w.runs))
+	cur := w.runs
 	slices.SortFunc(cur, func(a, b current) int {
-		return cmp.Or(cmp.Compare(a.ref.jobID, b.ref.jobID), cmp.Compare(a.ref.key, b.ref.key))
+		return cmp.Or(cmp.Compare(a.ref.jobID, b.ref.jobID), cmp.Compare(a.ref.key, b.ref.key),
+			cmp.Compare(a.observedNs, b.observedNs), cmp.Compare(a.id, b.id))
 	})
-	w.cur = cur
-	w.sorted = cur
-	clear(w.runs)
+	newest := cur[:0]
+	for i := range cur {
+		if i+1 < len(cur) && cur[i+1].ref == cur[i].ref {
+			continue
+		}
+		newest = append(newest, cur[i])
+	}
+	w.sorted = newest
+	w.runs, w.spare = w.spare[:0], cur
 }
 
 // writeCurrent writes cur to run_current, currentBatch runs per statement
@@ -536,9 +541,9 @@ func (w *runWriter) finish() error {
 		return err
 	}
 	w.sorted = nil
-	for _, k := range slices.Sorted(maps.Keys(w.jobs)) {
-		f := w.jobs[k]
-		if _, err := w.job.exec(w.ctx, []any{string(k), f.source, f.at, f.date}); err != nil {
+	jobs := slices.SortedFunc(maps.Values(w.jobs), func(a, b *firstSeen) int { return cmp.Compare(a.job, b.job) })
+	for _, f := range jobs {
+		if _, err := w.job.exec(w.ctx, []any{f.job, f.source, f.at, f.date}); err != nil {
 			return fmt.Errorf("update jobs: %w", err)
 		}
 	}
