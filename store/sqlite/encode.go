@@ -199,17 +199,24 @@ func hash64(b []byte) int64 {
 	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
-// runArgs is the number of job_runs columns an encoded run fills.
-const runArgs = 15
+// runArgs is the number of job_runs columns an encoded run fills, and
+// jobIDArg the index of job_id among them.
+const (
+	runArgs  = 16
+	jobIDArg = 14
+)
 
 // encodedRun is a validated observation ready for its INSERT: the values of
 // the job_runs columns source, job, run_id, attempt, max_attempts, state, source_state,
 // logical_date, started_at, finished_at, duration_s, error_message,
-// observed_at, attributes and obs_hash, and what run_current and jobs need.
+// observed_at, attributes, job_id and obs_hash, and what run_current and
+// jobs need. The job's id, in ref and args, is set by the runWriter, which
+// knows the store's jobs.
 type encodedRun struct {
 	index int // in its batch
 	args  [runArgs]any
 
+	job              string
 	ref              runRef // the run, as run_current keys it
 	runID            string
 	attempt, hash    int64
@@ -218,10 +225,10 @@ type encodedRun struct {
 	logicalDate      any    // string or nil
 }
 
-// runRef identifies a run as run_current does: its job and run key.
+// runRef identifies a run as run_current does: its job's id and run key.
 type runRef struct {
-	job string
-	key int64
+	jobID int64
+	key   int64
 }
 
 // runEncoder encodes runs, reusing its buffers from one run to the next.
@@ -253,7 +260,7 @@ func (e *runEncoder) encode(index int, r kant.Run) (encodedRun, error) {
 		atNs:        r.At().UnixNano(),
 		logicalDate: formatDate(r.LogicalDate),
 	}
-	x.ref.job = string(r.Job)
+	x.job = string(r.Job)
 	x.hash, e.buf = backend.ObservationHash(e.buf, &r, e.keys)
 	x.ref.key, e.buf = runKey(e.buf, r.RunID, r.Attempt)
 	var dur any
@@ -274,8 +281,8 @@ func (e *runEncoder) encode(index int, r kant.Run) (encodedRun, error) {
 		maxAttempts = int64(r.MaxAttempts)
 	}
 	x.args = [runArgs]any{
-		r.Source, x.ref.job, x.runID, x.attempt, maxAttempts, string(r.State), text(r.SourceState), x.logicalDate,
-		started, finished, dur, text(r.ErrorMessage), observed, encodeAttributes(e.keys, r.Attributes), x.hash,
+		r.Source, x.job, x.runID, x.attempt, maxAttempts, string(r.State), text(r.SourceState), x.logicalDate,
+		started, finished, dur, text(r.ErrorMessage), observed, encodeAttributes(e.keys, r.Attributes), nil, x.hash,
 	}
 	return x, nil
 }

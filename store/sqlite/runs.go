@@ -61,7 +61,7 @@ func (db *DB) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, err
 func (db *DB) latestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	var where []string
 	var args []any
-	jobs, jobArgs, exact := jobFilter("c.job", f.Jobs)
+	jobs, jobArgs, exact := jobFilter("j.job", f.Jobs)
 	if jobs != "" {
 		where = append(where, jobs)
 		args = append(args, jobArgs...)
@@ -91,7 +91,7 @@ func (db *DB) latestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, err
 		where = append(where, "c.observed_ns >= ?")
 		args = append(args, backend.ClampNs(f.ObservedFrom))
 	}
-	q := "SELECT " + runColumns + " FROM run_current c JOIN job_runs r ON r.id = c.run_rowid"
+	q := "SELECT " + runColumns + " FROM jobs j JOIN run_current c ON c.job_id = j.id JOIN job_runs r ON r.id = c.run_rowid"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -537,3 +537,69 @@ func TestJobFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestImportKeepsTheNewestAcrossFlushes imports more runs than the writer
+// collects before it writes them to run_current, then observes some of
+// them again while those are being written: later, earlier and at the same
+// time as before. The newest observation of every run is current, a tie
+// going to the later one.
+func TestImportKeepsTheNewestAcrossFlushes(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t, filepath.Join(t.TempDir(), "kant.db"))
+	defer db.Close()
+	const runs = flushRuns + 3000
+	mk := func(i int, state kant.State, observed time.Duration) kant.Run {
+		r := run(kant.JobKey(fmt.Sprintf("hegel/job_%d", i%500)), fmt.Sprint("r", i), state, t0.Add(observed))
+		r.SourceState = string(state)
+		return r
+	}
+	var all []kant.Run
+	for i := range runs {
+		all = append(all, mk(i, kant.StateRunning, time.Hour))
+	}
+	want := map[string]kant.State{}
+	for i := range 9000 {
+		var r kant.Run
+		switch i % 3 {
+		case 0: // observed later: current
+			r = mk(i*7, kant.StateSucceeded, 2*time.Hour)
+		case 1: // observed earlier: not current
+			r = mk(i*7, kant.StateFailed, time.Minute)
+		case 2: // observed at the same time, inserted later: current
+			r = mk(i*7, kant.StateQueued, time.Hour)
+		}
+		if r.State != kant.StateFailed {
+			want[r.RunID] = r.State
+		}
+		all = append(all, r)
+	}
+	n, err := db.ImportRuns(ctx, func(yield func(kant.Run, error) bool) {
+		for _, r := range all {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}, nil)
+	if err != nil || n != len(all) {
+		t.Fatalf("import: %d new, %v; want %d", n, err, len(all))
+	}
+	latest, err := db.LatestRuns(ctx, kant.RunFilter{})
+	if err != nil || len(latest) != runs {
+		t.Fatalf("LatestRuns: %d runs, %v; want %d", len(latest), err, runs)
+	}
+	wrong := 0
+	for _, r := range latest {
+		w, ok := want[r.RunID]
+		if !ok {
+			w = kant.StateRunning
+		}
+		if r.State != w {
+			if wrong++; wrong <= 5 {
+				t.Errorf("run %s is %s, want %s", r.RunID, r.State, w)
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d runs have the wrong current observation", wrong)
+	}
+}

@@ -203,18 +203,25 @@ type driverConn interface {
 }
 
 // Rows per statement: several rows per call spare the driver's per-call
-// work, which at a million rows is as much as SQLite's own.
+// work, which at a million rows is as much as SQLite's own. A multi-row
+// upsert also copies each page it changes to a statement journal once, so
+// that larger run_current upserts copy fewer pages per run.
 const (
-	insertBatch  = 16      // observations per INSERT
-	currentBatch = 64      // runs per run_current upsert
-	flushRuns    = 1 << 16 // runs collected before run_current is written
+	insertBatch  = 64      // observations per INSERT
+	insertTail   = 16      // observations per INSERT of the last few
+	currentBatch = 256     // runs per run_current upsert
+	currentTail  = 16      // runs per run_current upsert of the last few
+	currentSteps = 1       // run_current upserts after each INSERT, once due
+	flushRuns    = 1 << 16 // runs collected before they are written to run_current
 )
 
 // runWriter inserts observations in a transaction and keeps run_current and
-// jobs up to date with the new ones. It remembers the newest new observation
-// of each run and the earliest At and date of each job, and writes them in
-// key order when it has collected enough of them and at the end: run by run
-// upserts as the rows go in would cost as much as the inserts themselves.
+// jobs up to date with the new ones. It looks up each job's id once, adding
+// the jobs the store lacks, and collects the new observations and the
+// earliest At and date of each job; it writes the newest observation of
+// each run in key order when it has collected enough of them and at the
+// end: run by run upserts as the rows go in would cost as much as the
+// inserts themselves.
 type runWriter struct {
 	ctx   context.Context
 	conn  driverConn
@@ -226,13 +233,16 @@ type runWriter struct {
 
 	insert, current, job *batchStmt
 	inserted             driver.Stmt // SELECT of rows inserted by a partly ignored INSERT
+	jobID                driver.Stmt // SELECT of a job's id
 
-	runs map[runRef]current
-	cur  []current // runs, sorted for writing
-	jobs map[kant.JobKey]*firstSeen
+	runs   []current // collected, in insert order
+	spare  []current // the buffer of the runs sorted before
+	sorted []current // the runs sorted, yet to be written
+	jobs   map[int64]*firstSeen
+	jobIDs map[string]int64 // jobs.id of the jobs met
 }
 
-// current is the newest new observation of a run seen by a runWriter.
+// current is a new observation of a run, as run_current points at it.
 type current struct {
 	ref              runRef
 	id               int64
@@ -242,6 +252,7 @@ type current struct {
 
 // firstSeen is the earliest At and logical date of a job's new observations.
 type firstSeen struct {
+	job    string
 	source string
 	at     string
 	date   any // string or nil
@@ -254,12 +265,12 @@ func newRunWriter(ctx context.Context, conn driverConn) *runWriter {
 		insert: &batchStmt{conn: conn, cols: runArgs, head: `INSERT OR IGNORE INTO job_runs (
 	source, job, run_id, attempt, max_attempts, state, source_state, logical_date,
 	started_at, finished_at, duration_s, error_message, observed_at,
-	attributes, obs_hash
+	attributes, job_id, obs_hash
 ) VALUES `},
 		current: &batchStmt{conn: conn, cols: 6, head: `INSERT INTO run_current (
-	job, run_key, run_rowid, observed_ns, at_ns, logical_date
+	job_id, run_key, run_rowid, observed_ns, at_ns, logical_date
 ) VALUES `, tail: `
-ON CONFLICT (job, run_key) DO UPDATE SET
+ON CONFLICT (job_id, run_key) DO UPDATE SET
 	run_rowid = excluded.run_rowid,
 	observed_ns = excluded.observed_ns,
 	at_ns = excluded.at_ns,
@@ -273,8 +284,8 @@ WHERE excluded.first_at < jobs.first_at
 	OR excluded.first_date < jobs.first_date
 	OR (jobs.first_date IS NULL AND excluded.first_date IS NOT NULL)`},
 		pending: make([]encodedRun, 0, insertBatch),
-		runs:    make(map[runRef]current),
-		jobs:    make(map[kant.JobKey]*firstSeen),
+		jobs:    make(map[int64]*firstSeen),
+		jobIDs:  make(map[string]int64),
 	}
 }
 
@@ -290,6 +301,16 @@ func (w *runWriter) add(index int, r kant.Run) error {
 
 // addEncoded is add for a run already encoded.
 func (w *runWriter) addEncoded(x encodedRun) error {
+	id, ok := w.jobIDs[x.job]
+	if !ok {
+		var err error
+		if id, err = w.lookupJob(&x); err != nil {
+			return err
+		}
+		w.jobIDs[x.job] = id
+	}
+	x.ref.jobID = id
+	x.args[jobIDArg] = id
 	w.pending = append(w.pending, x)
 	if len(w.pending) == insertBatch {
 		return w.flushInserts()
@@ -297,35 +318,61 @@ func (w *runWriter) addEncoded(x encodedRun) error {
 	return nil
 }
 
+// lookupJob returns the id of x's job, adding the job to jobs, with x's At
+// and date as its first ones, when it is not there: a job the store does
+// not know has no stored observation, so x is new. finish brings the first
+// At and date of every job down to those of its new observations.
+func (w *runWriter) lookupJob(x *encodedRun) (int64, error) {
+	if w.jobID == nil {
+		var err error
+		if w.jobID, err = w.conn.PrepareContext(w.ctx, `SELECT id FROM jobs WHERE job = ?`); err != nil {
+			return 0, err
+		}
+	}
+	rows, err := w.jobID.(driver.StmtQueryContext).QueryContext(w.ctx, []driver.NamedValue{{Ordinal: 1, Value: x.job}})
+	if err != nil {
+		return 0, fmt.Errorf("job id: %w", err)
+	}
+	dest := make([]driver.Value, 1)
+	err = rows.Next(dest)
+	rows.Close()
+	switch {
+	case err == nil:
+		id, _ := dest[0].(int64)
+		return id, nil
+	case !errors.Is(err, io.EOF):
+		return 0, fmt.Errorf("job id: %w", err)
+	}
+	res, err := w.job.exec(w.ctx, []any{x.job, kant.JobKey(x.job).Source(), x.at, x.logicalDate})
+	if err != nil {
+		return 0, fmt.Errorf("add job: %w", err)
+	}
+	return res.LastInsertId()
+}
+
 // invalidRun reports a bad run in a batch by its index.
 func invalidRun(i int, err error) error {
 	return kant.Errorf(kant.EINVALID, "runs[%d]: %s", i, kant.ErrorMessage(err))
 }
 
-// flushInserts inserts the pending observations: a full batch with one
-// statement, fewer one by one.
+// flushInserts inserts the pending observations, insertBatch rows per
+// statement and what is left in statements of insertTail rows, then one,
+// and writes some of the runs collected to run_current.
 func (w *runWriter) flushInserts() error {
 	p := w.pending
 	w.pending = w.pending[:0]
-	if len(p) < insertBatch {
-		for i := range p {
-			res, err := w.insert.exec(w.ctx, p[i].args[:])
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				continue
-			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			w.collect(&p[i], id)
+	for len(p) > 0 {
+		n := rowsPerStatement(len(p), insertBatch, insertTail)
+		if err := w.insertRows(p[:n]); err != nil {
+			return err
 		}
-		return nil // finish flushes the runs
+		p = p[n:]
 	}
+	return w.writeSomeRuns()
+}
+
+// insertRows inserts p with one statement and collects the new ones.
+func (w *runWriter) insertRows(p []encodedRun) error {
 	w.vals = w.vals[:0]
 	for i := range p {
 		w.vals = append(w.vals, p[i].args[:]...)
@@ -348,13 +395,9 @@ func (w *runWriter) flushInserts() error {
 		for i := range p {
 			w.collect(&p[i], last-int64(len(p)-1-i))
 		}
-	} else if err := w.collectSome(p, last-n); err != nil {
-		return err
+		return nil
 	}
-	if len(w.runs) >= flushRuns {
-		return w.flushRuns()
-	}
-	return nil
+	return w.collectSome(p, last-n)
 }
 
 // collectSome finds which of p a multi-row INSERT stored after the row with
@@ -364,7 +407,7 @@ func (w *runWriter) collectSome(p []encodedRun, after int64) error {
 	if w.inserted == nil {
 		var err error
 		w.inserted, err = w.conn.PrepareContext(w.ctx,
-			`SELECT id, job, run_id, attempt, obs_hash FROM job_runs WHERE id > ? ORDER BY id`)
+			`SELECT id, job_id, run_id, attempt, obs_hash FROM job_runs WHERE id > ? ORDER BY id`)
 		if err != nil {
 			return err
 		}
@@ -382,7 +425,7 @@ func (w *runWriter) collectSome(p []encodedRun, after int64) error {
 		} else if err != nil {
 			return err
 		}
-		for j < len(p) && !(dest[1] == p[j].ref.job && dest[2] == p[j].runID &&
+		for j < len(p) && !(dest[1] == p[j].ref.jobID && dest[2] == p[j].runID &&
 			dest[3] == p[j].attempt && dest[4] == p[j].hash) {
 			j++
 		}
@@ -398,14 +441,9 @@ func (w *runWriter) collectSome(p []encodedRun, after int64) error {
 // collect records that x was stored with the given id.
 func (w *runWriter) collect(x *encodedRun, id int64) {
 	w.onNew(x.index)
-	c := current{ref: x.ref, id: id, observedNs: x.observedNs, atNs: x.atNs, logicalDate: x.logicalDate}
-	// Ties go to the later insert, which this one is.
-	if old, ok := w.runs[x.ref]; !ok || c.observedNs >= old.observedNs {
-		w.runs[x.ref] = c
-	}
-	job := kant.JobKey(x.ref.job)
-	if f := w.jobs[job]; f == nil {
-		w.jobs[job] = &firstSeen{source: kant.JobKey(x.ref.job).Source(), at: x.at, date: x.logicalDate}
+	w.runs = append(w.runs, current{ref: x.ref, id: id, observedNs: x.observedNs, atNs: x.atNs, logicalDate: x.logicalDate})
+	if f := w.jobs[x.ref.jobID]; f == nil {
+		w.jobs[x.ref.jobID] = &firstSeen{job: x.job, source: kant.JobKey(x.job).Source(), at: x.at, date: x.logicalDate}
 	} else {
 		f.at = min(f.at, x.at)
 		if d, ok := x.logicalDate.(string); ok {
@@ -416,36 +454,73 @@ func (w *runWriter) collect(x *encodedRun, id int64) {
 	}
 }
 
-// flushRuns writes the collected runs to run_current, in key order. The
-// upsert keeps a current observation that was observed later; ties go to
-// the collected one, inserted later.
-func (w *runWriter) flushRuns() error {
-	cur := slices.AppendSeq(w.cur[:0], maps.Values(w.runs))
+// writeSomeRuns writes run_current as the rows go in, so that the inserts
+// never wait for all of it: once flushRuns runs are collected it sorts
+// them, then writes currentSteps statements of them after each INSERT. At
+// that pace they are written before as many more are collected, so that
+// each run is written in the order it was collected.
+func (w *runWriter) writeSomeRuns() error {
+	if len(w.sorted) == 0 && len(w.runs) >= flushRuns {
+		w.sortRuns()
+	}
+	n := min(len(w.sorted), currentSteps*currentBatch)
+	err := w.writeCurrent(w.sorted[:n])
+	w.sorted = w.sorted[n:]
+	return err
+}
+
+// sortRuns moves the newest of the collected observations of each run to
+// sorted, in key order: the one observed last, of those observed at the
+// same time the one inserted last (the greatest id).
+func (w *runWriter) sortRuns() {
+	cur := w.runs
 	slices.SortFunc(cur, func(a, b current) int {
-		return cmp.Or(cmp.Compare(a.ref.job, b.ref.job), cmp.Compare(a.ref.key, b.ref.key))
+		return cmp.Or(cmp.Compare(a.ref.jobID, b.ref.jobID), cmp.Compare(a.ref.key, b.ref.key),
+			cmp.Compare(a.observedNs, b.observedNs), cmp.Compare(a.id, b.id))
 	})
-	w.cur = cur
-	clear(w.runs)
-	for chunk := range slices.Chunk(cur, currentBatch) {
-		if len(chunk) < currentBatch {
-			for i := range chunk {
-				if err := w.upsertCurrent(chunk[i : i+1]); err != nil {
-					return err
-				}
-			}
-			break
+	newest := cur[:0]
+	for i := range cur {
+		if i+1 < len(cur) && cur[i+1].ref == cur[i].ref {
+			continue
 		}
-		if err := w.upsertCurrent(chunk); err != nil {
+		newest = append(newest, cur[i])
+	}
+	w.sorted = newest
+	w.runs, w.spare = w.spare[:0], cur
+}
+
+// writeCurrent writes cur to run_current, currentBatch runs per statement
+// and what is left in statements of currentTail runs, then one. The upsert
+// keeps a current observation that was observed later; ties go to the one
+// written, inserted later.
+func (w *runWriter) writeCurrent(cur []current) error {
+	for len(cur) > 0 {
+		n := rowsPerStatement(len(cur), currentBatch, currentTail)
+		if err := w.upsertCurrent(cur[:n]); err != nil {
 			return err
 		}
+		cur = cur[n:]
 	}
 	return nil
+}
+
+// rowsPerStatement returns how many of n rows left the next statement
+// writes: batch while there are as many, then tail, then one. Each row
+// count is a statement prepared once.
+func rowsPerStatement(n, batch, tail int) int {
+	switch {
+	case n >= batch:
+		return batch
+	case n >= tail:
+		return tail
+	}
+	return 1
 }
 
 func (w *runWriter) upsertCurrent(cur []current) error {
 	w.vals = w.vals[:0]
 	for _, c := range cur {
-		w.vals = append(w.vals, c.ref.job, c.ref.key, c.id, c.observedNs, c.atNs, c.logicalDate)
+		w.vals = append(w.vals, c.ref.jobID, c.ref.key, c.id, c.observedNs, c.atNs, c.logicalDate)
 	}
 	if _, err := w.current.exec(w.ctx, w.vals); err != nil {
 		return fmt.Errorf("update current runs: %w", err)
@@ -458,12 +533,17 @@ func (w *runWriter) finish() error {
 	if err := w.flushInserts(); err != nil {
 		return err
 	}
-	if err := w.flushRuns(); err != nil {
+	if err := w.writeCurrent(w.sorted); err != nil {
 		return err
 	}
-	for _, k := range slices.Sorted(maps.Keys(w.jobs)) {
-		f := w.jobs[k]
-		if _, err := w.job.exec(w.ctx, []any{string(k), f.source, f.at, f.date}); err != nil {
+	w.sortRuns()
+	if err := w.writeCurrent(w.sorted); err != nil {
+		return err
+	}
+	w.sorted = nil
+	jobs := slices.SortedFunc(maps.Values(w.jobs), func(a, b *firstSeen) int { return cmp.Compare(a.job, b.job) })
+	for _, f := range jobs {
+		if _, err := w.job.exec(w.ctx, []any{f.job, f.source, f.at, f.date}); err != nil {
 			return fmt.Errorf("update jobs: %w", err)
 		}
 	}
@@ -476,9 +556,11 @@ func (w *runWriter) close() {
 	w.insert.close()
 	w.current.close()
 	w.job.close()
-	if w.inserted != nil {
-		w.inserted.Close()
-		w.inserted = nil
+	for _, st := range []*driver.Stmt{&w.inserted, &w.jobID} {
+		if *st != nil {
+			(*st).Close()
+			*st = nil
+		}
 	}
 }
 
