@@ -788,3 +788,69 @@ func TestAnIndexAwaitingItsRebuildAnswers503WithRetryAfterUntilRebuilt(t *testin
 		t.Errorf("after the rebuild: %d, want 200 (the stored run succeeded)", code)
 	}
 }
+
+func TestARebuildReadInPartsHoldsWhatOneReadOfTheStoreHolds(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "kant.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := at("2026-06-20T12:00:00+09:00")
+	// Over 20 days: a dated run each day, and undated runs (of three jobs)
+	// a second before, at and after UTC midnight, where the parts meet;
+	// one run dated after today.
+	var runs []kant.Run
+	for d := 0; d < 20; d++ {
+		day := kant.Date{Year: 2026, Month: 6, Day: 1 + d}
+		midnight := day.In(time.UTC)
+		dated := run("onprem/dated", "d_"+day.String(), 1, kant.StateSucceeded, midnight.Add(3*time.Hour).Format(time.RFC3339))
+		dated.LogicalDate = day
+		runs = append(runs, dated)
+		for i, at := range []time.Time{midnight.Add(-time.Second), midnight, midnight.Add(time.Second)} {
+			r := run(fmt.Sprintf("onprem/undated_%d", i), fmt.Sprintf("u_%s_%d", day, i), 1, kant.StateFailed, at.Format(time.RFC3339))
+			r.StartedAt = at
+			runs = append(runs, r)
+		}
+	}
+	ahead := run("onprem/dated", "d_ahead", 1, kant.StateRunning, "2026-06-20T01:00:00Z")
+	ahead.LogicalDate = kant.Date{Year: 2026, Month: 6, Day: 23}
+	runs = append(runs, ahead)
+	if _, err := db.WriteRuns(ctx, runs); err != nil {
+		t.Fatal(err)
+	}
+	ix := gate.New(gate.Config{Sources: []gate.Source{{Name: "onprem"}}, Location: tokyo, Window: 14 * 24 * time.Hour,
+		Now: func() time.Time { return now }, AwaitRebuild: true})
+	if err := ix.Rebuild(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gate.NewHandler(ix, nil))
+	defer srv.Close()
+	keys := []kant.JobKey{"onprem/dated", "onprem/undated_0", "onprem/undated_1", "onprem/undated_2"}
+	for d := 6; d <= 23; d++ {
+		date := kant.Date{Year: 2026, Month: 6, Day: d}
+		want, err := ix.AnswerFromStore(ctx, db, keys, date, now, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(srv.URL + "/v1/gate?jobs=onprem/dated,onprem/undated_*&date=" + date.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got gate.Answer
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Jobs) != len(want.Jobs) {
+			t.Fatalf("%s: %d jobs answered, want %d", date, len(got.Jobs), len(want.Jobs))
+		}
+		for i := range want.Jobs {
+			g, w := got.Jobs[i], want.Jobs[i]
+			if g.Job != w.Job || g.RunID != w.RunID || g.Reason != w.Reason {
+				t.Errorf("%s %s: the rebuilt index answers run %q (%s), one read of the store %q (%s)", date, w.Job, g.RunID, g.Reason, w.RunID, w.Reason)
+			}
+		}
+	}
+}

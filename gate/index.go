@@ -12,12 +12,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/kantproject/kant"
 	"github.com/kantproject/kant/slo"
@@ -252,14 +255,6 @@ func (ix *Index) Refresh(ctx context.Context, st Store) error {
 		return fmt.Errorf("gate rebuild: jobs: %w", err)
 	}
 	from := now.Add(-ix.cfg.Window - 48*time.Hour)
-	// After the first load, only what was observed since the last refresh,
-	// with slack for clocks and for long transactions in flight (an import
-	// stamps its runs with the time it started, and commits at the end).
-	runs, err := st.LatestRuns(ctx, kant.RunFilter{From: from, DateFrom: kant.DateOf(from.UTC()), ObservedFrom: ix.since})
-	ix.since = now.Add(-refreshSlack)
-	if err != nil {
-		return fmt.Errorf("gate rebuild: runs: %w", err)
-	}
 	health, err := st.SourceHealth(ctx)
 	if err != nil {
 		return fmt.Errorf("gate rebuild: source health: %w", err)
@@ -275,8 +270,71 @@ func (ix *Index) Refresh(ctx context.Context, st Store) error {
 		}
 	}
 	ix.mu.Unlock()
-	ix.Observe(ctx, runs)
+	if ix.since.IsZero() {
+		if err := ix.load(ctx, st, from, now); err != nil {
+			return fmt.Errorf("gate rebuild: runs: %w", err)
+		}
+	} else {
+		// After the first load, only what was observed since the last
+		// refresh, with slack for clocks and for long transactions in
+		// flight (an import stamps its runs with the time it started, and
+		// commits at the end).
+		runs, err := st.LatestRuns(ctx, kant.RunFilter{From: from, DateFrom: kant.DateOf(from.UTC()), ObservedFrom: ix.since})
+		if err != nil {
+			return fmt.Errorf("gate rebuild: runs: %w", err)
+		}
+		ix.Observe(ctx, runs)
+	}
+	ix.since = now.Add(-refreshSlack)
 	return nil
+}
+
+// loadParts is how many parts, by date, the first load reads the window
+// in: each is observed, then dropped, so that the load holds about
+// loadWorkers parts of decoded runs at once rather than all of them.
+const loadParts = 8
+
+// load reads the runs of the window from from on, in loadParts parts
+// read by up to MaxStoreReads (at most GOMAXPROCS) at once, and observes
+// them. The parts divide the runs by the date of their newest
+// observation: the dated by logical date, the others by when they ran.
+func (ix *Index) load(ctx context.Context, st Store, from, now time.Time) error {
+	first, last := kant.DateOf(from.UTC()), kant.DateOf(now.UTC()).AddDays(2)
+	days := max(1, last.DaysSince(first))
+	var parts []kant.RunFilter
+	for k := 0; k < loadParts; k++ {
+		a, b := first.AddDays(days*k/loadParts), first.AddDays(days*(k+1)/loadParts)
+		if k > 0 && a == parts[len(parts)-1].DateFrom {
+			continue
+		}
+		f := kant.RunFilter{DateFrom: a, DateTo: b.AddDays(-1), From: a.In(time.UTC), To: b.In(time.UTC)}
+		if k == 0 {
+			f.From = from
+		}
+		parts = append(parts, f)
+	}
+	// The last part is open: runs dated or run after the window's end.
+	parts[len(parts)-1].DateTo, parts[len(parts)-1].To = kant.Date{}, time.Time{}
+	workers := max(1, min(ix.cfg.MaxStoreReads, runtime.GOMAXPROCS(0), len(parts)))
+	g, gctx := errgroup.WithContext(ctx)
+	next := make(chan kant.RunFilter, len(parts))
+	for _, f := range parts {
+		next <- f
+	}
+	close(next)
+	for range workers {
+		g.Go(func() error {
+			for f := range next {
+				runs, err := st.LatestRuns(gctx, f)
+				if err != nil {
+					return err
+				}
+				ix.Observe(gctx, runs)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // oldest returns the first date the index holds runs for.
