@@ -182,7 +182,6 @@ func (e *Evaluator) Run(ctx context.Context) error {
 		e.ready.Store(true)
 	}
 	e.judged()
-	e.refillDurations(ctx, e.cfg.Now())
 	t := time.NewTicker(e.cfg.Interval)
 	defer t.Stop()
 	// Besides the ticker, an evaluation at the next deadline or SLA bound
@@ -210,6 +209,10 @@ func (e *Evaluator) Run(ctx context.Context) error {
 		}
 		e.ready.Store(true)
 		e.judged()
+		// Once, after the first tick of a term that resumed: not at the
+		// start, where it would compete with the gate's rebuild and the
+		// first evaluation for the CPU.
+		e.refillDurations(ctx, e.cfg.Now())
 	}
 }
 

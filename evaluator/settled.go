@@ -404,7 +404,9 @@ func settles(def slo.Definition, d kant.Date, day *kant.Day, now time.Time) bool
 // refillDurations loads, once per term that resumed from a checkpoint,
 // the successful runs the at-risk estimates need (the newest Runs
 // successes of every job: about Runs business days back), since the
-// settled dates were not loaded. The SLOs are read one at a time, outside
+// settled dates were not loaded. Run calls it after the term's first
+// periodic evaluation, so a restarted kant warns of risk from one Interval
+// after its start. The SLOs are read one at a time, outside
 // the lock, so that memory stays bounded and nothing waits on it.
 func (e *Evaluator) refillDurations(ctx context.Context, now time.Time) {
 	e.mu.Lock()

@@ -273,3 +273,43 @@ func TestALongerRetentionAfterARestartJudgesTheDatesNeverJudgedBefore(t *testing
 		t.Errorf("2026-05-18 after a 20-day evaluation: %+v, want both jobs met", got)
 	}
 }
+
+func TestARestartedTermRefillsTheDurationsItDidNotLoadAndWarnsAtRisk(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := open(t)
+	write(t, db, history("hegel/slow", 6, 2*time.Hour)...)
+	write(t, db, run("hegel/slow", "tonight", 1, kant.StateRunning, "2026-06-02T04:30:00+09:00", ""))
+	now := at("2026-06-02T04:31:00+09:00")
+	cfg := evaluator.Config{SLOs: []slo.Definition{nightly(t, "hegel/*")}, Store: db, Log: db,
+		Now: func() time.Time { return now }, Interval: time.Millisecond}
+	first, err := evaluator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Evaluate(ctx, now, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if r := verdicts(t, db, "2026-06-02")["hegel/slow"]; r.Reason != kant.ReasonAtRisk {
+		t.Fatalf("the first evaluator, which loaded the history, marks %q, want at_risk", r.Reason)
+	}
+	// A new term settles the history's final days and loads none of their
+	// runs: only the refill gives it the durations.
+	again, err := evaluator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- again.Run(ctx) }()
+	for range 2000 {
+		if again.Ready() == nil && verdicts(t, db, "2026-06-02")["hegel/slow"].Reason == kant.ReasonAtRisk {
+			cancel()
+			<-done
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	t.Errorf("the restarted term never marked tonight's run at risk: %+v", verdicts(t, db, "2026-06-02")["hegel/slow"])
+}

@@ -61,9 +61,12 @@ func (db *DB) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, err
 func (db *DB) latestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
 	var where []string
 	var args []any
-	jobs, jobArgs, exact := jobFilter("j.job", f.Jobs)
+	// The jobs are chosen by their ids, which the window index holds: a
+	// condition on the text of the job would look up every candidate run's
+	// job, 30,000 lookups for three days of 10,000 jobs.
+	jobs, jobArgs, exact := jobFilter("job", f.Jobs)
 	if jobs != "" {
-		where = append(where, jobs)
+		where = append(where, "c.job_id IN (SELECT id FROM jobs WHERE "+jobs+")")
 		args = append(args, jobArgs...)
 	}
 	dated := []string{"c.logical_date IS NOT NULL"}
