@@ -126,6 +126,8 @@ type app struct {
 	*core
 	deps    appDeps
 	index   *gate.Index
+	// rebuilt is closed once the gate's index is rebuilt.
+	rebuilt chan struct{}
 	srv     *api.Server
 	tel     *telemetry.Telemetry
 	metrics *telemetry.Metrics
@@ -172,7 +174,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	if err := metrics.GateWaiting(index.Waiting); err != nil {
 		return nil, err
 	}
-	a = &app{deps: deps, index: index, tel: tel, metrics: metrics, wake: make(chan struct{}, 1)}
+	a = &app{deps: deps, index: index, rebuilt: make(chan struct{}), tel: tel, metrics: metrics, wake: make(chan struct{}, 1)}
 	// The lease is reckoned by the wall clock, whatever clock the app
 	// judges by (the demo's runs fast).
 	leading := func() bool { return a.elector != nil && a.elector.Leading(time.Now()) }
@@ -317,7 +319,16 @@ func (a *app) lead(ctx context.Context, fence kant.Fence) error {
 	g.Go(func() error { return a.eval.Run(gctx) })
 	if !a.deps.manualAlerts {
 		alerts := a.alerts.Term(alert.Term{Store: fenced, MayDeliver: a.leading, Wake: a.wake})
-		g.Go(func() error { return alerts.Run(gctx) })
+		g.Go(func() error {
+			// Deciding starts once the replica is ready: at a start the
+			// CPU goes to the gate's rebuild and the first evaluation.
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-a.rebuilt:
+			}
+			return alerts.Run(gctx)
+		})
 		g.Go(func() error { return alerts.WatchWrites(gctx, a.writes) })
 	}
 	for _, p := range pollers {
@@ -343,6 +354,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("rebuild the gate's index: %w", err)
 		}
 		a.logger.Info("gate index rebuilt", "component", "gate", "took", a.deps.now().Sub(began).Round(time.Millisecond).String())
+		close(a.rebuilt)
 		return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger)
 	})
 	if log := a.follower; log != nil {
