@@ -12,7 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
+	"hash/fnv"
 	"log/slog"
 	"maps"
 	"slices"
@@ -96,7 +96,6 @@ type Evaluator struct {
 	// written is, per SLO and date, a digest of the results and day last
 	// written: an evaluation writes only the dates whose digest changed.
 	written map[string]map[kant.Date]written
-	seed    maphash.Seed
 	// settled is what is known of the store's log: which dates are dirty
 	// and where the next read of it begins.
 	settled settledState
@@ -154,7 +153,7 @@ func New(cfg Config) (*Evaluator, error) {
 		cfg.State, _ = cfg.Store.(State)
 	}
 	return &Evaluator{cfg: cfg, logger: cfg.Logger.With("component", "evaluator"), cache: map[string]*verdicts{},
-		written: map[string]map[kant.Date]written{}, settled: settledState{dirty: map[string]map[kant.Date]bool{}}, seed: maphash.MakeSeed(), durations: newDurations(cfg.SLOs)}, nil
+		written: map[string]map[kant.Date]written{}, settled: settledState{dirty: map[string]map[kant.Date]bool{}}, durations: newDurations(cfg.SLOs)}, nil
 }
 
 // Ready reports nil once the first full evaluation has been written.
@@ -686,15 +685,15 @@ func sameInstant(a, b time.Time) bool {
 
 // digest is a hash of the results of one date and its day (nil: none),
 // but for when they were evaluated, in any order of the results: equal
-// digests mean the store would be rewritten with what it holds.
+// digests mean the store would be rewritten with what it holds. It is the
+// same in every process (FNV-1a), so that a checkpoint can carry it.
 func (e *Evaluator) digest(results []kant.Result, day *kant.Day) uint64 {
 	var sum uint64
-	var h maphash.Hash
-	h.SetSeed(e.seed)
+	h := fnv.New64a()
 	for _, r := range results {
 		h.Reset()
 		r.EvaluatedAt = time.Time{}
-		fmt.Fprintf(&h, "%s|%s|%s|%d|%d|%d|%s|%s|%d|%d|%d", r.SLO, r.Job, r.Date,
+		fmt.Fprintf(h, "%s|%s|%s|%d|%d|%d|%s|%s|%d|%d|%d", r.SLO, r.Job, r.Date,
 			r.ExpectedAt.UnixNano(), r.Deadline.UnixNano(), r.RecoverBy.UnixNano(),
 			r.Verdict, r.Reason, r.SucceededAt.UnixNano(), r.Lateness, r.Runs)
 		sum += h.Sum64()
@@ -703,7 +702,7 @@ func (e *Evaluator) digest(results []kant.Result, day *kant.Day) uint64 {
 	if day != nil {
 		d := *day
 		d.EvaluatedAt = time.Time{}
-		fmt.Fprintf(&h, "%+v", d)
+		fmt.Fprintf(h, "%+v", d)
 	}
 	return sum ^ h.Sum64()*0x9e3779b97f4a7c15 ^ uint64(len(results))
 }

@@ -73,6 +73,18 @@ type checkpoint struct {
 type sloCheckpoint struct {
 	Fingerprint string    `json:"fingerprint"`
 	From        kant.Date `json:"from"`
+	// Written are the dates not settled and what the evaluator last wrote
+	// of them: a new term that finds the store still holding it (the day
+	// evaluated at the same instant) does not write it again.
+	Written []writtenDate `json:"written,omitempty"`
+}
+
+// writtenDate is what an evaluator wrote of one date: the digest of its
+// results and day, and the day's evaluated_at.
+type writtenDate struct {
+	Date   kant.Date `json:"date"`
+	Digest uint64    `json:"digest"`
+	At     time.Time `json:"at"`
 }
 
 // settledState is what the evaluator knows of the store's log, under e.mu.
@@ -281,6 +293,11 @@ func (e *Evaluator) resume(ctx context.Context, now time.Time) (string, error) {
 				w[d] = written{settled: true, at: day.EvaluatedAt}
 			}
 		}
+		for _, wd := range st.Written {
+			if !w[wd.Date].settled && !wd.Date.Before(from) {
+				w[wd.Date] = written{digest: wd.Digest, known: true, at: wd.At}
+			}
+		}
 		if r, ok := e.cfg.Metrics.(Restorer); ok && len(restored) > 0 {
 			r.Restored(ctx, def.Name, restored)
 		}
@@ -343,7 +360,14 @@ func (e *Evaluator) saved(ctx context.Context, cursor string, now time.Time) {
 	}
 	cp := checkpoint{Version: stateVersion, Cursor: cursor, At: now.UTC(), SLOs: map[string]sloCheckpoint{}}
 	for _, def := range e.cfg.SLOs {
-		cp.SLOs[def.Name] = sloCheckpoint{Fingerprint: def.Fingerprint(), From: s.covered[def.Name]}
+		st := sloCheckpoint{Fingerprint: def.Fingerprint(), From: s.covered[def.Name]}
+		for d, w := range e.written[def.Name] {
+			if w.known && !w.settled {
+				st.Written = append(st.Written, writtenDate{Date: d, Digest: w.digest, At: w.at.UTC()})
+			}
+		}
+		slices.SortFunc(st.Written, func(a, b writtenDate) int { return a.Date.Compare(b.Date) })
+		cp.SLOs[def.Name] = st
 	}
 	raw, err := json.Marshal(cp)
 	if err == nil {

@@ -14,10 +14,17 @@ import (
 	"github.com/kantproject/kant/store/sqlite"
 )
 
-// loadingStore records the dates of every load of runs.
+// loadingStore records the dates of every load of runs, and counts the
+// evaluations written.
 type loadingStore struct {
 	*sqlite.DB
 	loaded map[kant.Date]bool
+	writes int
+}
+
+func (s *loadingStore) WriteEvaluation(ctx context.Context, e kant.Evaluation) error {
+	s.writes++
+	return s.DB.WriteEvaluation(ctx, e)
 }
 
 func (s *loadingStore) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
@@ -92,6 +99,9 @@ func TestARestartedEvaluatorJudgesOnlyTheDatesThatAreNotFinalAndAgreesWithAFullE
 	}
 	if got, want := st.dates(), []string{"2026-06-02", "2026-06-03"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("a restart loaded the dates %v, want only %v (the days not final)", got, want)
+	}
+	if st.writes != 0 {
+		t.Errorf("a restart that found nothing changed wrote %d evaluations, want none", st.writes)
 	}
 	gotResults, gotDays := snapshot(t, db)
 	if !reflect.DeepEqual(gotResults, wantResults) || !reflect.DeepEqual(gotDays, wantDays) {
