@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -852,5 +853,76 @@ func TestARebuildReadInPartsHoldsWhatOneReadOfTheStoreHolds(t *testing.T) {
 				t.Errorf("%s %s: the rebuilt index answers run %q (%s), one read of the store %q (%s)", date, w.Job, g.RunID, g.Reason, w.RunID, w.Reason)
 			}
 		}
+	}
+}
+
+// blockingStore holds LatestRuns, once armed, until released.
+type blockingStore struct {
+	*sqlite.DB
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *blockingStore) LatestRuns(ctx context.Context, f kant.RunFilter) ([]kant.Run, error) {
+	if s.armed.Load() {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.DB.LatestRuns(ctx, f)
+}
+
+func TestWhileOneRequestReadsAnOldDateAgainTheOthersGetTheAnswerItReplaces(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "kant.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	old := run("hegel/export_users", "jr_old", 1, kant.StateSucceeded, "2026-05-01T03:00:00+09:00")
+	old.StartedAt = at("2026-05-01T01:00:00+09:00")
+	if _, err := db.WriteRuns(ctx, []kant.Run{old}); err != nil {
+		t.Fatal(err)
+	}
+	st := &blockingStore{DB: db, entered: make(chan struct{}, 2), release: make(chan struct{})}
+	var mu sync.Mutex
+	now := at("2026-06-01T09:00:00+09:00")
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Sources: []gate.Source{{Name: "hegel"}}, Location: tokyo,
+		Window: 14 * 24 * time.Hour, Now: clock})
+	if err := ix.Rebuild(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gate.NewHandler(ix, nil))
+	defer srv.Close()
+	// A request that waited for the read would be given up on, so that
+	// the test fails rather than hangs.
+	client := &http.Client{Timeout: 5 * time.Second}
+	get := func() int {
+		resp, err := client.Get(srv.URL + "/v1/gate?jobs=hegel/export_users&date=2026-05-01")
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(); code != http.StatusOK {
+		t.Fatalf("first answer: %d, want 200", code)
+	}
+	mu.Lock()
+	now = now.Add(1500 * time.Millisecond) // expired, within the grace
+	mu.Unlock()
+	st.armed.Store(true)
+	reading := make(chan int)
+	go func() { reading <- get() }()
+	<-st.entered // the first request reads the store again
+	if code := get(); code != http.StatusOK {
+		t.Errorf("while the store is read: %d, want the answer it replaces, 200", code)
+	}
+	st.armed.Store(false)
+	close(st.release)
+	if code := <-reading; code != http.StatusOK {
+		t.Errorf("the request that read the store: %d, want 200", code)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kantproject/kant"
@@ -48,6 +49,9 @@ type cachedAnswer struct {
 	status     int
 	body       []byte
 	split      int // where checked_at's value goes
+	// refreshing is set while one request reads the store for the answer
+	// that replaces this one (a date older than the index).
+	refreshing atomic.Bool
 }
 
 // answerCache maps raw query strings to their encoded answers.
@@ -67,6 +71,23 @@ func (c *answerCache) get(key string, gen uint64, now time.Time) *cachedAnswer {
 	e := c.m[key]
 	c.mu.RUnlock()
 	if e == nil || e.gen != gen || !now.Before(e.validUntil) {
+		return nil
+	}
+	return e
+}
+
+// staleGrace is how long after it expired an answer from the store is
+// still given while one request reads its replacement: the other requests
+// for it do not queue behind that read.
+const staleGrace = 2 * time.Second
+
+// expired returns the entry of key, valid or not, unless it expired more
+// than staleGrace ago.
+func (c *answerCache) expired(key string, now time.Time) *cachedAnswer {
+	c.mu.RLock()
+	e := c.m[key]
+	c.mu.RUnlock()
+	if e == nil || !now.Before(e.validUntil.Add(staleGrace)) {
 		return nil
 	}
 	return e
@@ -226,7 +247,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 		// Older than the index holds: from the store, and no long-poll
 		// (old dates change only by backfill). At most MaxStoreReads such
 		// queries run at once; the others wait for one, then reuse its
-		// answer when they asked the same.
+		// answer when they asked the same. While one request reads the
+		// replacement of an answer that just expired, the others are given
+		// that answer, so that none waits for the read.
+		old := h.cache.expired(key, now)
+		if old != nil && !old.refreshing.CompareAndSwap(false, true) {
+			writeCached(w, old, now)
+			return old.status
+		}
+		if old != nil {
+			defer old.refreshing.Store(false) // replaced, or to be read again
+		}
 		if err := h.ix.acquireStoreRead(r.Context()); err != nil {
 			return h.writeError(w, err)
 		}
