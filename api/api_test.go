@@ -208,3 +208,52 @@ func TestAReadErrorIsAnsweredWithTheStatusOfItsCode(t *testing.T) {
 		})
 	}
 }
+
+// slowStore holds Days until released, once it has said it entered.
+type slowStore struct {
+	*fakeStore
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *slowStore) Days(ctx context.Context, f kant.ResultFilter) ([]kant.Day, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	return s.fakeStore.Days(ctx, f)
+}
+
+func TestReadsBeyondMaxReadsWaitForATurnThenGet503WithRetryAfter(t *testing.T) {
+	st := &slowStore{fakeStore: &fakeStore{}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	sched, _ := slo.ParseSchedule("0 1 * * *")
+	deadline := slo.Clock{Hour: 6}
+	s, err := api.New(api.Config{Runs: st, Results: st, Ingester: st.fakeStore, Push: push.Decoder{},
+		SLOs: []slo.Definition{{Name: "hegel-nightly", Jobs: []string{"hegel/*"}, Schedule: sched, Location: time.UTC, Deadline: &deadline, Target: 0.95}},
+		Now:  func() time.Time { return time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC) }, MaxReads: 1, ReadWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan int)
+	go func() {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/sla?from=2026-05-01&to=2026-06-01", nil))
+		first <- rec.Code
+	}()
+	<-st.entered // the one turn is taken
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/slo?date=2026-06-01", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" {
+		t.Errorf("a read beyond the bound: %d, Retry-After %q; want 503, 1 (%s)", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || !strings.Contains(fmt.Sprint(body["error"]), "MaxReads") {
+		t.Errorf("its body %s is not a JSON error naming the bound", rec.Body)
+	}
+	// /healthz is not bounded.
+	if code, _ := get(t, s, "/healthz", ""); code != http.StatusOK {
+		t.Errorf("/healthz while the reads are taken: %d, want 200", code)
+	}
+	close(st.release)
+	if code := <-first; code != http.StatusOK {
+		t.Errorf("the read holding the turn: %d, want 200", code)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -122,9 +123,17 @@ type Config struct {
 	// long-polls to answer rather than hold the server.
 	OnShutdown func()
 
-	MaxBody int64            // largest request body; default 8 MiB
-	Now     func() time.Time // default time.Now
-	Logger  *slog.Logger     // default discards
+	MaxBody int64 // largest request body; default 8 MiB
+	// MaxReads bounds the reads of many rows served at once (GET /v1/runs,
+	// /v1/slo, /v1/sla and the status page's pages), and with them the
+	// memory a burst of them holds: at 10,000 jobs one status page is
+	// 8.5 MB of HTML and one 90-day /v1/sla 0.9 MB of JSON. The others
+	// queue, up to ReadWait, then get 503 with Retry-After. Default
+	// GOMAXPROCS: these reads are bound by the CPU anyway.
+	MaxReads int
+	ReadWait time.Duration    // default 30s
+	Now      func() time.Time // default time.Now
+	Logger   *slog.Logger     // default discards
 }
 
 // Server serves the HTTP API.
@@ -135,6 +144,7 @@ type Server struct {
 	write   [][32]byte
 	read    [][32]byte
 	logger  *slog.Logger
+	reads   chan struct{} // a slot per bounded read in progress
 }
 
 // New validates cfg and returns a Server. It starts nothing.
@@ -155,6 +165,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 8 << 20
 	}
+	if cfg.MaxReads <= 0 {
+		cfg.MaxReads = runtime.GOMAXPROCS(0)
+	}
+	if cfg.ReadWait <= 0 {
+		cfg.ReadWait = 30 * time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -164,7 +180,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), methods: map[string][]string{}, logger: cfg.Logger.With("component", "api")}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), methods: map[string][]string{}, logger: cfg.Logger.With("component", "api"),
+		reads: make(chan struct{}, cfg.MaxReads)}
 	for _, t := range cfg.WriteTokens {
 		s.write = append(s.write, sha256.Sum256([]byte(t)))
 	}
@@ -180,7 +197,7 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) routes() {
 	s.handle("GET /healthz", http.HandlerFunc(s.healthz))
 	s.handle("GET /readyz", http.HandlerFunc(s.readyz))
-	s.handle("GET /v1/runs", s.auth(s.read, http.HandlerFunc(s.listRuns)))
+	s.handle("GET /v1/runs", s.auth(s.read, s.bounded(http.HandlerFunc(s.listRuns))))
 	s.handle("POST /v1/runs", s.auth(s.write, http.HandlerFunc(s.postRuns)))
 	if s.cfg.Lineage != nil {
 		s.handle("POST /api/v1/lineage", s.auth(s.write, http.HandlerFunc(s.postLineage)))
@@ -188,8 +205,8 @@ func (s *Server) routes() {
 	if s.cfg.Events != nil {
 		s.handle("POST /v1/events/aws", s.authEvents(s.write, http.HandlerFunc(s.postEvents)))
 	}
-	s.handle("GET /v1/slo", s.auth(s.read, http.HandlerFunc(s.getSLO)))
-	s.handle("GET /v1/sla", s.auth(s.read, http.HandlerFunc(s.getSLA)))
+	s.handle("GET /v1/slo", s.auth(s.read, s.bounded(http.HandlerFunc(s.getSLO))))
+	s.handle("GET /v1/sla", s.auth(s.read, s.bounded(http.HandlerFunc(s.getSLA))))
 	if h := s.cfg.Gate; h != nil {
 		s.handle("GET /v1/gate", s.auth(s.read, h))
 	}
@@ -199,9 +216,10 @@ func (s *Server) routes() {
 		s.handle("GET /v1/silences", s.auth(s.read, h))
 	}
 	if h := s.cfg.StatusPage; h != nil {
-		for _, p := range []string{"GET /{$}", "GET /calendar", "GET /jobs/{key...}", "GET /static/"} {
-			s.handle(p, h)
+		for _, p := range []string{"GET /{$}", "GET /calendar", "GET /jobs/{key...}"} {
+			s.handle(p, s.bounded(h))
 		}
+		s.handle("GET /static/", h)
 	}
 	if h := s.cfg.Metrics; h != nil {
 		s.handle("GET /metrics", h)
@@ -217,6 +235,31 @@ func (s *Server) routes() {
 			return
 		}
 		s.error(w, r, kant.Errorf(kant.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// bounded serves h as one of at most MaxReads reads at once: a request
+// beyond waits for a turn, up to ReadWait (503 with Retry-After: 1 then),
+// or until its client goes away.
+func (s *Server) bounded(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.reads <- struct{}{}:
+		default:
+			t := time.NewTimer(s.cfg.ReadWait)
+			select {
+			case s.reads <- struct{}{}:
+				t.Stop()
+			case <-t.C:
+				s.error(w, r, kant.Unavailable(nil, time.Second, "%d reads in progress, the most kant serves at once (api.MaxReads); ask again", cap(s.reads)))
+				return
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		defer func() { <-s.reads }()
+		h.ServeHTTP(w, r)
 	})
 }
 

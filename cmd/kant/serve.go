@@ -74,6 +74,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if addr := getenv("KANT_PPROF_ADDR"); addr != "" {
 		servePprof(addr, logger)
 	}
+	setMemoryLimit(getenv, logger)
 	deps := appDeps{logger: logger, now: time.Now, getenv: getenv, replica: id, follower: *role == leader.RoleFollower, leaseTTL: *ttl}
 	if err := serve(ctx, cfg, ln, deps); err != nil {
 		fmt.Fprintf(stderr, "kant: %v\n", err)
@@ -124,8 +125,8 @@ func serve(ctx context.Context, cfg *config.Config, ln net.Listener, deps appDep
 // app is kant serve: the shared core, and what only serve runs.
 type app struct {
 	*core
-	deps    appDeps
-	index   *gate.Index
+	deps  appDeps
+	index *gate.Index
 	// rebuilt is closed once the gate's index is rebuilt.
 	rebuilt chan struct{}
 	srv     *api.Server
