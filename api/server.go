@@ -129,7 +129,7 @@ type Config struct {
 	// memory a burst of them holds: at 10,000 jobs one status page is
 	// 8.5 MB of HTML and one 90-day /v1/sla 0.9 MB of JSON. The others
 	// queue, up to ReadWait, then get 503 with Retry-After. Default
-	// GOMAXPROCS: these reads are bound by the CPU anyway.
+	// GOMAXPROCS, at least 2: these reads are bound by the CPU anyway.
 	MaxReads int
 	ReadWait time.Duration    // default 30s
 	Now      func() time.Time // default time.Now
@@ -166,7 +166,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBody = 8 << 20
 	}
 	if cfg.MaxReads <= 0 {
-		cfg.MaxReads = runtime.GOMAXPROCS(0)
+		cfg.MaxReads = max(2, runtime.GOMAXPROCS(0))
 	}
 	if cfg.ReadWait <= 0 {
 		cfg.ReadWait = 30 * time.Second

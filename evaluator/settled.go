@@ -231,7 +231,10 @@ func (e *Evaluator) dirtyOf(name string) map[kant.Date]bool {
 // the cursor is the log's end: the evaluation that follows judges every
 // date, reading everything stored before it. Called with e.mu held.
 func (e *Evaluator) resume(ctx context.Context, now time.Time) (string, error) {
+	// Nothing kept from an earlier term is trusted: Observe was not told
+	// what was stored while another replica led.
 	clear(e.written)
+	clear(e.cache)
 	clear(e.settled.dirty)
 	e.settled.covered = map[string]kant.Date{}
 	e.settled.resumed = false
@@ -398,7 +401,10 @@ func (e *Evaluator) toJudge(def slo.Definition, from, to kant.Date, now time.Tim
 	if all {
 		oldest := kant.DateOf(now.In(def.Location)).AddDays(-int(e.cfg.Retention / (24 * time.Hour)))
 		for d := range dirty {
-			if (d.Before(from) || d.After(to)) && !d.Before(oldest) {
+			switch {
+			case d.Before(oldest):
+				delete(dirty, d) // judged on demand, never stored
+			case d.Before(from) || d.After(to):
 				dates = append(dates, d)
 			}
 		}
