@@ -79,14 +79,31 @@ func settledPlatform(t *testing.T) (*sqlite.DB, func(def slo.Definition, now tim
 
 const fortnight = 14 * 24 * time.Hour
 
-func TestARestartedEvaluatorJudgesOnlyTheDatesThatAreNotFinalAndAgreesWithAFullEvaluation(t *testing.T) {
-	ctx := context.Background()
+// judgedPlatform is the settledPlatform after a first evaluation of its
+// fortnight, as of 2026-06-02 09:00 JST.
+type judgedPlatform struct {
+	db      *sqlite.DB
+	now     time.Time
+	first   *evaluator.Evaluator
+	st      *loadingStore // what the first evaluation loaded and wrote
+	newEval func(def slo.Definition, now time.Time) (*evaluator.Evaluator, *loadingStore)
+}
+
+func judge(t *testing.T) judgedPlatform {
+	t.Helper()
 	db, newEval := settledPlatform(t)
-	now := at("2026-06-02T09:00:00+09:00")
-	first, st := newEval(nightly(t, "hegel/*"), now)
-	if err := first.Evaluate(ctx, now, fortnight); err != nil {
+	p := judgedPlatform{db: db, now: at("2026-06-02T09:00:00+09:00"), newEval: newEval}
+	p.first, p.st = newEval(nightly(t, "hegel/*"), p.now)
+	if err := p.first.Evaluate(context.Background(), p.now, fortnight); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func TestARestartedEvaluatorJudgesOnlyTheDatesThatAreNotFinalAndAgreesWithAFullEvaluation(t *testing.T) {
+	ctx := context.Background()
+	p := judge(t)
+	db, newEval, now, st := p.db, p.newEval, p.now, p.st
 	if !st.loaded[date("2026-05-19")] {
 		t.Fatalf("the first evaluation did not load 2026-05-19: %v", st.dates())
 	}
@@ -154,16 +171,12 @@ func TestWhatCanUnsettleADateIsJudgedAgainWhetherTheEvaluatorRestartedOrNot(t *t
 		for _, restarted := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s, restarted %t", tt.name, restarted), func(t *testing.T) {
 				ctx := context.Background()
-				db, newEval := settledPlatform(t)
-				now := at("2026-06-02T09:00:00+09:00")
-				e, st := newEval(nightly(t, "hegel/*"), now)
-				if err := e.Evaluate(ctx, now, fortnight); err != nil {
-					t.Fatal(err)
-				}
+				p := judge(t)
+				db, now, e, st := p.db, p.now, p.first, p.st
 				tt.change(t, db)
 				later := now.Add(time.Minute)
 				if restarted {
-					e, st = newEval(nightly(t, "hegel/*"), later)
+					e, st = p.newEval(nightly(t, "hegel/*"), later)
 				}
 				clear(st.loaded)
 				// The lookback window: the dates outside it are judged
@@ -218,16 +231,11 @@ func TestAChangedDefinitionOrAnUnreadableCheckpointIsJudgedOnEveryDate(t *testin
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			db, newEval := settledPlatform(t)
-			now := at("2026-06-02T09:00:00+09:00")
-			e, _ := newEval(nightly(t, "hegel/*"), now)
-			if err := e.Evaluate(ctx, now, fortnight); err != nil {
-				t.Fatal(err)
-			}
+			p := judge(t)
 			def := nightly(t, "hegel/*")
-			tt.before(t, db, &def)
-			again, st := newEval(def, now)
-			if err := again.Evaluate(ctx, now, fortnight); err != nil {
+			tt.before(t, p.db, &def)
+			again, st := p.newEval(def, p.now)
+			if err := again.Evaluate(ctx, p.now, fortnight); err != nil {
 				t.Fatal(err)
 			}
 			if !st.loaded[date("2026-05-19")] || !st.loaded[date("2026-05-29")] {
@@ -239,14 +247,10 @@ func TestAChangedDefinitionOrAnUnreadableCheckpointIsJudgedOnEveryDate(t *testin
 
 func TestAnObservedRunOnASettledDateIsJudgedWithTheOtherJobsOfItsDay(t *testing.T) {
 	ctx := context.Background()
-	db, newEval := settledPlatform(t)
-	now := at("2026-06-02T09:00:00+09:00")
-	e, _ := newEval(nightly(t, "hegel/*"), now)
-	if err := e.Evaluate(ctx, now, fortnight); err != nil {
-		t.Fatal(err)
-	}
+	p := judge(t)
+	db, now := p.db, p.now
 	// A restarted evaluator holds no verdict of the settled 2026-05-29.
-	again, _ := newEval(nightly(t, "hegel/*"), now)
+	again, _ := p.newEval(nightly(t, "hegel/*"), now)
 	if err := again.Evaluate(ctx, now, fortnight); err != nil {
 		t.Fatal(err)
 	}
@@ -262,12 +266,8 @@ func TestAnObservedRunOnASettledDateIsJudgedWithTheOtherJobsOfItsDay(t *testing.
 
 func TestALongerRetentionAfterARestartJudgesTheDatesNeverJudgedBefore(t *testing.T) {
 	ctx := context.Background()
-	db, newEval := settledPlatform(t)
-	now := at("2026-06-02T09:00:00+09:00")
-	e, _ := newEval(nightly(t, "hegel/*"), now)
-	if err := e.Evaluate(ctx, now, fortnight); err != nil {
-		t.Fatal(err)
-	}
+	p := judge(t)
+	db, now := p.db, p.now
 	if len(verdicts(t, db, "2026-05-18")) != 0 {
 		t.Fatal("2026-05-18, outside the 14 days, was judged")
 	}
