@@ -52,6 +52,10 @@ type ResultFilter struct {
 	SLO      string
 	Jobs     []string
 	From, To Date
+	// Unmet keeps only the results whose verdict is not met (Days ignore
+	// it): what the alert engine decides on, a tenth of the verdicts or
+	// less.
+	Unmet bool
 }
 
 // AlertFilter selects alerts: only those with Status "open" when OpenOnly,

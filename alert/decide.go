@@ -72,7 +72,14 @@ type Policy struct {
 
 // Input is the state Decide judges.
 type Input struct {
-	Results  []kant.Result       // current verdicts of the recent dates, all SLOs
+	// Results are the current verdicts of the recent dates, all SLOs:
+	// every one, or (the Engine's reads) every one not met, those of the
+	// jobs of Alerts, and yesterday's whole when the digest is due. A met
+	// verdict decides nothing else.
+	Results []kant.Result
+	// Days are the daily summaries of the recent dates, which say whether
+	// an SLO had occurrences on a date when Results hold none of them.
+	Days     []kant.Day
 	Runs     []kant.Run          // newest observation of the recent runs
 	Health   []kant.SourceHealth // every polled source
 	Budgets  []kant.Attainment   // per SLO, over the budget window

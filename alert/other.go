@@ -122,19 +122,24 @@ func (d *decider) budgets() {
 	}
 }
 
+// digestDue reports whether today's digest is to be written as of now:
+// it is configured, its time has come, and stored (whether an alert ID is
+// recorded) does not hold it.
+func digestDue(p Policy, loc *time.Location, now time.Time, stored func(id string) bool) bool {
+	if p.Digest == nil {
+		return false
+	}
+	today := kant.DateOf(now.In(loc))
+	return !now.Before(p.Digest.On(today, loc)) && !stored("digest/"+today.String())
+}
+
 // digest writes the daily summary once, at or after the configured time.
 func (d *decider) digest() {
-	if d.p.Digest == nil {
+	if !digestDue(d.p, d.loc, d.now, func(id string) bool { _, ok := d.stored[id]; return ok }) {
 		return
 	}
 	today := kant.DateOf(d.now.In(d.loc))
-	if d.now.Before(d.p.Digest.On(today, d.loc)) {
-		return
-	}
 	id := "digest/" + today.String()
-	if _, ok := d.stored[id]; ok {
-		return
-	}
 	y := today.AddDays(-1)
 	type sum struct{ n, met, late, missed, pending int }
 	per := map[string]*sum{}

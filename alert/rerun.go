@@ -125,7 +125,8 @@ func (d *decider) downstreamOf(down, up *slo.Definition, job kant.JobKey) bool {
 // current verdicts: a downstream that expected no run that date read
 // nothing of its upstream.
 func (d *decider) evaluatedOn(sloName string, date kant.Date) bool {
-	return slices.ContainsFunc(d.in.Results, func(r kant.Result) bool { return r.SLO == sloName && r.Date == date })
+	return slices.ContainsFunc(d.in.Results, func(r kant.Result) bool { return r.SLO == sloName && r.Date == date }) ||
+		slices.ContainsFunc(d.in.Days, func(day kant.Day) bool { return day.SLO == sloName && day.Date == date && day.Occurrences > 0 })
 }
 
 // rerun tells down of one re-run r of job for date, once.

@@ -54,10 +54,12 @@ func (h *History) Kept(def slo.Definition, now time.Time) kant.Date {
 // (date, SLO, job, expected time).
 func (h *History) Results(ctx context.Context, f kant.ResultFilter) ([]kant.Result, error) {
 	return read(ctx, h, f, h.stored.Results, func(r kant.Result) (string, kant.Date) { return r.SLO, r.Date }, func(def slo.Definition, results []kant.Result, _ []kant.Day) []kant.Result {
-		if len(f.Jobs) == 0 {
+		if len(f.Jobs) == 0 && !f.Unmet {
 			return results
 		}
-		return slices.DeleteFunc(results, func(r kant.Result) bool { return !kant.MatchAny(f.Jobs, r.Job) })
+		return slices.DeleteFunc(results, func(r kant.Result) bool {
+			return (len(f.Jobs) > 0 && !kant.MatchAny(f.Jobs, r.Job)) || (f.Unmet && r.Verdict == kant.VerdictMet)
+		})
 	}, func(a, b kant.Result) int {
 		return cmp.Or(a.Date.Compare(b.Date), strings.Compare(a.SLO, b.SLO), strings.Compare(string(a.Job), string(b.Job)),
 			a.ExpectedAt.Compare(b.ExpectedAt))

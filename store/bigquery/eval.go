@@ -121,6 +121,9 @@ func resultFilter(p *params, f kant.ResultFilter, withJobs bool) string {
 	if !f.To.IsZero() {
 		where = append(where, "date <= "+p.add(civilDate(f.To)))
 	}
+	if withJobs && f.Unmet {
+		where = append(where, "verdict != "+p.add(string(kant.VerdictMet)))
+	}
 	if withJobs {
 		if jobs, _ := jobFilter(p, "job", f.Jobs); jobs != "" {
 			where = append(where, jobs)

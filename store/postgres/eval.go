@@ -131,6 +131,9 @@ func resultFilter(a *args, f kant.ResultFilter, withJobs bool) string {
 	if !f.To.IsZero() {
 		where = append(where, "date <= "+a.add(pgDate(f.To)))
 	}
+	if withJobs && f.Unmet {
+		where = append(where, "verdict != "+a.add(string(kant.VerdictMet)))
+	}
 	if withJobs {
 		if jobs, _ := jobFilter(a, "job", f.Jobs); jobs != "" {
 			where = append(where, jobs)

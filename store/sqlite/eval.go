@@ -126,6 +126,10 @@ func resultFilter(f kant.ResultFilter, withJobs bool) (string, []any, bool) {
 		args = append(args, formatDate(f.To))
 	}
 	exact := true
+	if withJobs && f.Unmet {
+		where = append(where, "verdict != ?")
+		args = append(args, string(kant.VerdictMet))
+	}
 	if withJobs {
 		var jobs string
 		var jobArgs []any

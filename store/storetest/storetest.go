@@ -83,7 +83,7 @@ var tests = []struct {
 	{"an evaluation restricted to jobs replaces only their results but every day", evaluationRestricted},
 	{"an evaluation with open bounds replaces every date of its SLO", evaluationOpenBounds},
 	{"an evaluation with a result outside its range is rejected and writes nothing", evaluationInvalid},
-	{"results are selected by SLO, job glob and dates and ordered by date, SLO, job and expected time", resultsFilter},
+	{"results are selected by SLO, job glob, dates and unmet verdicts and ordered by date, SLO, job and expected time", resultsFilter},
 	{"days are selected by SLO and dates and ordered by SLO then date", daysFilter},
 
 	// Source health and alerts.
@@ -906,7 +906,11 @@ func resultsFilter(t *testing.T, s store.Store) {
 		var rs []kant.Result
 		for _, d := range []string{"2026-06-02", "2026-06-01", "2026-06-03"} {
 			for _, job := range []kant.JobKey{"socrates/z", "hegel/y", "hegel/x"} {
-				rs = append(rs, result(slo, job, d, 5), result(slo, job, d, 1))
+				early := result(slo, job, d, 1)
+				if job == "hegel/y" { // met: the others are late
+					early.Verdict, early.SucceededAt, early.Lateness = kant.VerdictMet, early.Deadline.Add(-time.Hour), 0
+				}
+				rs = append(rs, result(slo, job, d, 5), early)
 			}
 		}
 		evaluate(t, s, kant.Evaluation{SLO: slo, Results: rs})
@@ -947,6 +951,9 @@ func resultsFilter(t *testing.T, s store.Store) {
 		{"exact job and SLO", kant.ResultFilter{SLO: "b", Jobs: []string{"hegel/x"}}, func(r kant.Result) bool { return r.SLO == "b" && r.Job == "hegel/x" }},
 		{"jobs by ?", kant.ResultFilter{Jobs: []string{"*/?"}, To: date("2026-06-01")}, func(r kant.Result) bool { return r.Date == date("2026-06-01") }},
 		{"no such SLO", kant.ResultFilter{SLO: "c"}, func(kant.Result) bool { return false }},
+		{"not met", kant.ResultFilter{Unmet: true}, func(r kant.Result) bool { return r.Verdict != kant.VerdictMet }},
+		{"not met, one job, one date", kant.ResultFilter{Unmet: true, Jobs: []string{"hegel/y"}, From: date("2026-06-02"), To: date("2026-06-02")},
+			func(r kant.Result) bool { return r.Verdict != kant.VerdictMet && r.Job == "hegel/y" && r.Date == date("2026-06-02") }},
 	} {
 		checkResults(t, tc.name, results(t, s, tc.f), want(tc.keep))
 	}
