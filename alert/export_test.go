@@ -6,4 +6,6 @@ import (
 )
 
 // ReadInput is the Engine's read of what Decide decides on, for tests.
-func (e *Engine) ReadInput(ctx context.Context, now time.Time) (Input, error) { return e.input(ctx, now) }
+func (e *Engine) ReadInput(ctx context.Context, now time.Time) (Input, error) {
+	return e.input(ctx, now)
+}

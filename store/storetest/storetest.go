@@ -953,7 +953,9 @@ func resultsFilter(t *testing.T, s store.Store) {
 		{"no such SLO", kant.ResultFilter{SLO: "c"}, func(kant.Result) bool { return false }},
 		{"not met", kant.ResultFilter{Unmet: true}, func(r kant.Result) bool { return r.Verdict != kant.VerdictMet }},
 		{"not met, one job, one date", kant.ResultFilter{Unmet: true, Jobs: []string{"hegel/y"}, From: date("2026-06-02"), To: date("2026-06-02")},
-			func(r kant.Result) bool { return r.Verdict != kant.VerdictMet && r.Job == "hegel/y" && r.Date == date("2026-06-02") }},
+			func(r kant.Result) bool {
+				return r.Verdict != kant.VerdictMet && r.Job == "hegel/y" && r.Date == date("2026-06-02")
+			}},
 	} {
 		checkResults(t, tc.name, results(t, s, tc.f), want(tc.keep))
 	}
