@@ -22,6 +22,9 @@ type Alerts struct {
 	// Digest, when set, is the local time of the daily summary (in the
 	// configuration's time zone).
 	Digest *slo.Clock
+	// DigestLine is the line of alerts.digest in the file, for problems
+	// found once the rest is known.
+	DigestLine int
 	// StatusURL is the base URL of kant's status page, for links in
 	// messages; default "http://localhost" + the listen port.
 	StatusURL string
@@ -99,7 +102,7 @@ func (d *decoder) alerts(n *yaml.Node, path string, c *Config) {
 			if clock.Hour == 24 {
 				d.errorf(v, p, "want a time of day before 24:00")
 			} else {
-				a.Digest = &clock
+				a.Digest, a.DigestLine = &clock, v.Line
 			}
 		}
 	}
@@ -386,7 +389,7 @@ func (d *decoder) checkAlertRefs(c *Config) {
 			}
 		}
 		if c.Alerts.Digest != nil && c.Alerts.Routes["digest"] == "" {
-			d.problems = append(d.problems, Problem{File: d.file, Path: "alerts.digest",
+			d.problems = append(d.problems, Problem{File: d.file, Line: c.Alerts.DigestLine, Path: "alerts.digest",
 				Message: "the digest has no channel: set alerts.slack.channel or alerts.routes.digest"})
 		}
 		for i, s := range c.SLOs {

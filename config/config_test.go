@@ -578,7 +578,7 @@ slos:
   - {name: nightly, jobs: ["*"], schedule: "0 1 * * *", deadline: "06:00", channel: "#data"}
 `,
 			want: []string{
-				`kant.yaml: alerts.digest: the digest has no channel: set alerts.slack.channel or alerts.routes.digest`,
+				`kant.yaml:3: alerts.digest: the digest has no channel: set alerts.slack.channel or alerts.routes.digest`,
 				`kant.yaml:5: sources: source "hegel" has stale_after, but stale alerts have no channel`,
 			},
 		},
