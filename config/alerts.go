@@ -22,9 +22,9 @@ type Alerts struct {
 	// Digest, when set, is the local time of the daily summary (in the
 	// configuration's time zone).
 	Digest *slo.Clock
-	// DigestLine is the line of alerts.digest in the file, for problems
-	// found once the rest is known.
-	DigestLine int
+	// DigestLine and SlackLine are the lines of alerts.digest and
+	// alerts.slack in the file, for problems found once the rest is known.
+	DigestLine, SlackLine int
 	// StatusURL is the base URL of kant's status page, for links in
 	// messages; default "http://localhost" + the listen port.
 	StatusURL string
@@ -95,6 +95,7 @@ func (d *decoder) alerts(n *yaml.Node, path string, c *Config) {
 	m.only(alertKeys...)
 	a := &c.Alerts
 	if v, p := m.get("slack"); v != nil {
+		a.SlackLine = v.Line
 		d.slack(v, p, &a.Slack)
 	}
 	if v, p := m.get("digest"); v != nil {
@@ -394,7 +395,11 @@ func (d *decoder) checkAlertRefs(c *Config) {
 		}
 		for i, s := range c.SLOs {
 			if s.Channel == "" {
-				d.problems = append(d.problems, Problem{File: d.file, Line: c.SLOLines[i],
+				line := c.SLOLines[i]
+				if line == 0 { // the SLO kant judges by when the file names none
+					line = c.Alerts.SlackLine
+				}
+				d.problems = append(d.problems, Problem{File: d.file, Line: line,
 					Path: "slos", Message: fmt.Sprintf("SLO %q has no channel and alerts.slack sets no default channel", s.Name)})
 			}
 		}

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -353,6 +354,13 @@ func Parse(name string, r io.Reader, getenv func(string) string) (*Config, error
 	c.Path = name
 	c.SLOs, c.SLOLines = nil, nil
 
+	// YAML may come in UTF-16 or -32, but then its lines are not the
+	// file's: kant reads UTF-8 only, and says so at the first bad line.
+	if line, ok := notUTF8(data); ok {
+		d.problems = append(d.problems, Problem{File: name, Line: line,
+			Message: "the file is not UTF-8 text: save it as UTF-8"})
+		return nil, d.result()
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	switch err := dec.Decode(&doc); {
@@ -507,4 +515,20 @@ func (c *Config) PushSources() []string {
 		}
 	}
 	return out
+}
+
+// notUTF8 returns the first line of data that is not UTF-8 text, or that
+// starts with a UTF-16 or UTF-32 byte order mark, and true; false when
+// every line is UTF-8.
+func notUTF8(data []byte) (int, bool) {
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) ||
+		bytes.HasPrefix(data, []byte{0, 0, 0xfe, 0xff}) {
+		return 1, true
+	}
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if !utf8.Valid(line) {
+			return i + 1, true
+		}
+	}
+	return 0, false
 }

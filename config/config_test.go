@@ -1178,7 +1178,9 @@ func TestFuzzFindings(t *testing.T) {
 		{"a control character is reported at its line", "listen: \":8080\"\na: \x01\n",
 			"kant.yaml:2: YAML syntax: control characters are not allowed"},
 		{"bytes that are not UTF-8 are reported at their line", "listen: \":8080\"\n\n# \xff\n",
-			"kant.yaml:3: YAML syntax: invalid leading UTF-8 octet"},
+			"kant.yaml:3: the file is not UTF-8 text: save it as UTF-8"},
+		{"a UTF-16 file, whose lines YAML would count otherwise, is refused at its first", "\xff\xfe( 00",
+			"kant.yaml:1: the file is not UTF-8 text: save it as UTF-8"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parse(t, tt.yaml, nil)
