@@ -187,7 +187,9 @@ func (d Decoder) Lines(r io.Reader, now time.Time) iter.Seq2[kant.Run, error] {
 		line := 0
 		for sc.Scan() {
 			line++
-			b := bytes.TrimSpace(sc.Bytes())
+			// Only what JSON counts as white space: a line that decodes
+			// here decodes alone as a POST /v1/runs body.
+			b := bytes.Trim(sc.Bytes(), " \t\r\n")
 			if len(b) == 0 {
 				continue
 			}
