@@ -575,6 +575,51 @@ func TestRefreshPicksUpRunsAnotherProcessWrote(t *testing.T) {
 	}
 }
 
+// kant serve on a store with a log (store.Follower) follows the log into
+// the index: its periodic refresh then reads the jobs and the sources'
+// health only, and the run another process wrote reaches the gate
+// through the log, once.
+func TestAFollowedIndexRefreshesJobsAndHealthAndTakesRunsFromTheLog(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "kant.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := at("2026-06-01T07:00:00+09:00")
+	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Location: tokyo, Now: func() time.Time { return now }})
+	_, cursor, err := db.ObservationsAfter(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Rebuild(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gate.NewHandler(ix, nil))
+	defer srv.Close()
+	f := &fixture{ix: ix, srv: srv, now: now}
+	if _, err := db.WriteRuns(ctx, []kant.Run{run("hegel/imported", "jr_1", 1, kant.StateSucceeded, "2026-06-01T06:55:00+09:00")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.RefreshHealth(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if status, a, _ := f.get(t, "jobs=hegel/imported&date=2026-06-01"); status != 404 || a.Jobs[0].Reason != gate.ReasonNotStarted {
+		t.Fatalf("after the refresh of jobs and health: %d %+v, want 404 not_started (the job known, its run not read)", status, a)
+	}
+	runs, _, err := db.ObservationsAfter(ctx, cursor, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 {
+		t.Fatalf("the log holds %d observations, want 1", len(runs))
+	}
+	ix.Observe(ctx, runs)
+	if status, a, _ := f.get(t, "jobs=hegel/imported&date=2026-06-01"); status != 200 {
+		t.Errorf("after the log: %d %+v, want 200", status, a)
+	}
+}
+
 func TestAJobBothNamedAndMatchedByAnSLOIsAnsweredOnce(t *testing.T) {
 	f := newFixture(t, at("2026-06-01T07:00:00+09:00"),
 		run("hegel/never_ran", "jr_9", 1, kant.StateRunning, "2026-06-01T01:00:00+09:00"),

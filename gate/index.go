@@ -250,26 +250,10 @@ const refreshSlack = 10 * time.Minute
 // wrote (a `kant import`, a second replica) and ingestion did not report.
 func (ix *Index) Refresh(ctx context.Context, st Store) error {
 	now := ix.cfg.Now()
-	jobs, err := st.Jobs(ctx)
-	if err != nil {
-		return fmt.Errorf("gate rebuild: jobs: %w", err)
+	if err := ix.RefreshHealth(ctx, st); err != nil {
+		return err
 	}
 	from := now.Add(-ix.cfg.Window - 48*time.Hour)
-	health, err := st.SourceHealth(ctx)
-	if err != nil {
-		return fmt.Errorf("gate rebuild: source health: %w", err)
-	}
-	ix.mu.Lock()
-	for _, j := range jobs {
-		ix.jobLocked(j.Key)
-	}
-	for _, h := range health {
-		if h.LastSuccess.After(ix.lastGood[h.Source]) {
-			ix.lastGood[h.Source] = h.LastSuccess
-			ix.notifyLocked()
-		}
-	}
-	ix.mu.Unlock()
 	if ix.since.IsZero() {
 		if err := ix.load(ctx, st, from, now); err != nil {
 			return fmt.Errorf("gate rebuild: runs: %w", err)
@@ -286,6 +270,35 @@ func (ix *Index) Refresh(ctx context.Context, st Store) error {
 		ix.Observe(ctx, runs)
 	}
 	ix.since = now.Add(-refreshSlack)
+	return nil
+}
+
+// RefreshHealth merges the store's jobs and its sources' health into the
+// index, and drops the dates that left its window: what Refresh does
+// besides reading runs. It is the whole refresh of an index told every
+// run stored after its Rebuild began, as kant serve tells it what the
+// store's log (store.Follower) holds.
+func (ix *Index) RefreshHealth(ctx context.Context, st Store) error {
+	jobs, err := st.Jobs(ctx)
+	if err != nil {
+		return fmt.Errorf("gate rebuild: jobs: %w", err)
+	}
+	health, err := st.SourceHealth(ctx)
+	if err != nil {
+		return fmt.Errorf("gate rebuild: source health: %w", err)
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, j := range jobs {
+		ix.jobLocked(j.Key)
+	}
+	for _, h := range health {
+		if h.LastSuccess.After(ix.lastGood[h.Source]) {
+			ix.lastGood[h.Source] = h.LastSuccess
+			ix.notifyLocked()
+		}
+	}
+	ix.pruneLocked()
 	return nil
 }
 

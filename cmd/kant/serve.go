@@ -356,7 +356,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 		}
 		a.logger.Info("gate index rebuilt", "component", "gate", "took", a.deps.now().Sub(began).Round(time.Millisecond).String())
 		close(a.rebuilt)
-		return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.logger)
+		return refreshGate(gctx, a.index, a.db, 2*a.cfg.Evaluate.Interval, a.follower != nil, a.logger)
 	})
 	if log := a.follower; log != nil {
 		g.Go(func() error {
@@ -387,8 +387,16 @@ func (a *app) close() error {
 }
 
 // refreshGate merges into the gate's index, every interval, what other
-// processes wrote to the store (a `kant import`, another replica).
-func refreshGate(ctx context.Context, index *gate.Index, st gate.Store, interval time.Duration, logger *slog.Logger) error {
+// processes wrote to the store (a `kant import`, another replica). When
+// the store's log is followed into the index (followed), the runs come
+// from it and the refresh reads only jobs and source health: reading again
+// the runs observed in the last minutes (10,000 jobs' worth after an
+// import) would only give the index what it already holds.
+func refreshGate(ctx context.Context, index *gate.Index, st gate.Store, interval time.Duration, followed bool, logger *slog.Logger) error {
+	refresh := index.Refresh
+	if followed {
+		refresh = index.RefreshHealth
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -397,7 +405,7 @@ func refreshGate(ctx context.Context, index *gate.Index, st gate.Store, interval
 			return nil
 		case <-t.C:
 		}
-		if err := index.Refresh(ctx, st); err != nil && ctx.Err() == nil {
+		if err := refresh(ctx, st); err != nil && ctx.Err() == nil {
 			logger.Warn("gate refresh failed", "component", "gate", "err", err)
 		}
 	}
