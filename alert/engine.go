@@ -109,7 +109,12 @@ type Config struct {
 	// alone.
 	Deliver []DeliverRule
 	Metrics Metrics // optional
-	Policy  Policy
+	// Log, when set, is the store's log of observations (store.Follower):
+	// the engine then keeps the lookback window's runs from one tick to
+	// the next, and a tick reads only the observations stored since the
+	// last one rather than all the window's runs again.
+	Log    Log
+	Policy Policy
 	// Maintenance windows from the configuration, silences like posted ones.
 	Maintenance []Maintenance
 
@@ -155,6 +160,9 @@ type passes struct {
 	// outage), after failures retryable errors in a row.
 	retryAt  map[string]time.Time
 	failures map[string]int
+	// runs are the lookback window's runs as of the last tick, kept with
+	// Config.Log; nil until the first tick of a term reads them.
+	runs *recentRuns
 }
 
 // Term is what differs for the engine of one leader's term.
@@ -174,6 +182,11 @@ func (e *Engine) Term(t Term) *Engine {
 		cfg.Store = t.Store
 	}
 	cfg.MayDeliver, cfg.Wake = t.MayDeliver, t.Wake
+	// A term reads the window's runs afresh, as the evaluator reads its
+	// settled dates again.
+	e.mu.Lock()
+	e.runs = nil
+	e.mu.Unlock()
 	return &Engine{cfg: cfg, log: e.log, passes: e.passes}
 }
 
@@ -316,8 +329,7 @@ func (e *Engine) input(ctx context.Context, now time.Time) (Input, error) {
 	if in.Days, err = e.cfg.Reader.Days(ctx, kant.ResultFilter{From: from, To: today.AddDays(1)}); err != nil {
 		return in, fmt.Errorf("alert read days: %w", err)
 	}
-	if in.Runs, err = e.cfg.Reader.LatestRuns(ctx, kant.RunFilter{DateFrom: from, DateTo: today.AddDays(1),
-		From: now.AddDate(0, 0, -e.cfg.Lookback-1)}); err != nil {
+	if in.Runs, err = e.recent(ctx, from, today.AddDays(1), now.AddDate(0, 0, -e.cfg.Lookback-1)); err != nil {
 		return in, fmt.Errorf("alert read runs: %w", err)
 	}
 	if in.Health, err = e.cfg.Reader.SourceHealth(ctx); err != nil {
@@ -351,6 +363,31 @@ func (e *Engine) input(ctx context.Context, now time.Time) (Input, error) {
 	}
 	in.Silences = append(in.Silences, windows(e.cfg.Maintenance, now, now.Add(time.Nanosecond))...)
 	return in, nil
+}
+
+// recent returns the newest observation of the runs dated dateFrom..dateTo
+// and, without a date, of those that ran from from on: what LatestRuns
+// returns for them. With a Log, the engine keeps them between ticks and
+// reads only what the log holds since the last tick; a window that
+// begins before what it keeps (the clock stepped back) is read again.
+func (e *Engine) recent(ctx context.Context, dateFrom, dateTo kant.Date, from time.Time) ([]kant.Run, error) {
+	if e.cfg.Log == nil {
+		return e.cfg.Reader.LatestRuns(ctx, kant.RunFilter{DateFrom: dateFrom, DateTo: dateTo, From: from})
+	}
+	c := e.runs
+	if c != nil && (dateFrom.Before(c.dateFrom) || from.Before(c.from)) {
+		c = nil
+	}
+	if c == nil {
+		var err error
+		if c, err = primeRuns(ctx, e.cfg.Log, e.cfg.Reader, dateFrom, from); err != nil {
+			return nil, err
+		}
+		e.runs = c
+	} else if err := c.catchUp(ctx, e.cfg.Log); err != nil {
+		return nil, err
+	}
+	return c.window(dateFrom, dateTo, from), nil
 }
 
 // results reads the verdicts Decide needs of the dates from..tomorrow: every

@@ -154,8 +154,11 @@ func (w *world) restart() {
 	if w.store != nil {
 		st = w.store
 	}
-	e, err := alert.New(alert.Config{Reader: w.db, Store: st, Notifier: w.n, Metrics: w.m, Policy: w.policy, Maintenance: w.maint,
-		MayDeliver: w.mayDeliver})
+	// The engine keeps the window's runs by the store's log, as in kant
+	// serve on SQLite; TestTheRunsKeptByTheLogAreTheRunsTheStoreReturns
+	// compares them with an engine reading them every tick.
+	e, err := alert.New(alert.Config{Reader: w.db, Store: st, Log: w.db, Notifier: w.n, Metrics: w.m, Policy: w.policy,
+		Maintenance: w.maint, MayDeliver: w.mayDeliver})
 	if err != nil {
 		w.t.Fatal(err)
 	}

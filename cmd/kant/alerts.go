@@ -53,8 +53,10 @@ func newSenders(cfg *config.Config, deps appDeps) (map[string]alert.Sender, erro
 }
 
 // newAlerts wires the alert engine: routing and thresholds from cfg,
-// verdicts and the sent record from db, delivery through the notifier.
-func newAlerts(cfg *config.Config, db store.Store, metrics *telemetry.Metrics, deps appDeps) (*alert.Engine, error) {
+// verdicts and the sent record from db, delivery through the notifier;
+// log, when set (the store's log of observations), keeps the window's
+// runs between ticks.
+func newAlerts(cfg *config.Config, db store.Store, log alert.Log, metrics *telemetry.Metrics, deps appDeps) (*alert.Engine, error) {
 	n, err := newNotifier(cfg, deps)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
@@ -74,6 +76,7 @@ func newAlerts(cfg *config.Config, db store.Store, metrics *telemetry.Metrics, d
 	return alert.New(alert.Config{
 		Reader:   db,
 		Store:    db,
+		Log:      log,
 		Notifier: n,
 		Senders:  senders,
 		Deliver:  deliver,

@@ -209,7 +209,7 @@ func newApp(ctx context.Context, cfg *config.Config, deps appDeps) (a *app, err 
 	// until then the gate answers 503 with Retry-After and /readyz is not
 	// ready.
 	gateHandler := gate.NewHandler(index, logger)
-	if a.alerts, err = newAlerts(cfg, db, metrics, deps); err != nil {
+	if a.alerts, err = newAlerts(cfg, db, k.follower, metrics, deps); err != nil {
 		return nil, err
 	}
 	silenced := a.alerts.Silences
