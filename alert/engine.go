@@ -368,8 +368,9 @@ func (e *Engine) input(ctx context.Context, now time.Time) (Input, error) {
 // recent returns the newest observation of the runs dated dateFrom..dateTo
 // and, without a date, of those that ran from from on: what LatestRuns
 // returns for them. With a Log, the engine keeps them between ticks and
-// reads only what the log holds since the last tick; a window that
-// begins before what it keeps (the clock stepped back) is read again.
+// reads only what the log holds since the last tick. The window is read
+// again when it begins before what the engine keeps (the clock stepped
+// back), and when the log holds more than the window (an import).
 func (e *Engine) recent(ctx context.Context, dateFrom, dateTo kant.Date, from time.Time) ([]kant.Run, error) {
 	if e.cfg.Log == nil {
 		return e.cfg.Reader.LatestRuns(ctx, kant.RunFilter{DateFrom: dateFrom, DateTo: dateTo, From: from})
@@ -378,14 +379,22 @@ func (e *Engine) recent(ctx context.Context, dateFrom, dateTo kant.Date, from ti
 	if c != nil && (dateFrom.Before(c.dateFrom) || from.Before(c.from)) {
 		c = nil
 	}
+	if c != nil {
+		caught, err := c.catchUp(ctx, e.cfg.Log)
+		if err != nil {
+			return nil, err
+		}
+		if !caught {
+			c = nil
+		}
+	}
 	if c == nil {
+		e.runs = nil // kept only once read whole
 		var err error
 		if c, err = primeRuns(ctx, e.cfg.Log, e.cfg.Reader, dateFrom, from); err != nil {
 			return nil, err
 		}
 		e.runs = c
-	} else if err := c.catchUp(ctx, e.cfg.Log); err != nil {
-		return nil, err
 	}
 	return c.window(dateFrom, dateTo, from), nil
 }

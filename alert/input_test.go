@@ -74,7 +74,8 @@ func TestTheVerdictsTheEngineReadsDecideWhatAllTheVerdictsDecide(t *testing.T) {
 // the next; at every step they are the runs an engine reading the store
 // every tick reads, in the same order, and Decide decides the same on
 // them: runs stored, a newer observation of a run and an older one
-// stored after it, more runs at once than are inserted one by one, a run
+// stored after it, more runs at once than are inserted one by one, more
+// observations than the runs kept (read again), a run
 // dated after the window, the window moving on two days, a run moved to
 // a date before the window, and the clock stepping back.
 func TestTheRunsKeptByTheLogAreTheRunsTheStoreReturns(t *testing.T) {
@@ -89,8 +90,8 @@ func TestTheRunsKeptByTheLogAreTheRunsTheStoreReturns(t *testing.T) {
 	many := func(day int, n int) []kant.Run {
 		var out []kant.Run
 		for i := range n {
-			out = append(out, run(kant.JobKey(fmt.Sprintf("hegel/job_%02d", i)), fmt.Sprintf("jr_%d_%d", day, i), 1, 0,
-				kant.StateSucceeded, at(24*day+1, i), at(24*day+2, i), ""))
+			out = append(out, run(kant.JobKey(fmt.Sprintf("hegel/job_%02d", i%100)), fmt.Sprintf("jr_%d_%d", day, i), 1, 0,
+				kant.StateSucceeded, at(24*day+1, i%60), at(24*day+2, i%60), ""))
 		}
 		return out
 	}
@@ -118,6 +119,7 @@ func TestTheRunsKeptByTheLogAreTheRunsTheStoreReturns(t *testing.T) {
 			}(),
 		}, at(2, 40)},
 		{"more runs at once than are inserted one by one", many(0, 50), at(3, 0)},
+		{"more observations at once than the runs kept: the window read again", many(1, 6000), at(24+3, 0)},
 		{"a run dated after the window's end", []kant.Run{
 			dated(run("hegel/ahead", "ja_1", 1, 0, kant.StateSucceeded, at(3, 0), at(3, 5), ""), today.AddDays(3)),
 		}, at(3, 10)},

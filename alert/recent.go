@@ -62,18 +62,25 @@ func primeRuns(ctx context.Context, log Log, r Reader, dateFrom kant.Date, from 
 	return c, nil
 }
 
-// catchUp applies what the log holds after c's cursor. On an error c holds
-// what it applied, with the cursor of it.
-func (c *recentRuns) catchUp(ctx context.Context, log Log) error {
+// catchUp applies what the log holds after c's cursor, and reports
+// whether it did: false when the log holds more observations than c holds
+// runs (an import, a long pause), which reading the window again costs
+// less than. On an error, or false, c holds what it applied, with the
+// cursor of it.
+func (c *recentRuns) catchUp(ctx context.Context, log Log) (bool, error) {
+	read, held := 0, len(c.runs)
 	for {
 		obs, next, err := log.ObservationsAfter(ctx, c.cursor, logBatch)
 		if err != nil {
-			return err
+			return false, err
 		}
 		c.apply(obs)
 		c.cursor = next
 		if len(obs) < logBatch {
-			return nil
+			return true, nil
+		}
+		if read += len(obs); read > held {
+			return false, nil
 		}
 	}
 }
