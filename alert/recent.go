@@ -136,12 +136,14 @@ func (c *recentRuns) apply(obs []kant.Run) {
 	}
 }
 
-// window moves c's lower bounds to dateFrom and from, dropping the runs
-// that left it, and returns the runs of the window up to dateTo: c's own
-// slice unless runs are dated after it. The caller must not modify them.
+// window moves c's lower bounds on to dateFrom and from (neither before
+// c's: Engine.recent reads a window that begins earlier afresh), dropping
+// the runs that left it, and returns the runs of the window up to dateTo:
+// c's own slice unless runs are dated after it. The caller must not modify
+// them.
 func (c *recentRuns) window(dateFrom, dateTo kant.Date, from time.Time) []kant.Run {
-	if c.dateFrom.Before(dateFrom) || c.from.Before(from) {
-		c.dateFrom, c.from = maxDate(c.dateFrom, dateFrom), later(c.from, from)
+	if c.dateFrom != dateFrom || !c.from.Equal(from) {
+		c.dateFrom, c.from = dateFrom, from
 		c.runs = slices.DeleteFunc(c.runs, func(r kant.Run) bool { return !c.holds(&r) })
 	}
 	ahead := func(r kant.Run) bool { return !r.LogicalDate.IsZero() && r.LogicalDate.After(dateTo) }
@@ -155,18 +157,4 @@ func (c *recentRuns) window(dateFrom, dateTo kant.Date, from time.Time) []kant.R
 func byAt(a, b kant.Run) int {
 	return cmp.Or(a.At().Compare(b.At()), strings.Compare(string(a.Job), string(b.Job)),
 		strings.Compare(a.RunID, b.RunID), cmp.Compare(a.Attempt, b.Attempt))
-}
-
-func maxDate(a, b kant.Date) kant.Date {
-	if a.Before(b) {
-		return b
-	}
-	return a
-}
-
-func later(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return b
-	}
-	return a
 }

@@ -544,21 +544,35 @@ func TestALongPollAnswersWhenItsWaitEnds(t *testing.T) {
 	})
 }
 
-func TestRefreshPicksUpRunsAnotherProcessWrote(t *testing.T) {
+// storedFixture serves an index rebuilt from an empty SQLite store, and
+// returns the store and the log's cursor taken before the rebuild, as
+// kant serve takes it.
+func storedFixture(t *testing.T) (*fixture, *sqlite.DB, string) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "kant.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
+	_, cursor, err := db.ObservationsAfter(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := at("2026-06-01T07:00:00+09:00")
 	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Location: tokyo, Now: func() time.Time { return now }})
 	if err := ix.Rebuild(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(gate.NewHandler(ix, nil))
-	defer srv.Close()
-	f := &fixture{ix: ix, srv: srv, now: now}
+	t.Cleanup(srv.Close)
+	return &fixture{ix: ix, srv: srv, now: now}, db, cursor
+}
+
+func TestRefreshPicksUpRunsAnotherProcessWrote(t *testing.T) {
+	ctx := context.Background()
+	f, db, _ := storedFixture(t)
+	ix := f.ix
 	if status, _, _ := f.get(t, "jobs=hegel/imported&date=2026-06-01"); status != 400 {
 		t.Fatalf("before the import: %d, want 400 unknown job", status)
 	}
@@ -581,23 +595,8 @@ func TestRefreshPicksUpRunsAnotherProcessWrote(t *testing.T) {
 // through the log, once.
 func TestAFollowedIndexRefreshesJobsAndHealthAndTakesRunsFromTheLog(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "kant.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	now := at("2026-06-01T07:00:00+09:00")
-	ix := gate.New(gate.Config{SLOs: []slo.Definition{nightly(t)}, Location: tokyo, Now: func() time.Time { return now }})
-	_, cursor, err := db.ObservationsAfter(ctx, "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.Rebuild(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gate.NewHandler(ix, nil))
-	defer srv.Close()
-	f := &fixture{ix: ix, srv: srv, now: now}
+	f, db, cursor := storedFixture(t)
+	ix := f.ix
 	if _, err := db.WriteRuns(ctx, []kant.Run{run("hegel/imported", "jr_1", 1, kant.StateSucceeded, "2026-06-01T06:55:00+09:00")}); err != nil {
 		t.Fatal(err)
 	}
